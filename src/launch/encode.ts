@@ -1,0 +1,198 @@
+/**
+ * LaunchPlan -> the bytes of shim-c/PLAN.md (wire format v1). This file and
+ * PLAN.md change together. The encoder checks what the shim would refuse
+ * (path shape, string sizes), so a plan TypeScript produces is never
+ * rejected for its form; the shim checks again, since it trusts nothing.
+ */
+import type { LaunchPlan, MountFlag, MountOp } from './plan.js';
+
+export const PLAN_MAGIC = 0x504a5354;
+export const PLAN_VERSION = 1;
+export const MAX_STR = 4096;
+export const MAX_PLAN = 16 * 1024 * 1024;
+export const MAX_RECORDS = 65536;
+
+export const RecordType = {
+  NAMESPACES: 1,
+  IDS: 2,
+  HOSTNAME: 3,
+  VERBOSE: 4,
+  TMPFS: 10,
+  BIND: 11,
+  MKDIR: 12,
+  SYMLINK: 13,
+  FILE: 14,
+  PROC: 15,
+  DEVBIND: 16,
+  DEVPTS: 17,
+  REMOUNT: 18,
+  BINDSELF: 19,
+  DENY: 20,
+  CHDIR: 30,
+  RLIMIT: 31,
+  ENV: 32,
+  ARGV: 33,
+  EXEC: 34,
+  LANDLOCK: 40,
+  LL_PATH: 41,
+  LL_PORT: 42,
+  SECCOMP: 50,
+} as const;
+
+const FLAG_BITS: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
+
+export class PlanEncodeError extends Error {}
+
+/** True when `p` is absolute and normalised as PLAN.md requires. */
+export function isPlanPath(p: string): boolean {
+  if (p === '/') return true;
+  if (!p.startsWith('/') || p.endsWith('/') || p.includes('\0')) return false;
+  return p
+    .slice(1)
+    .split('/')
+    .every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+class Writer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+  u16(v: number): this {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v);
+    this.push(b);
+    return this;
+  }
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    this.push(b);
+    return this;
+  }
+  u64(v: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, v));
+    this.push(b);
+    return this;
+  }
+  str(s: string, what: string): this {
+    const b = Buffer.from(s, 'utf8');
+    if (b.includes(0)) throw new PlanEncodeError(`${what}: contains a NUL byte`);
+    if (b.length > MAX_STR) throw new PlanEncodeError(`${what}: longer than ${MAX_STR} bytes`);
+    this.u32(b.length);
+    this.push(b);
+    return this;
+  }
+  path(p: string, what: string): this {
+    if (!isPlanPath(p)) throw new PlanEncodeError(`${what}: not an absolute normalised path: ${JSON.stringify(p)}`);
+    return this.str(p, what);
+  }
+  blob(b: Uint8Array): this {
+    this.u32(b.length);
+    this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return this;
+  }
+  get length(): number {
+    return this.size;
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+}
+
+function flagBits(flags: MountFlag[]): number {
+  return flags.reduce((acc, f) => acc | FLAG_BITS[f], 0);
+}
+
+function encodeMount(op: MountOp, w: Writer): number {
+  switch (op.op) {
+    case 'tmpfs':
+      w.path(op.dest, 'tmpfs').u32(op.mode).u64(BigInt(op.size)).u32(flagBits(op.flags));
+      return RecordType.TMPFS;
+    case 'bind':
+      w.path(op.src, 'bind source').path(op.dest, 'bind').u64(op.dev).u64(op.ino);
+      w.u32(op.kind === 'dir' ? 1 : 2).u32(flagBits(op.flags));
+      return RecordType.BIND;
+    case 'mkdir':
+      w.path(op.dest, 'mkdir').u32(op.mode);
+      return RecordType.MKDIR;
+    case 'symlink':
+      if (op.target === '') throw new PlanEncodeError(`symlink ${op.dest}: empty target`);
+      w.str(op.target, 'symlink target').path(op.dest, 'symlink');
+      return RecordType.SYMLINK;
+    case 'file':
+      w.path(op.dest, 'file').u32(op.mode).blob(op.content);
+      return RecordType.FILE;
+    case 'proc':
+      w.path(op.dest, 'proc');
+      return RecordType.PROC;
+    case 'devbind':
+      w.path(op.src, 'device source').path(op.dest, 'device').u64(op.rdev);
+      return RecordType.DEVBIND;
+    case 'devpts':
+      w.path(op.dest, 'devpts');
+      return RecordType.DEVPTS;
+    case 'remount':
+      w.path(op.dest, 'remount').u32(flagBits(op.flags));
+      return RecordType.REMOUNT;
+    case 'bindself':
+      w.path(op.dest, 'bindself').u32(flagBits(op.flags));
+      return RecordType.BINDSELF;
+    case 'deny':
+      w.path(op.dest, 'deny').u32(op.kind === 'dir' ? 1 : 2);
+      return RecordType.DENY;
+  }
+}
+
+/** Encode a plan. Throws PlanEncodeError when a field cannot be represented. */
+export function encodePlan(plan: LaunchPlan): Buffer {
+  const records: Buffer[] = [];
+  const rec = (fill: (w: Writer) => number): void => {
+    const body = new Writer();
+    const type = fill(body);
+    const head = new Writer().u16(type).u16(0).u32(body.length);
+    records.push(head.bytes(), body.bytes());
+  };
+  let count = 0;
+  const add = (fill: (w: Writer) => number): void => {
+    rec(fill);
+    count++;
+  };
+
+  add((w) => (w.u32(plan.net ? 1 : 0), RecordType.NAMESPACES));
+  add((w) => (w.u32(plan.uid).u32(plan.gid), RecordType.IDS));
+  add((w) => (w.str(plan.hostname, 'hostname'), RecordType.HOSTNAME));
+  if (plan.verbose) add((w) => (w.u32(plan.verbose), RecordType.VERBOSE));
+  for (const m of plan.mounts) add((w) => encodeMount(m, w));
+  add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));
+  for (const r of plan.rlimits) add((w) => (w.u32(r.resource).u64(r.soft).u64(r.hard), RecordType.RLIMIT));
+  for (const e of plan.env) {
+    if (!/^[^=]+=/.test(e)) throw new PlanEncodeError(`environment entry without NAME=: ${JSON.stringify(e)}`);
+    add((w) => (w.str(e, 'environment entry'), RecordType.ENV));
+  }
+  if (plan.argv.length === 0) throw new PlanEncodeError('empty argv');
+  for (const a of plan.argv) add((w) => (w.str(a, 'argument'), RecordType.ARGV));
+  add((w) => (w.str(plan.exec.program, 'program').str(plan.exec.path, 'search path'), RecordType.EXEC));
+  const ll = plan.landlock;
+  if (ll) {
+    add((w) => (w.u32(ll.abi).u64(ll.fs).u64(ll.net).u64(ll.scoped).u32(ll.flags), RecordType.LANDLOCK));
+    for (const p of ll.paths) add((w) => (w.path(p.path, 'landlock path').u64(p.access), RecordType.LL_PATH));
+    for (const p of ll.ports) add((w) => (w.u64(BigInt(p.port)).u64(p.access), RecordType.LL_PORT));
+  }
+  const sc = plan.seccomp;
+  if (sc) {
+    if (sc.program.length % 8 !== 0 || sc.program.length === 0 || sc.program.length > 4096 * 8) {
+      throw new PlanEncodeError(`seccomp program of ${sc.program.length} bytes is not 1..4096 instructions`);
+    }
+    add((w) => (w.u32(sc.flags).blob(sc.program), RecordType.SECCOMP));
+  }
+
+  const bodyLen = records.reduce((n, b) => n + b.length, 0);
+  if (16 + bodyLen > MAX_PLAN) throw new PlanEncodeError(`plan of ${16 + bodyLen} bytes exceeds ${MAX_PLAN}`);
+  if (count > MAX_RECORDS) throw new PlanEncodeError(`plan of ${count} records exceeds ${MAX_RECORDS}`);
+  const header = new Writer().u32(PLAN_MAGIC).u32(PLAN_VERSION).u32(16 + bodyLen).u32(count);
+  return Buffer.concat([header.bytes(), ...records], 16 + bodyLen);
+}

@@ -1,0 +1,65 @@
+/**
+ * The launch plan: everything the C shim needs to build the sandbox and
+ * exec the program, as plain data. TypeScript fills it in (src/launch/build.ts),
+ * `encodePlan` turns it into the wire format of shim-c/PLAN.md, and
+ * `planToJson` is what `--dry-run` prints. Nothing here touches the system.
+ */
+
+export type MountFlag = 'ro' | 'nosuid' | 'nodev' | 'noexec';
+
+export type MountOp =
+  | { op: 'tmpfs'; dest: string; mode: number; size: number; flags: MountFlag[]; why?: string }
+  | { op: 'bind'; src: string; dest: string; dev: bigint; ino: bigint; kind: 'dir' | 'file'; flags: MountFlag[]; why?: string }
+  | { op: 'mkdir'; dest: string; mode: number; why?: string }
+  | { op: 'symlink'; target: string; dest: string; why?: string }
+  | { op: 'file'; dest: string; mode: number; content: Uint8Array; why?: string }
+  | { op: 'proc'; dest: string; why?: string }
+  | { op: 'devbind'; src: string; dest: string; rdev: bigint; why?: string }
+  | { op: 'devpts'; dest: string; why?: string }
+  | { op: 'remount'; dest: string; flags: MountFlag[]; why?: string }
+  | { op: 'bindself'; dest: string; flags: MountFlag[]; why?: string }
+  | { op: 'deny'; dest: string; kind: 'dir' | 'file'; why?: string };
+
+export interface RlimitOp {
+  name: string;
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface LandlockPlan {
+  abi: number;
+  fs: bigint;
+  net: bigint;
+  scoped: bigint;
+  flags: number;
+  paths: { path: string; access: bigint }[];
+  ports: { port: number; access: bigint }[];
+}
+
+export interface SeccompPlan {
+  arch: string;
+  flags: number;
+  program: Uint8Array;
+  instructions: number;
+}
+
+export interface LaunchPlan {
+  version: 1;
+  /** A new network namespace with only `lo` (network "none"). */
+  net: boolean;
+  uid: number;
+  gid: number;
+  hostname: string;
+  verbose: number;
+  mounts: MountOp[];
+  cwd: string;
+  rlimits: RlimitOp[];
+  env: string[];
+  argv: string[];
+  exec: { program: string; path: string };
+  landlock?: LandlockPlan;
+  seccomp?: SeccompPlan;
+}
+
+export const RLIM_INFINITY = 0xffffffffffffffffn;
