@@ -1,0 +1,40 @@
+/**
+ * Entry point: builds the command line and maps every failure to SPEC's exit
+ * statuses. A user's mistake (bad option, bad profile, missing kernel
+ * feature) is one line on stderr and exit 125; nothing is started.
+ */
+import { Builtins, Cli } from 'clipanion';
+import { BaseCommand } from './base.js';
+import { DoctorCommand } from './doctor.js';
+import { say } from './output.js';
+import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
+import { RunCommand } from './run.js';
+import { VERSION } from './version.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false });
+  for (const c of [
+    RunCommand,
+    ProfileListCommand,
+    ProfileShowCommand,
+    ProfileCheckCommand,
+    ProfileExplainCommand,
+    DoctorCommand,
+    Builtins.HelpCommand,
+    Builtins.VersionCommand,
+  ]) {
+    cli.register(c);
+  }
+  BaseCommand.verboseRequested = argv.some((a) => a === '-v' || a === '--verbose');
+  let command;
+  try {
+    command = cli.process(argv);
+  } catch (err) {
+    // clipanion's parse errors carry the whole usage text; the first line names the problem.
+    say((err as Error).message.split('\n')[0]!.trim());
+    say('see `tsjail --help`');
+    return 125;
+  }
+  const code = await cli.run(command, {});
+  return command instanceof BaseCommand && command.failure !== undefined ? command.failure : code;
+}

@@ -1,0 +1,101 @@
+/**
+ * `tsjail [OPTIONS] PROGRAM [ARGS...]` and `tsjail run [OPTIONS] [--] PROGRAM [ARGS...]`:
+ * load the program's profile, fold in the options, plan the sandbox, and hand
+ * over to the shim (or print the plan with --dry-run).
+ */
+import * as path from 'node:path';
+import { Command, Option, UsageError } from 'clipanion';
+import { TsjailError } from '../errors.js';
+import { buildLaunchPlan } from '../launch/build.js';
+import { handOver } from '../launch/exec.js';
+import { planToJson } from '../launch/json.js';
+import { findShim } from '../launch/shim-path.js';
+import { buildPolicy } from '../policy/build.js';
+import { findProfileForProgram, loadProfile } from '../profile/index.js';
+import { checkUserns } from '../sys/userns.js';
+import { currentCaller, loadOptions } from './context.js';
+import { BaseCommand } from './base.js';
+import { out, say } from './output.js';
+
+export class RunCommand extends BaseCommand {
+  static override paths = [['run'], Command.Default];
+
+  static override usage = Command.Usage({
+    description: 'run a program in a sandbox built from its profile',
+    details: `
+      The profile is the one named after PROGRAM's basename (or listing it in its \`command\`), else \`default\`.
+      Options add to the profile's filesystem view; a PATH given here must exist.
+      Everything after PROGRAM is passed to it untouched; use \`--\` before a PROGRAM whose name starts with \`-\`.
+    `,
+    examples: [
+      ['Run Firefox under its profile', '$0 firefox'],
+      ['Run a downloaded binary with nothing but the current directory', '$0 -p untrusted ./tool --help'],
+      ['Show what would be mounted, without running anything', '$0 --dry-run -v ls'],
+    ],
+  });
+
+  profile = Option.String('-p,--profile', { description: 'profile NAME, or PATH (contains a / or ends in .json5)' });
+  ro = Option.Array('--ro', [], { description: 'show PATH read-only (repeatable)' });
+  rw = Option.Array('--rw', [], { description: 'show PATH writable (repeatable)' });
+  tmpfs = Option.Array('--tmpfs', [], { description: 'an empty private directory at PATH (repeatable)' });
+  deny = Option.Array('--deny', [], { description: 'hide PATH (repeatable)' });
+  net = Option.String('--net', { description: 'none|host: override the profile\'s network' });
+  env = Option.Array('--env', [], { description: 'NAME=VALUE set inside (repeatable)' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'print the launch plan as JSON; run nothing' });
+  verbose = Option.Boolean('-v,--verbose', false, { description: 'say what is mounted, allowed and skipped' });
+  program = Option.String({ name: 'PROGRAM' });
+  args = Option.Proxy({ name: 'ARGS' });
+
+  async execute(): Promise<number> {
+    if (this.net !== undefined && this.net !== 'none' && this.net !== 'host') {
+      throw new UsageError(`--net: expected "none" or "host", got ${JSON.stringify(this.net)}`);
+    }
+    if (this.program === '') throw new UsageError('PROGRAM is empty');
+    const caller = currentCaller();
+    const opts = loadOptions(caller);
+    const profileRef = this.profile ?? findProfileForProgram(path.basename(this.program), opts).name;
+    const profile = loadProfile(profileRef, opts);
+    const policy = buildPolicy(
+      profile,
+      this.program,
+      this.args,
+      { ro: this.ro, rw: this.rw, tmpfs: this.tmpfs, deny: this.deny, net: this.net as 'none' | 'host' | undefined, env: this.env },
+      { env: caller.env, cwd: caller.cwd, home: caller.home },
+    );
+    const built = buildLaunchPlan(policy, { uid: caller.uid, gid: caller.gid, verbose: this.verbose });
+    for (const w of built.warnings) say(`warning: ${w}`);
+    if (this.verbose) {
+      say(`profile ${profile.name}: ${profile.files.join(', ')}`);
+      for (const op of built.plan.mounts) say(`  ${describeOp(op)}`);
+      for (const n of built.notes) say(`  note: ${n}`);
+      say(`network: ${policy.network.mode}; cwd: ${built.plan.cwd}`);
+    }
+    if (this.dryRun) {
+      out(JSON.stringify(planToJson(built.plan, { profile: profile.name, files: profile.files }), null, 2));
+      return 0;
+    }
+    const userns = checkUserns();
+    if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
+    const shim = findShim();
+    handOver(built.plan, shim);
+  }
+}
+
+function describeOp(op: import('../launch/plan.js').MountOp): string {
+  const why = op.why ? `  [${op.why}]` : '';
+  switch (op.op) {
+    case 'bind':
+      return `bind ${op.src}${op.src !== op.dest ? ` -> ${op.dest}` : ''} (${op.flags.join(',')})${why}`;
+    case 'tmpfs':
+      return `tmpfs ${op.dest} (${op.flags.join(',')})${why}`;
+    case 'symlink':
+      return `symlink ${op.dest} -> ${op.target}`;
+    case 'remount':
+    case 'bindself':
+      return `${op.op} ${op.dest} (${op.flags.join(',')})${why}`;
+    case 'devbind':
+      return `device ${op.dest}${why}`;
+    default:
+      return `${op.op} ${op.dest}${why}`;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Policy -> LaunchPlan: the last pure step before the hand-over. It asks the
+ * mount planner for the filesystem view, the seccomp compiler for the filter
+ * and the Landlock module for the ruleset, and decides the few things that
+ * depend on the finished view (the working directory).
+ */
+import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
+import type { Policy } from '../policy/build.js';
+import { currentHardLimits, planLimits } from '../policy/limits.js';
+import type { LaunchPlan } from './plan.js';
+
+export interface BuildResult {
+  plan: LaunchPlan;
+  mounts: MountPlan;
+  notes: string[];
+  warnings: string[];
+}
+
+export interface BuildContext {
+  uid: number;
+  gid: number;
+  verbose: boolean;
+}
+
+export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult {
+  const notes = [...policy.notes];
+  const mounts = planMounts({ requests: policy.fs, devices: policy.devices });
+  notes.push(...mounts.notes);
+  const p = policy.profile;
+
+  // The caller's directory when the sandbox shows it, else home, else the root.
+  let cwd = '/';
+  if (visibleDir(mounts, policy.cwd)) cwd = policy.cwd;
+  else if (visibleDir(mounts, policy.home)) cwd = policy.home;
+  if (cwd !== policy.cwd) notes.push(`working directory ${policy.cwd} is not visible in the sandbox; using ${cwd}`);
+
+  const plan: LaunchPlan = {
+    version: 1,
+    net: policy.network.mode === 'none',
+    uid: ctx.uid,
+    gid: ctx.gid,
+    hostname: p.hostname,
+    verbose: ctx.verbose ? 1 : 0,
+    mounts: mounts.ops,
+    cwd,
+    rlimits: planLimits(p.limits, currentHardLimits(), notes),
+    env: policy.env,
+    argv: [policy.program, ...policy.args],
+    exec: { program: policy.program, path: policy.searchPath },
+  };
+  return { plan, mounts, notes, warnings: mounts.warnings };
+}

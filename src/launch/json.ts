@@ -1,0 +1,62 @@
+/**
+ * The launch plan as one readable JSON document (`--dry-run`): every record
+ * in the order the shim applies it, numbers where they are numbers, device
+ * and inode numbers as decimal strings, file contents as text, the seccomp
+ * program summarised (use `tsjail seccomp disasm` to read it).
+ */
+import { createHash } from 'node:crypto';
+import type { LaunchPlan, MountOp } from './plan.js';
+
+const octal = (n: number): string => '0' + n.toString(8);
+
+function mountJson(op: MountOp): Record<string, unknown> {
+  switch (op.op) {
+    case 'bind':
+      return { ...op, dev: op.dev.toString(), ino: op.ino.toString() };
+    case 'devbind':
+      return { ...op, rdev: op.rdev.toString() };
+    case 'tmpfs':
+    case 'mkdir':
+      return { ...op, mode: octal(op.mode) };
+    case 'file':
+      return { ...op, mode: octal(op.mode), content: Buffer.from(op.content).toString('utf8') };
+    default:
+      return { ...op };
+  }
+}
+
+export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: plan.version,
+    ...extra,
+    namespaces: ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup', ...(plan.net ? ['net'] : [])],
+    uid: plan.uid,
+    gid: plan.gid,
+    hostname: plan.hostname,
+    mounts: plan.mounts.map(mountJson),
+    cwd: plan.cwd,
+    rlimits: plan.rlimits.map((r) => ({ name: r.name, soft: r.soft.toString(), hard: r.hard.toString() })),
+    env: plan.env,
+    argv: plan.argv,
+    exec: plan.exec,
+    landlock: plan.landlock
+      ? {
+          abi: plan.landlock.abi,
+          handledFs: '0x' + plan.landlock.fs.toString(16),
+          handledNet: '0x' + plan.landlock.net.toString(16),
+          scoped: '0x' + plan.landlock.scoped.toString(16),
+          flags: plan.landlock.flags,
+          paths: plan.landlock.paths.map((r) => ({ path: r.path, access: '0x' + r.access.toString(16) })),
+          ports: plan.landlock.ports.map((r) => ({ port: r.port, access: '0x' + r.access.toString(16) })),
+        }
+      : null,
+    seccomp: plan.seccomp
+      ? {
+          arch: plan.seccomp.arch,
+          flags: plan.seccomp.flags,
+          instructions: plan.seccomp.instructions,
+          sha256: createHash('sha256').update(plan.seccomp.program).digest('hex'),
+        }
+      : null,
+  };
+}

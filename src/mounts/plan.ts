@@ -1,0 +1,427 @@
+/**
+ * The mount planner: filesystem requests (from the merged profile and the
+ * command line) -> the ordered mount records of the launch plan.
+ *
+ * Model. The sandbox's root is an empty tmpfs. Every request is resolved to
+ * its real host path (see resolve.ts); the sandbox mirrors the host's layout
+ * along that path, so each granted object is mounted at its own real path
+ * and every symlink met on the way is recreated as the same symlink. Then:
+ *
+ *  - one request per real path survives: `deny` beats everything at the same
+ *    path; otherwise the later layer wins (include < profile < local file <
+ *    command line); at the same layer the stricter wins (tmpfs, ro, rw);
+ *  - the most specific path decides: nodes are mounted parents first, so a
+ *    deeper node covers what its ancestor showed; a deny is only mounted where
+ *    something above it is visible, and a denied directory with allowed
+ *    paths below it becomes an empty read-only directory holding just those;
+ *  - `exec` marks writable paths (or a new writable mount below one) as
+ *    executable; everything else writable is noexec, nosuid, nodev;
+ *  - a node whose mount would repeat what its ancestor already shows is
+ *    skipped (fewer mounts, faster start);
+ *  - a symlink that lies inside a path the sandbox may write is never
+ *    followed: the sandbox could have planted it to widen the next launch.
+ *
+ * Side effects: lstat/readlink/readdir through resolve.ts and glob.ts only.
+ */
+import * as path from 'node:path';
+import type { MountFlag, MountOp } from '../launch/plan.js';
+import { TsjailError } from '../errors.js';
+import { expandGlob, GlobLimitError, hasGlob } from './glob.js';
+import {
+  depth,
+  isWithin,
+  ResolveError,
+  resolveHostPath,
+  StatCache,
+  type HostStat,
+  type LinkHop,
+  type Resolution,
+} from './resolve.js';
+
+export type FsAccess = 'ro' | 'rw' | 'exec' | 'tmpfs' | 'deny';
+
+export interface FsRequest {
+  /** Absolute path, variables expanded; may contain glob characters. */
+  path: string;
+  access: FsAccess;
+  /** Higher wins at the same path (see module comment). */
+  layer: number;
+  /** Where it came from, for messages: "FILE:LINE" or "--ro". */
+  origin: string;
+  /** Command-line paths must exist; profile paths are skipped when missing. */
+  required: boolean;
+}
+
+export interface DeviceRequest {
+  path: string;
+  origin: string;
+}
+
+export interface PlanInput {
+  requests: FsRequest[];
+  devices: DeviceRequest[];
+}
+
+export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
+
+/** Something visible (or hidden) at a real path inside the sandbox. */
+export interface FsNode {
+  path: string;
+  role: NodeRole;
+  exec: boolean;
+  origin: string;
+  layer: number;
+  stat?: HostStat;
+  /** Root mode of a tmpfs that has no host directory to copy it from. */
+  mode?: number;
+  /** False when an identical ancestor mount already shows it. */
+  mounted: boolean;
+}
+
+export interface MountPlan {
+  ops: MountOp[];
+  nodes: FsNode[];
+  /** Said under -v: what was skipped and why. */
+  notes: string[];
+  /** Said always: things the user should know even without -v. */
+  warnings: string[];
+}
+
+/** Never shown whole (SPEC): grant what is needed inside them instead. */
+const NEVER_WHOLE = ['/', '/tmp', '/run', '/var', '/home', '/root', '/srv', '/mnt', '/media', '/proc', '/dev', '/sys'];
+
+const STRICTNESS: Record<string, number> = { tmpfs: 3, ro: 2, rw: 1 };
+
+const RW_FLAGS: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
+const RWX_FLAGS: MountFlag[] = ['nosuid', 'nodev'];
+const RO_FLAGS: MountFlag[] = ['ro', 'nosuid', 'nodev'];
+
+interface Resolved {
+  req: FsRequest;
+  res: Resolution;
+}
+
+/** The fixed parts of every sandbox: /proc, /dev and a private /tmp. */
+function builtinNodesAndOps(cache: StatCache): { nodes: FsNode[]; ops: MountOp[] } {
+  const nodes: FsNode[] = [
+    { path: '/proc', role: 'proc', exec: false, origin: 'built-in', layer: -1, mounted: true },
+    { path: '/dev', role: 'devfs', exec: false, origin: 'built-in', layer: -1, mounted: true },
+    { path: '/tmp', role: 'tmpfs', exec: false, origin: 'built-in', layer: -1, mode: 0o1777, mounted: true },
+  ];
+  const devices: MountOp[] = [];
+  for (const dev of BASIC_DEVICES) {
+    const st = cache.lstat(dev);
+    if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
+      throw new TsjailError(`${dev} is missing or not a device on this host; it is needed inside every sandbox`);
+    }
+    devices.push({ op: 'devbind', src: dev, dest: dev, rdev: st.rdev });
+  }
+  const ops: MountOp[] = [
+    { op: 'proc', dest: '/proc', why: 'a procfs of the sandbox PID namespace' },
+    // Kernel knobs stay read-only even where the user namespace would let a write through.
+    ...['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'].map(
+      (dest): MountOp => ({ op: 'bindself', dest, flags: ['ro', 'nosuid', 'nodev', 'noexec'], why: 'kernel settings read-only' }),
+    ),
+    { op: 'tmpfs', dest: '/dev', mode: 0o755, size: 0, flags: ['nosuid', 'noexec'], why: 'a minimal /dev' },
+    ...devices,
+    { op: 'devpts', dest: '/dev/pts', why: 'a private pty instance' },
+    { op: 'symlink', target: 'pts/ptmx', dest: '/dev/ptmx' },
+    { op: 'tmpfs', dest: '/dev/shm', mode: 0o1777, size: 0, flags: ['nosuid', 'nodev', 'noexec'], why: 'private POSIX shared memory' },
+    { op: 'symlink', target: '/proc/self/fd', dest: '/dev/fd' },
+    { op: 'symlink', target: '/proc/self/fd/0', dest: '/dev/stdin' },
+    { op: 'symlink', target: '/proc/self/fd/1', dest: '/dev/stdout' },
+    { op: 'symlink', target: '/proc/self/fd/2', dest: '/dev/stderr' },
+  ];
+  return { nodes, ops };
+}
+
+/** The device nodes every program expects. */
+export const BASIC_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
+
+function nodeFlags(n: FsNode): MountFlag[] {
+  if (n.role === 'ro') return RO_FLAGS;
+  return n.exec ? RWX_FLAGS : RW_FLAGS;
+}
+
+function describeLink(l: LinkHop): string {
+  return `${l.at} -> ${l.target}`;
+}
+
+export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const skip = (req: FsRequest, why: string): void => {
+    if (req.required) throw new TsjailError(`${req.origin} ${req.path}: ${why}`);
+    notes.push(`skipped ${req.path} (${req.origin}): ${why}`);
+  };
+
+  // 1. Expand globs and resolve every concrete path.
+  const resolved: Resolved[] = [];
+  for (const req of input.requests) {
+    let concrete: string[];
+    if (hasGlob(req.path)) {
+      try {
+        concrete = expandGlob(req.path);
+      } catch (e) {
+        if (e instanceof GlobLimitError) throw new TsjailError(`${req.origin}: ${e.message}`);
+        throw e;
+      }
+      if (concrete.length === 0) {
+        skip(req, 'no match');
+        continue;
+      }
+    } else {
+      concrete = [req.path];
+    }
+    for (const p of concrete) {
+      let res: Resolution;
+      try {
+        res = resolveHostPath(p, cache);
+      } catch (e) {
+        if (e instanceof ResolveError) {
+          skip({ ...req, path: p }, e.message);
+          continue;
+        }
+        throw e;
+      }
+      resolved.push({ req: { ...req, path: p }, res });
+    }
+  }
+
+  // 2. Paths the sandbox may write. A symlink inside one is never followed.
+  const writable = resolved
+    .filter((r) => (r.req.access === 'rw' || r.req.access === 'exec') && r.res.stat)
+    .map((r) => r.res.real);
+  const usable: Resolved[] = [];
+  for (const r of resolved) {
+    const planted = r.res.links.find((l) => writable.some((w) => isWithin(l.at, w)));
+    if (planted) {
+      const msg = `not following ${describeLink(planted)}: it lies in a path the sandbox can write`;
+      warnings.push(`${r.req.origin} ${r.req.path}: ${msg}`);
+      if (r.req.required) throw new TsjailError(`${r.req.origin} ${r.req.path}: ${msg}`);
+      continue;
+    }
+    const { real } = r.res;
+    if ((r.req.access === 'ro' || r.req.access === 'rw') && NEVER_WHOLE.includes(real)) {
+      throw new TsjailError(
+        `${r.req.origin}: ${r.req.path}${real !== r.req.path ? ` (${real})` : ''} is never shown whole; grant the paths inside it that the program needs`,
+      );
+    }
+    if (r.req.access !== 'deny' && r.req.access !== 'exec' && (isWithin(real, '/proc') || isWithin(real, '/dev'))) {
+      throw new TsjailError(`${r.req.origin}: ${r.req.path}: /proc and /dev are built by tsjail; use "devices" for device nodes`);
+    }
+    if (r.req.access === 'tmpfs' && real === '/') {
+      throw new TsjailError(`${r.req.origin}: the root is already an empty tmpfs`);
+    }
+    if ((r.req.access === 'rw' || r.req.access === 'exec') && isWithin(real, '/sys')) {
+      throw new TsjailError(`${r.req.origin}: ${r.req.path}: /sys is only ever shown read-only`);
+    }
+    if (!r.res.stat && r.req.access !== 'tmpfs') {
+      if (r.req.access === 'deny') {
+        const under = writable.find((w) => isWithin(real, w));
+        if (under) {
+          warnings.push(
+            `${r.req.origin}: deny ${r.req.path} does not exist, and the sandbox can create it inside writable ${under}`,
+          );
+        } else {
+          notes.push(`skipped deny ${r.req.path} (${r.req.origin}): does not exist`);
+        }
+        continue;
+      }
+      skip(r.req, 'does not exist');
+      continue;
+    }
+    usable.push(r);
+  }
+
+  // 3. One request per real path.
+  const chosen = new Map<string, Resolved>();
+  const execPaths: Resolved[] = [];
+  for (const r of usable) {
+    if (r.req.access === 'exec') {
+      execPaths.push(r);
+      continue;
+    }
+    const prev = chosen.get(r.res.real);
+    if (!prev || wins(r.req, prev.req)) chosen.set(r.res.real, r);
+  }
+
+  // 4. Nodes, parents first.
+  const builtin = builtinNodesAndOps(cache);
+  const byPath = new Map<string, FsNode>();
+  for (const n of builtin.nodes) byPath.set(n.path, n);
+  const nodes: FsNode[] = [...builtin.nodes];
+  const addNode = (n: FsNode): void => {
+    const prev = byPath.get(n.path);
+    if (prev && prev.layer >= 0) return;
+    if (prev) nodes.splice(nodes.indexOf(prev), 1);
+    byPath.set(n.path, n);
+    nodes.push(n);
+  };
+  for (const r of chosen.values()) {
+    addNode({
+      path: r.res.real,
+      role: r.req.access === 'deny' ? 'deny' : (r.req.access as NodeRole),
+      exec: false,
+      origin: r.req.origin,
+      layer: r.req.layer,
+      stat: r.res.stat,
+      mounted: true,
+    });
+  }
+  const covering = (p: string, self = false): FsNode | undefined => {
+    for (let q = self ? p : parentOf(p); ; q = parentOf(q)) {
+      const n = byPath.get(q);
+      if (n) return n;
+      if (q === '/') return undefined;
+    }
+  };
+  for (const r of execPaths) {
+    const at = byPath.get(r.res.real);
+    if (at && (at.role === 'rw' || at.role === 'tmpfs')) {
+      at.exec = true;
+      continue;
+    }
+    const cover = covering(r.res.real);
+    if (!at && cover && cover.role === 'rw') {
+      addNode({ path: r.res.real, role: 'rw', exec: true, origin: r.req.origin, layer: r.req.layer, stat: r.res.stat, mounted: true });
+    } else if (cover && cover.role === 'ro') {
+      notes.push(`exec ${r.req.path} (${r.req.origin}): read-only paths are executable already`);
+    } else {
+      notes.push(`skipped exec ${r.req.path} (${r.req.origin}): not a writable path of this sandbox`);
+    }
+  }
+  for (const d of input.devices) addDevice(d, cache, notes, addNode);
+  nodes.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  // 5. Mount records.
+  const ops: MountOp[] = [...builtin.ops];
+  const finalRemounts: MountOp[] = [];
+  const hasVisibleBelow = (n: FsNode): boolean =>
+    nodes.some((m) => m !== n && isWithin(m.path, n.path) && m.role !== 'deny');
+  for (const n of nodes) {
+    if (n.role === 'proc' || n.role === 'devfs') continue;
+    const cover = covering(n.path);
+    const coverShowsHost = cover !== undefined && (cover.role === 'ro' || cover.role === 'rw');
+    switch (n.role) {
+      case 'deny':
+        if (!cover || cover.role === 'deny' || cover.role === 'tmpfs' || cover.role === 'mask') {
+          n.mounted = false;
+          notes.push(`deny ${n.path} (${n.origin}): not visible anyway`);
+        } else if (hasVisibleBelow(n)) {
+          n.role = 'mask';
+          ops.push({ op: 'tmpfs', dest: n.path, mode: 0o755, size: 0, flags: ['nosuid', 'nodev', 'noexec'], why: `deny (${n.origin}), with allowed paths below` });
+          finalRemounts.push({ op: 'remount', dest: n.path, flags: ['ro', 'nosuid', 'nodev', 'noexec'] });
+        } else {
+          ops.push({ op: 'deny', dest: n.path, kind: n.stat?.kind === 'dir' ? 'dir' : 'file', why: `deny (${n.origin})` });
+        }
+        break;
+      case 'tmpfs': {
+        if (!n.stat && coverShowsHost) {
+          n.mounted = false;
+          notes.push(`skipped tmpfs ${n.path} (${n.origin}): does not exist, and no mount point can be made inside the host's ${cover!.path}`);
+          break;
+        }
+        const mode = n.mode ?? (n.stat?.kind === 'dir' ? n.stat.mode : 0o755);
+        ops.push({ op: 'tmpfs', dest: n.path, mode, size: 0, flags: n.exec ? RWX_FLAGS : RW_FLAGS, why: `tmpfs (${n.origin})` });
+        break;
+      }
+      case 'ro':
+      case 'rw': {
+        if (cover && cover.role === n.role && cover.exec === n.exec) {
+          n.mounted = false;
+          break;
+        }
+        const st = n.stat!;
+        ops.push({
+          op: 'bind',
+          src: n.path,
+          dest: n.path,
+          dev: st.dev,
+          ino: st.ino,
+          kind: st.kind === 'dir' ? 'dir' : 'file',
+          flags: nodeFlags(n),
+          why: `${n.role}${n.exec ? '+exec' : ''} (${n.origin})`,
+        });
+        break;
+      }
+      case 'dev': {
+        const st = n.stat!;
+        if (st.kind === 'dir') {
+          ops.push({ op: 'bind', src: n.path, dest: n.path, dev: st.dev, ino: st.ino, kind: 'dir', flags: ['nosuid', 'noexec'], why: `device (${n.origin})` });
+        } else {
+          ops.push({ op: 'devbind', src: n.path, dest: n.path, rdev: st.rdev, why: `device (${n.origin})` });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // 6. Symlinks met while resolving, where the host's own link is not shown.
+  const links = new Map<string, string>();
+  for (const r of usable) {
+    if (r.req.access === 'deny') continue;
+    for (const l of r.res.links) {
+      const cover = covering(l.at);
+      if (cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) continue;
+      if (byPath.has(l.at)) continue;
+      links.set(l.at, l.target);
+    }
+  }
+  for (const [at, target] of links) ops.push({ op: 'symlink', target, dest: at });
+
+  // Parents before children; the order within one depth does not matter.
+  const ordered = ops
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => depth(a.op.dest) - depth(b.op.dest) || a.i - b.i)
+    .map((x) => x.op);
+  ordered.push(...finalRemounts, { op: 'remount', dest: '/', flags: ['ro', 'nosuid', 'nodev'], why: 'nothing new at the root' });
+  return { ops: ordered, nodes, notes, warnings };
+}
+
+function wins(a: FsRequest, b: FsRequest): boolean {
+  if (a.access === 'deny' || b.access === 'deny') return a.access === 'deny' && b.access !== 'deny';
+  if (a.layer !== b.layer) return a.layer > b.layer;
+  return (STRICTNESS[a.access] ?? 0) > (STRICTNESS[b.access] ?? 0);
+}
+
+function parentOf(p: string): string {
+  return p === '/' ? '/' : path.posix.dirname(p);
+}
+
+function addDevice(d: DeviceRequest, cache: StatCache, notes: string[], addNode: (n: FsNode) => void): void {
+  const targets = hasGlob(d.path) ? expandGlob(d.path) : [d.path];
+  if (targets.length === 0) notes.push(`device ${d.path} (${d.origin}): none present`);
+  for (const p of targets) {
+    const res = resolveHostPath(p, cache);
+    if (!res.stat) {
+      notes.push(`device ${p} (${d.origin}): not present`);
+      continue;
+    }
+    if (!isWithin(res.real, '/dev')) {
+      notes.push(`device ${p} (${d.origin}): resolves outside /dev (${res.real}); skipped`);
+      continue;
+    }
+    const { kind } = res.stat;
+    if (kind !== 'chr' && kind !== 'blk' && kind !== 'dir') {
+      notes.push(`device ${p} (${d.origin}): not a device; skipped`);
+      continue;
+    }
+    addNode({ path: res.real, role: 'dev', exec: false, origin: d.origin, layer: 0, stat: res.stat, mounted: true });
+  }
+}
+
+/** Where is `p` inside the sandbox: the node that decides what it shows. */
+export function visibleDir(plan: MountPlan, p: string): boolean {
+  const byPath = new Map(plan.nodes.map((n) => [n.path, n] as const));
+  for (let q = p; ; q = parentOf(q)) {
+    const n = byPath.get(q);
+    if (n) {
+      if (n.role === 'ro' || n.role === 'rw') return true;
+      return n.role === 'tmpfs' && q === p;
+    }
+    if (q === '/') return false;
+  }
+}

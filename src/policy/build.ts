@@ -1,0 +1,133 @@
+/**
+ * One merged model of what the sandbox allows: the merged profile with the
+ * command line folded in on top. Later stages (mount planning, Landlock,
+ * seccomp, the launch plan) read only this, never a profile.
+ *
+ * Command-line paths form the top layer; unlike profile paths they must
+ * exist, and relative ones are taken from the current directory.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { minimatch } from 'minimatch';
+import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
+import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
+import { TsjailError } from '../errors.js';
+import { devicePaths } from './devices.js';
+
+export const CLI_LAYER = 1_000_000;
+export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+export interface CliOverrides {
+  ro: string[];
+  rw: string[];
+  tmpfs: string[];
+  deny: string[];
+  net?: 'none' | 'host';
+  env: string[];
+}
+
+export interface Policy {
+  profile: MergedProfile;
+  program: string;
+  args: string[];
+  fs: FsRequest[];
+  devices: DeviceRequest[];
+  network: { mode: 'none' | 'host'; tcp: { connect: number[]; bind: number[] } };
+  /** The program's whole environment, in order. */
+  env: string[];
+  /** PATH inside, used to find the program. */
+  searchPath: string;
+  home: string;
+  cwd: string;
+  notes: string[];
+}
+
+export function where(src: SourceRef): string {
+  return `${src.file}:${src.line}`;
+}
+
+function fromProfile(entries: PathEntry[], access: FsAccess): FsRequest[] {
+  return entries.map((e) => ({ path: e.path, access, layer: e.layer, origin: where(e.source), required: false }));
+}
+
+function fromCli(paths: string[], access: FsAccess, option: string, cwd: string): FsRequest[] {
+  return paths.map((p) => {
+    if (p === '' || p.includes('\0')) throw new TsjailError(`${option}: empty path or NUL byte in ${JSON.stringify(p)}`);
+    const abs = path.resolve(cwd, p);
+    if (!fs.existsSync(abs)) throw new TsjailError(`${option} ${p}: no such file or directory`);
+    return { path: abs, access, layer: CLI_LAYER, origin: option, required: true };
+  });
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** SPEC: cleared, then PATH, env.keep, socket variables, then env.set and --env. */
+export function buildEnv(
+  caller: NodeJS.ProcessEnv,
+  keep: string[],
+  socketVars: Record<string, string>,
+  set: Record<string, string>,
+  cliEnv: string[],
+): string[] {
+  const env = new Map<string, string>();
+  env.set('PATH', caller.PATH && caller.PATH !== '' ? caller.PATH : DEFAULT_PATH);
+  for (const [name, value] of Object.entries(caller)) {
+    if (value === undefined || name === 'PATH') continue;
+    if (keep.some((pat) => minimatch(name, pat))) env.set(name, value);
+  }
+  for (const [k, v] of Object.entries(socketVars)) env.set(k, v);
+  for (const [k, v] of Object.entries(set)) env.set(k, v);
+  for (const kv of cliEnv) {
+    const eq = kv.indexOf('=');
+    const name = eq > 0 ? kv.slice(0, eq) : '';
+    if (!ENV_NAME.test(name)) throw new TsjailError(`--env ${JSON.stringify(kv)}: expected NAME=VALUE with a valid variable name`);
+    if (kv.includes('\0')) throw new TsjailError(`--env ${name}: the value contains a NUL byte`);
+    env.set(name, kv.slice(eq + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export function buildPolicy(
+  profile: MergedProfile,
+  program: string,
+  args: string[],
+  cli: CliOverrides,
+  ctx: { env: NodeJS.ProcessEnv; cwd: string; home: string },
+): Policy {
+  const notes: string[] = profile.skipped.map((s) => `skipped ${s.entry} (${where(s.source)}): ${s.reason}`);
+  const f = profile.filesystem;
+  const fsReq: FsRequest[] = [
+    ...fromProfile(f.ro, 'ro'),
+    ...fromProfile(f.rw, 'rw'),
+    ...fromProfile(f.exec, 'exec'),
+    ...fromProfile(f.tmpfs, 'tmpfs'),
+    ...fromProfile(f.deny, 'deny'),
+    ...fromCli(cli.ro, 'ro', '--ro', ctx.cwd),
+    ...fromCli(cli.rw, 'rw', '--rw', ctx.cwd),
+    ...fromCli(cli.tmpfs, 'tmpfs', '--tmpfs', ctx.cwd),
+    ...fromCli(cli.deny, 'deny', '--deny', ctx.cwd),
+  ];
+  const devices: DeviceRequest[] = [];
+  for (const d of profile.devices) {
+    for (const p of devicePaths(d.value)) devices.push({ path: p, origin: where(d.source) });
+  }
+  const network = {
+    mode: cli.net ?? profile.network.mode,
+    tcp: profile.network.tcp,
+  };
+  const env = buildEnv(ctx.env, profile.env.keep, {}, profile.env.set, cli.env);
+  const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
+  return {
+    profile,
+    program,
+    args,
+    fs: fsReq,
+    devices,
+    network,
+    env,
+    searchPath,
+    home: ctx.home,
+    cwd: ctx.cwd,
+    notes,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * `tsjail profile explain`: the merged profile in plain words, grouped by
+ * what a user worries about (files, devices, network, desktop, system
+ * calls), each line naming the profile file and line it comes from.
+ */
+import type { MergedProfile, PathEntry } from '../profile/index.js';
+import { DEVICE_CLASSES } from './devices.js';
+
+function where(e: { source: { file: string; line: number } }): string {
+  return `${e.source.file.replace(/^.*\/profiles\//, '')}:${e.source.line}`;
+}
+
+function section(title: string, lines: string[]): string {
+  return lines.length === 0 ? '' : `${title}\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+function paths(entries: PathEntry[], verb: string): string[] {
+  return entries.map((e) => `${verb} ${e.path}${e.declared !== e.path ? `  (${e.declared})` : ''}  [${where(e)}]`);
+}
+
+export function explainProfile(p: MergedProfile, caller: { home: string }): string {
+  const f = p.filesystem;
+  const out: string[] = [];
+  out.push(`${p.name}${p.description ? `: ${p.description}` : ''}`);
+  out.push(`from ${p.files.join(', ')}\n`);
+  out.push(
+    section('Files (nothing else of this computer is visible):', [
+      ...paths(f.ro, 'may read'),
+      ...paths(f.rw, 'may read and change'),
+      ...paths(f.exec, 'may run programs it wrote in'),
+      ...paths(f.tmpfs, 'gets an empty private folder at'),
+      ...paths(f.deny, 'can never see'),
+      ...(f.rw.some((e) => e.path === caller.home) ? ['WARNING: may change everything in your home folder'] : []),
+    ]),
+  );
+  out.push(
+    section(
+      'Devices:',
+      p.devices.map((d) => `${DEVICE_CLASSES[d.value]?.what ?? d.value}  [${where(d)}]`),
+    ),
+  );
+  const net = p.network;
+  out.push(
+    section('Network:', [
+      net.mode === 'none'
+        ? 'no network at all (only its own loopback)'
+        : net.tcp.connect.length || net.tcp.bind.length
+          ? `TCP connections only to ports ${net.tcp.connect.join(', ') || 'none'}; may listen on ${net.tcp.bind.join(', ') || 'no port'}`
+          : 'the same network access as you have',
+    ]),
+  );
+  out.push(section('Desktop:', p.sockets.map((s) => `talks to ${s.value}  [${where(s)}]`)));
+  const dbus: string[] = [];
+  for (const bus of ['session', 'system'] as const) {
+    const b = p.dbus[bus];
+    if (!b) continue;
+    for (const n of b.talk ?? []) dbus.push(`may talk to ${n} on the ${bus} bus`);
+    for (const n of b.own ?? []) dbus.push(`may own the name ${n} on the ${bus} bus`);
+  }
+  out.push(section('D-Bus (through a filtering proxy):', dbus));
+  const allow = p.syscalls.allow.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
+  const deny = p.syscalls.deny.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
+  out.push(
+    section('System calls:', [
+      `allowed: ${allow.join(', ') || '@default'}`,
+      ...(deny.length ? [`refused: ${deny.join(', ')}`] : []),
+      `anything else ${p.syscalls.action === 'kill' ? 'kills the program' : p.syscalls.action === 'log' ? 'is allowed but logged' : 'fails with EPERM'}`,
+      ...(p.nestedSandbox ? ['may build its own sandbox inside (user namespaces)'] : []),
+    ]),
+  );
+  const lim = Object.entries(p.limits).map(([k, v]) => `${k} = ${v}`);
+  out.push(section('Limits:', lim));
+  out.push(section('Environment:', [`keeps ${p.env.keep.join(', ') || 'nothing'} (and PATH)`, ...Object.entries(p.env.set).map(([k, v]) => `sets ${k}=${v}`)]));
+  return out.filter((s) => s !== '').join('\n').trimEnd();
+}

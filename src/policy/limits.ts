@@ -1,0 +1,66 @@
+/**
+ * Resource limits: profile names -> setrlimit resources. The numbers are the
+ * generic Linux ones (include/uapi/asm-generic/resource.h), the same on
+ * x86_64 and aarch64. A limit above the caller's hard limit cannot be set by
+ * an unprivileged process, so it is lowered to that hard limit (and said
+ * under -v) rather than failing the launch.
+ */
+import * as fs from 'node:fs';
+import type { RlimitOp } from '../launch/plan.js';
+import { RLIM_INFINITY } from '../launch/plan.js';
+
+export const RLIMITS: Record<string, { resource: number; label: string }> = {
+  cpu: { resource: 0, label: 'Max cpu time' },
+  fsize: { resource: 1, label: 'Max file size' },
+  data: { resource: 2, label: 'Max data size' },
+  stack: { resource: 3, label: 'Max stack size' },
+  core: { resource: 4, label: 'Max core file size' },
+  rss: { resource: 5, label: 'Max resident set' },
+  nproc: { resource: 6, label: 'Max processes' },
+  nofile: { resource: 7, label: 'Max open files' },
+  memlock: { resource: 8, label: 'Max locked memory' },
+  as: { resource: 9, label: 'Max address space' },
+  sigpending: { resource: 11, label: 'Max pending signals' },
+  msgqueue: { resource: 12, label: 'Max msgqueue size' },
+  nice: { resource: 13, label: 'Max nice priority' },
+  rtprio: { resource: 14, label: 'Max realtime priority' },
+};
+
+/** The caller's hard limits, from /proc/self/limits (label -> value). */
+export function currentHardLimits(file = '/proc/self/limits'): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const label = line.slice(0, 26).trim();
+    const fields = line.slice(26).trim().split(/\s+/);
+    const hard = fields[1];
+    if (!label || hard === undefined) continue;
+    out.set(label, hard === 'unlimited' ? RLIM_INFINITY : BigInt(hard));
+  }
+  return out;
+}
+
+export function planLimits(
+  limits: Record<string, number | 'unlimited'>,
+  hard: Map<string, bigint>,
+  notes: string[],
+): RlimitOp[] {
+  const ops: RlimitOp[] = [];
+  for (const [name, value] of Object.entries(limits)) {
+    const def = RLIMITS[name];
+    if (!def) continue;
+    let v = value === 'unlimited' ? RLIM_INFINITY : BigInt(value);
+    const max = hard.get(def.label);
+    if (max !== undefined && v > max) {
+      notes.push(`limit ${name} ${value} lowered to the caller's hard limit ${max === RLIM_INFINITY ? 'unlimited' : max}`);
+      v = max;
+    }
+    ops.push({ name, resource: def.resource, soft: v, hard: v });
+  }
+  return ops;
+}

@@ -1,0 +1,103 @@
+/**
+ * The only module that calls into libc from Node (through koffi). Node is
+ * multithreaded, so nothing here changes the process's sandbox state: these
+ * are probes (Landlock ABI, seccomp), the sealed memfd that carries the
+ * launch plan, and the final execve that hands the process to the shim so no
+ * Node stays resident beside the program. koffi is loaded lazily: verbs that
+ * never reach the kernel do not pay for it.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+interface Libc {
+  memfd_create: (name: string, flags: number) => number;
+  fcntl_int: (fd: number, cmd: number, arg: number) => number;
+  execve: (path: string, argv: (string | null)[], envp: (string | null)[]) => number;
+  syscall3: (nr: number, a: unknown, b: number, c: number) => number;
+  errno: () => number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  // koffi is CommonJS with a native part; require keeps it out of the ESM graph until needed.
+  const koffi = require('koffi');
+  const lib = koffi.load('libc.so.6');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const syscall = lib.func('long syscall(long number, ...)');
+  libc = {
+    memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+    fcntl_int: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
+    execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
+    syscall3: (nr, a, b, c) => Number(syscall(nr, 'void *', a, 'unsigned long', b, 'unsigned int', c)),
+    errno: () => koffi.errno(),
+  };
+  return libc;
+}
+
+const MFD_ALLOW_SEALING = 0x2;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const F_ADD_SEALS = 1033;
+const F_SEAL_SEAL = 0x1;
+const F_SEAL_SHRINK = 0x2;
+const F_SEAL_GROW = 0x4;
+const F_SEAL_WRITE = 0x8;
+const O_NONBLOCK = 0o4000;
+
+export class KernelError extends Error {
+  constructor(what: string, readonly errno: number) {
+    super(`${what} failed (errno ${errno})`);
+  }
+}
+
+/**
+ * A sealed memfd holding `bytes`, without close-on-exec so it survives the
+ * execve into the shim. Sealed so nothing can change the plan after it was
+ * checked.
+ */
+export function sealedMemfd(name: string, bytes: Uint8Array, writeAll: (fd: number, b: Uint8Array) => void): number {
+  const c = load();
+  const fd = c.memfd_create(name, MFD_ALLOW_SEALING);
+  if (fd < 0) throw new KernelError('memfd_create', c.errno());
+  writeAll(fd, bytes);
+  if (c.fcntl_int(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    throw new KernelError('sealing the plan memfd', c.errno());
+  }
+  return fd;
+}
+
+/** Node may have set O_NONBLOCK on inherited stdio; the program must get them as the caller gave them. */
+export function clearNonblock(fd: number): void {
+  const c = load();
+  const fl = c.fcntl_int(fd, F_GETFL, 0);
+  if (fl >= 0 && fl & O_NONBLOCK) c.fcntl_int(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/** Replace this process. Returns only on failure (with the errno). */
+export function execve(path: string, argv: string[], env: string[]): number {
+  const c = load();
+  c.execve(path, [...argv, null], [...env, null]);
+  return c.errno();
+}
+
+// landlock_create_ruleset is 444 in both the x86_64 table and the generic (aarch64) one.
+const NR_LANDLOCK_CREATE_RULESET = 444;
+const LANDLOCK_CREATE_RULESET_VERSION = 1;
+const ENOSYS = 38;
+const EOPNOTSUPP = 95;
+
+export type LandlockProbe = { abi: number } | { abi: 0; reason: 'not-built' | 'disabled' | 'error'; errno: number };
+
+/** The Landlock ABI version the running kernel offers. */
+export function probeLandlockAbi(): LandlockProbe {
+  const c = load();
+  const r = c.syscall3(NR_LANDLOCK_CREATE_RULESET, null, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (r > 0) return { abi: r };
+  const errno = c.errno();
+  if (errno === ENOSYS) return { abi: 0, reason: 'not-built', errno };
+  if (errno === EOPNOTSUPP) return { abi: 0, reason: 'disabled', errno };
+  return { abi: 0, reason: 'error', errno };
+}
