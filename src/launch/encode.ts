@@ -41,7 +41,9 @@ export const RecordType = {
 
 const FLAG_BITS: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
 
-export class PlanEncodeError extends Error {}
+export class PlanEncodeError extends Error {
+  override name = 'PlanEncodeError';
+}
 
 /** True when `p` is absolute and normalised as PLAN.md requires. */
 export function isPlanPath(p: string): boolean {

@@ -193,6 +193,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     .filter((r) => (r.req.access === 'rw' || r.req.access === 'exec') && r.res.stat)
     .map((r) => r.res.real);
   const usable: Resolved[] = [];
+  const linksOnly: LinkHop[] = [];
   for (const r of resolved) {
     const planted = r.res.links.find((l) => writable.some((w) => isWithin(l.at, w)));
     if (planted) {
@@ -207,7 +208,15 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         `${r.req.origin}: ${r.req.path}${real !== r.req.path ? ` (${real})` : ''} is never shown whole; grant the paths inside it that the program needs`,
       );
     }
-    if (r.req.access !== 'deny' && r.req.access !== 'exec' && (isWithin(real, '/proc') || isWithin(real, '/dev'))) {
+    const inBuilt = isWithin(real, '/proc') || isWithin(real, '/dev');
+    const declaredInBuilt = isWithin(r.req.path, '/proc') || isWithin(r.req.path, '/dev');
+    if (inBuilt && !declaredInBuilt && r.res.links.length > 0 && r.req.access !== 'deny') {
+      // A link into /proc or /dev (/etc/mtab -> ../proc/self/mounts): the
+      // sandbox has its own, so the link alone is recreated.
+      for (const l of r.res.links) if (!isWithin(l.at, '/proc') && !isWithin(l.at, '/dev')) linksOnly.push(l);
+      continue;
+    }
+    if (r.req.access !== 'deny' && r.req.access !== 'exec' && inBuilt) {
       throw new TsjailError(`${r.req.origin}: ${r.req.path}: /proc and /dev are built by tsjail; use "devices" for device nodes`);
     }
     if (r.req.access === 'tmpfs' && real === '/') {
@@ -369,6 +378,10 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       if (byPath.has(l.at)) continue;
       links.set(l.at, l.target);
     }
+  }
+  for (const l of linksOnly) {
+    const cover = covering(l.at);
+    if (!(cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) && !byPath.has(l.at)) links.set(l.at, l.target);
   }
   for (const [at, target] of links) ops.push({ op: 'symlink', target, dest: at });
 

@@ -1,0 +1,131 @@
+/**
+ * Running tsjail in tests the way a user does: as an unprivileged user.
+ * CI runs as root, so there the tests stage the built tree where the test
+ * user can read it (test/setup.ts) and drop to that user with setpriv;
+ * a developer who is not root runs the repository's own build directly.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const IS_ROOT = process.getuid!() === 0;
+export const TEST_USER = 'tsjailtest';
+export const STAGE = process.env.TSJAIL_TEST_STAGE ?? '/var/tmp/tsjail-test-stage';
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+function idOf(flag: '-u' | '-g', name: string): number {
+  const r = spawnSync('id', [flag, name], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`test user ${name} is missing: run test/setup.ts (tap does, as its "before" step)`);
+  return Number(r.stdout.trim());
+}
+
+export function testUser(): TestUser {
+  if (!IS_ROOT) {
+    const u = os.userInfo();
+    return { name: u.username, uid: u.uid, gid: u.gid, home: u.homedir };
+  }
+  return { name: TEST_USER, uid: idOf('-u', TEST_USER), gid: idOf('-g', TEST_USER), home: `/home/${TEST_USER}` };
+}
+
+/** The tree the test user runs: the staged copy under root, else the repository. */
+export function tsjailRoot(): string {
+  return IS_ROOT ? STAGE : REPO;
+}
+
+/** A fresh directory owned by the test user, to serve as HOME or as a work area. */
+export function makeUserDir(prefix: string): string {
+  const u = testUser();
+  const base = IS_ROOT ? u.home : '/var/tmp';
+  const dir = fs.mkdtempSync(path.join(base, `${prefix}-`));
+  fs.chmodSync(dir, 0o755);
+  if (IS_ROOT) fs.chownSync(dir, u.uid, u.gid);
+  return dir;
+}
+
+/** Write a file as the test user would own it (creating parents). */
+export function writeUserFile(file: string, content: string | Buffer, mode = 0o644): void {
+  const u = testUser();
+  const parts: string[] = [];
+  for (let d = path.dirname(file); !fs.existsSync(d); d = path.dirname(d)) parts.unshift(d);
+  for (const d of parts) {
+    fs.mkdirSync(d, { mode: 0o755 });
+    if (IS_ROOT) fs.chownSync(d, u.uid, u.gid);
+  }
+  fs.writeFileSync(file, content, { mode });
+  fs.chmodSync(file, mode);
+  if (IS_ROOT) fs.chownSync(file, u.uid, u.gid);
+}
+
+export function mkUserDir(dir: string, mode = 0o755): void {
+  const u = testUser();
+  fs.mkdirSync(dir, { recursive: true, mode });
+  if (IS_ROOT) fs.chownSync(dir, u.uid, u.gid);
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export interface RunOptions {
+  cwd?: string;
+  home?: string;
+  env?: Record<string, string>;
+  input?: string | Buffer;
+  timeout?: number;
+  /** Extra fds, e.g. to check they are not inherited. */
+  stdio?: ('pipe' | 'ignore' | 'inherit' | number)[];
+}
+
+export type RunResult = SpawnSyncReturns<string>;
+
+/** The environment a login session of the test user would have. */
+export function userEnv(opts: RunOptions): Record<string, string> {
+  const u = testUser();
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: opts.home ?? u.home,
+    USER: u.name,
+    LOGNAME: u.name,
+    LANG: 'C.UTF-8',
+    ...(opts.env ?? {}),
+  };
+}
+
+/** argv that runs `cmd` as the test user with exactly `env`. */
+export function asUser(cmd: string[], env: Record<string, string>): string[] {
+  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  if (!IS_ROOT) return ['env', '-i', ...envArgs, ...cmd];
+  return ['setpriv', `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', '--reset-env', 'env', '-i', ...envArgs, ...cmd];
+}
+
+export function tsjailArgv(args: string[]): string[] {
+  return [process.execPath, path.join(tsjailRoot(), 'bin', 'tsjail.js'), ...args];
+}
+
+/** Run `tsjail ARGS...` as the test user and wait for it. */
+export function tsjail(args: string[], opts: RunOptions = {}): RunResult {
+  const env = userEnv(opts);
+  const argv = asUser(tsjailArgv(args), env);
+  return spawnSync(argv[0]!, argv.slice(1), {
+    cwd: opts.cwd ?? opts.home ?? testUser().home,
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 60_000,
+    stdio: opts.stdio,
+    killSignal: 'SIGKILL',
+  });
+}
+
+/** Shell snippet inside the sandbox: `tsjail [opts] sh -c SCRIPT`. */
+export function inSandbox(script: string, tsjailOpts: string[] = [], opts: RunOptions = {}): RunResult {
+  return tsjail([...tsjailOpts, '--', '/bin/sh', '-c', script], opts);
+}

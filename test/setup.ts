@@ -1,0 +1,35 @@
+/**
+ * Runs once before the test files (tap's "before"). As root (CI): create the
+ * unprivileged test user and stage the built tree where that user can read
+ * it, because the checkout may sit under /root. As anyone else: nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IS_ROOT, REPO, STAGE, TEST_USER } from './helpers/sandbox.js';
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with ${r.status}`);
+}
+
+for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim']) {
+  if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: run npm run build first`);
+}
+
+if (IS_ROOT) {
+  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) run('useradd', ['--create-home', '--shell', '/bin/bash', TEST_USER]);
+  fs.chmodSync(`/home/${TEST_USER}`, 0o755);
+  const tmp = `${STAGE}.new-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  for (const item of ['package.json', 'bin', 'dist', 'profiles', 'node_modules', 'shim-c/tsjail-shim', 'test/helpers']) {
+    const dest = path.join(tmp, item);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    // Hard links are instant and share the modes npm gave; fall back to a copy across file systems.
+    if (spawnSync('cp', ['-al', path.join(REPO, item), dest]).status !== 0) run('cp', ['-a', path.join(REPO, item), dest]);
+  }
+  run('chmod', ['-R', 'a+rX', tmp]);
+  fs.rmSync(STAGE, { recursive: true, force: true });
+  fs.renameSync(tmp, STAGE);
+}
