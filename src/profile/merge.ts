@@ -1,0 +1,247 @@
+/**
+ * Folding a profile's layers into one MergedProfile.
+ *
+ * Contract: mergeLayers(name, layers, vars) is pure apart from what `vars`
+ * already holds; it expands variables and applies the precedence rules, and
+ * returns every expansion error (unknown variable, a path that does not
+ * expand to an absolute one) located at FILE:LINE of its entry.
+ *   scalars (description, network, syscalls.action/multiarch, hostname,
+ *   nestedSandbox, landlock)        the later layer wins; a layer that sets
+ *                                   `network` replaces it whole (mode and tcp)
+ *   lists (command, devices, sockets, env.keep, dbus lists, syscalls
+ *   allow/deny)                     union, first occurrence kept, in order
+ *   env.set, limits                 per key, the later layer wins
+ *   filesystem                      not resolved here: every entry is kept
+ *                                   with its layer and source, for the mount
+ *                                   planner's rule (deny wins over an allow of
+ *                                   the same or a parent path; else the most
+ *                                   specific path; at one path the later layer)
+ * description and command come from the profile and its locals only: a
+ * snippet's description describes the snippet. syscalls.allow is
+ * ["@default"] (SPEC) when no layer declares an allow list; a snippet that
+ * declares one should therefore list "@default" itself.
+ * Entries whose variable is known but has no value are left out and listed in
+ * `skipped` with the reason.
+ */
+import { ProfileError, errorAt, type SourceRef } from './errors.js';
+import { sourceOf, type Layer } from './include.js';
+import { formatKeyPath, type PathSegment } from './positions.js';
+import {
+  DBUS_BUSES, DBUS_RULE_KINDS, FILESYSTEM_KINDS, type DbusRules, type FilesystemKind, type LandlockMode,
+  type LimitValue, type NetworkMode, type SyscallAction, type SyscallEntry,
+} from './types.js';
+import { expandPath, expandText, type VarContext } from './vars.js';
+
+export interface PathEntry {
+  /** Expanded absolute path; a minimatch pattern when `glob` is true. */
+  path: string;
+  /** As written in the profile. */
+  declared: string;
+  source: SourceRef;
+  layer: number;
+  /** The profile wrote glob characters: expand `path` at launch (variable values in it are escaped). */
+  glob: boolean;
+}
+
+export interface Tagged<T> {
+  value: T;
+  source: SourceRef;
+  layer: number;
+}
+
+export interface SkippedEntry {
+  entry: string;
+  source: SourceRef;
+  keyPath: string;
+  reason: string;
+}
+
+export interface MergedNetwork {
+  mode: NetworkMode;
+  /**
+   * Allowed TCP ports. A list restricts only when its `restrict*` flag is
+   * true (the profile wrote the list, even empty); otherwise TCP is open.
+   */
+  tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+  source?: SourceRef;
+}
+
+export interface MergedProfile {
+  name: string;
+  /** The files merged, in layer order (index = layer number). */
+  files: string[];
+  description?: string;
+  command: string[];
+  filesystem: Record<FilesystemKind, PathEntry[]>;
+  devices: Tagged<string>[];
+  sockets: Tagged<string>[];
+  dbus: { session?: DbusRules & { source: SourceRef }; system?: DbusRules & { source: SourceRef } };
+  network: MergedNetwork;
+  syscalls: {
+    allow: Tagged<SyscallEntry>[];
+    deny: Tagged<SyscallEntry>[];
+    action: SyscallAction;
+    multiarch: boolean;
+  };
+  env: { keep: string[]; set: Record<string, string> };
+  limits: Record<string, LimitValue>;
+  hostname: string;
+  nestedSandbox: boolean;
+  landlock: LandlockMode;
+  skipped: SkippedEntry[];
+}
+
+export const DEFAULT_HOSTNAME = 'tsjail';
+export const DEFAULT_SYSCALL_ALLOW: SyscallEntry = '@default';
+/** The source given to values no file wrote (the SPEC's defaults). */
+export const BUILTIN_SOURCE: SourceRef = { file: '<built-in default>', line: 0 };
+
+export interface MergeResult {
+  profile: MergedProfile;
+  errors: ProfileError[];
+}
+
+export function mergeLayers(name: string, layers: readonly Layer[], vars: VarContext): MergeResult {
+  const m = new Merger(vars);
+  const out: MergedProfile = {
+    name,
+    files: layers.map((l) => l.loaded.file),
+    command: [],
+    filesystem: { ro: [], rw: [], exec: [], tmpfs: [], deny: [] },
+    devices: [],
+    sockets: [],
+    dbus: {},
+    network: { mode: 'none', tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false } },
+    syscalls: { allow: [], deny: [], action: 'errno', multiarch: false },
+    env: { keep: [], set: {} },
+    limits: {},
+    hostname: DEFAULT_HOSTNAME,
+    nestedSandbox: false,
+    landlock: 'best-effort',
+    skipped: m.skipped,
+  };
+  let allowDeclared = false;
+
+  for (const layer of layers) {
+    const { doc } = layer;
+    const src = (path: readonly PathSegment[]): SourceRef => sourceOf(layer.loaded, path);
+    const own = layer.role !== 'snippet';
+
+    if (own && doc.description !== undefined) out.description = doc.description;
+    if (own) unionInto(out.command, doc.command ?? []);
+
+    for (const kind of FILESYSTEM_KINDS) {
+      (doc.filesystem?.[kind] ?? []).forEach((declared, i) => {
+        const entry = m.path(layer, ['filesystem', kind, i], declared);
+        if (entry !== undefined) out.filesystem[kind].push(entry);
+      });
+    }
+
+    (doc.devices ?? []).forEach((declared, i) => {
+      let value = declared;
+      if (declared.startsWith('/') || declared.startsWith('$') || declared.startsWith('~')) {
+        const entry = m.path(layer, ['devices', i], declared);
+        if (entry === undefined) return;
+        if (!/^\/dev\/[^/]/.test(entry.path)) {
+          m.errors.push(errorAt(entry.source, `${JSON.stringify(declared)} is not a path under /dev/`, formatKeyPath(['devices', i])));
+          return;
+        }
+        value = entry.path;
+      }
+      pushTagged(out.devices, value, src(['devices', i]), layer.layer);
+    });
+    (doc.sockets ?? []).forEach((s, i) => pushTagged(out.sockets, s, src(['sockets', i]), layer.layer));
+
+    for (const bus of DBUS_BUSES) {
+      const rules = doc.dbus?.[bus];
+      if (rules === undefined) continue;
+      const merged = out.dbus[bus] ?? { talk: [], own: [], see: [], call: [], broadcast: [], source: src(['dbus', bus]) };
+      for (const kind of DBUS_RULE_KINDS) unionInto(merged[kind], rules[kind] ?? []);
+      merged.source = src(['dbus', bus]);
+      out.dbus[bus] = merged;
+    }
+
+    if (doc.network !== undefined) {
+      const n = typeof doc.network === 'string' ? { mode: doc.network } : doc.network;
+      out.network = {
+        mode: n.mode,
+        tcp: {
+          connect: [...new Set(n.tcp?.connect ?? [])],
+          bind: [...new Set(n.tcp?.bind ?? [])],
+          restrictConnect: n.tcp?.connect !== undefined,
+          restrictBind: n.tcp?.bind !== undefined,
+        },
+        source: src(['network']),
+      };
+    }
+
+    const sc = doc.syscalls;
+    if (sc !== undefined) {
+      if (sc.allow !== undefined) allowDeclared = true;
+      (sc.allow ?? []).forEach((e, i) => pushTagged(out.syscalls.allow, e, src(['syscalls', 'allow', i]), layer.layer));
+      (sc.deny ?? []).forEach((e, i) => pushTagged(out.syscalls.deny, e, src(['syscalls', 'deny', i]), layer.layer));
+      if (sc.action !== undefined) out.syscalls.action = sc.action;
+      if (sc.multiarch !== undefined) out.syscalls.multiarch = sc.multiarch;
+    }
+
+    unionInto(out.env.keep, doc.env?.keep ?? []);
+    for (const [key, raw] of Object.entries(doc.env?.set ?? {})) {
+      const r = expandText(raw, vars);
+      const keyPath = ['env', 'set', key];
+      if (r.kind === 'ok') out.env.set[key] = r.value;
+      else if (r.kind === 'unset') {
+        // This layer meant to replace the variable; leaving a lower layer's
+        // value in place would be neither layer's intent.
+        delete out.env.set[key];
+        m.skip(raw, src(keyPath), keyPath, r.reason);
+      } else m.errors.push(errorAt(src(keyPath), r.message, formatKeyPath(keyPath)));
+    }
+
+    Object.assign(out.limits, doc.limits ?? {});
+    if (doc.hostname !== undefined) out.hostname = doc.hostname;
+    if (doc.nestedSandbox !== undefined) out.nestedSandbox = doc.nestedSandbox;
+    if (doc.landlock !== undefined) out.landlock = doc.landlock;
+  }
+
+  if (!allowDeclared) out.syscalls.allow.push({ value: DEFAULT_SYSCALL_ALLOW, source: BUILTIN_SOURCE, layer: -1 });
+  return { profile: out, errors: m.errors };
+}
+
+class Merger {
+  readonly errors: ProfileError[] = [];
+  readonly skipped: SkippedEntry[] = [];
+
+  constructor(private readonly vars: VarContext) {}
+
+  path(layer: Layer, keyPath: readonly PathSegment[], declared: string): PathEntry | undefined {
+    const source = sourceOf(layer.loaded, keyPath);
+    const r = expandPath(declared, this.vars);
+    if (r.kind === 'ok') return { path: r.value, declared, source, layer: layer.layer, glob: r.glob };
+    if (r.kind === 'unset') this.skip(declared, source, keyPath, r.reason);
+    else this.errors.push(errorAt(source, r.message, formatKeyPath(keyPath)));
+    return undefined;
+  }
+
+  skip(entry: string, source: SourceRef, keyPath: readonly PathSegment[], reason: string): void {
+    this.skipped.push({ entry, source, keyPath: formatKeyPath(keyPath), reason });
+  }
+}
+
+function unionInto<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) if (!into.includes(item)) into.push(item);
+}
+
+/** Appends unless an equal value is already there (objects compared by content). */
+function pushTagged<T>(into: Tagged<T>[], value: T, source: SourceRef, layer: number): void {
+  const key = canonical(value);
+  if (into.some((t) => canonical(t.value) === key)) return;
+  into.push({ value, source, layer });
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,0 +1,78 @@
+/**
+ * The on-disk profile shape (ProfileDoc) as schema.ts accepts it.
+ *
+ * Contract: a value typed ProfileDoc has passed validateDoc(); strings are
+ * still unexpanded (`${HOME}/x`, `~/x`). Every field is optional: a profile
+ * says only what it adds. Defaults are applied by merge.ts, not here.
+ */
+
+export const FILESYSTEM_KINDS = ['ro', 'rw', 'exec', 'tmpfs', 'deny'] as const;
+export type FilesystemKind = (typeof FILESYSTEM_KINDS)[number];
+
+/** Named device classes; the mount planner maps each to its /dev and /sys nodes. */
+export const DEVICE_CLASSES = ['dri', 'snd', 'video', 'input', 'kvm', 'fuse', 'hidraw'] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/** Host sockets a profile may ask for by name. */
+export const SOCKET_NAMES = ['wayland', 'x11', 'pulseaudio', 'pipewire'] as const;
+export type SocketName = (typeof SOCKET_NAMES)[number];
+
+export const DBUS_BUSES = ['session', 'system'] as const;
+export const DBUS_RULE_KINDS = ['talk', 'own', 'see', 'call', 'broadcast'] as const;
+export type DbusRuleKind = (typeof DBUS_RULE_KINDS)[number];
+export type DbusRules = Record<DbusRuleKind, string[]>;
+
+export const NETWORK_MODES = ['none', 'host'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+export const SYSCALL_ACTIONS = ['errno', 'kill', 'log'] as const;
+export type SyscallAction = (typeof SYSCALL_ACTIONS)[number];
+
+export const SYSCALL_ARG_OPS = ['==', '!=', '<', '<=', '>', '>=', '&==', 'in'] as const;
+export type SyscallArgOp = (typeof SYSCALL_ARG_OPS)[number];
+
+export type SyscallArgScalar = number | string;
+export interface SyscallArgCond {
+  /** Argument index, 0..5. */
+  arg: number;
+  op: SyscallArgOp;
+  /** A list only with op "in"; strings are constants resolved by src/seccomp. */
+  value: SyscallArgScalar | SyscallArgScalar[];
+  /** Only, and always, with op "&==": (arg & mask) == value. */
+  mask?: SyscallArgScalar;
+}
+/** A syscall name, a "@group", or a name with argument conditions (all must hold). */
+export type SyscallEntry = string | { name: string; args?: SyscallArgCond[] };
+
+/** setrlimit(2) resources a profile may set, by their RLIMIT_* suffix. */
+export const LIMIT_NAMES = [
+  'as', 'core', 'cpu', 'data', 'fsize', 'memlock', 'nofile', 'nproc', 'stack',
+  'msgqueue', 'nice', 'rtprio', 'sigpending', 'rss',
+] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+export type LimitValue = number | 'unlimited';
+
+export const LANDLOCK_MODES = ['best-effort', 'required'] as const;
+export type LandlockMode = (typeof LANDLOCK_MODES)[number];
+
+export interface NetworkDoc {
+  mode: NetworkMode;
+  tcp?: { connect?: number[]; bind?: number[] };
+}
+
+export interface ProfileDoc {
+  description?: string;
+  command?: string[];
+  include?: string[];
+  filesystem?: Partial<Record<FilesystemKind, string[]>>;
+  devices?: string[];
+  sockets?: SocketName[];
+  dbus?: { session?: Partial<DbusRules>; system?: Partial<DbusRules> };
+  network?: NetworkMode | NetworkDoc;
+  syscalls?: { allow?: SyscallEntry[]; deny?: SyscallEntry[]; action?: SyscallAction; multiarch?: boolean };
+  env?: { keep?: string[]; set?: Record<string, string> };
+  limits?: Partial<Record<LimitName, LimitValue>>;
+  hostname?: string;
+  nestedSandbox?: boolean;
+  landlock?: LandlockMode;
+}
