@@ -12,7 +12,7 @@ import { RunCommand } from './run.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false });
+  const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false, enableColors: false });
   for (const c of [
     RunCommand,
     ProfileListCommand,

@@ -14,8 +14,12 @@ function section(title: string, lines: string[]): string {
   return lines.length === 0 ? '' : `${title}\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
+const fromBase = (e: PathEntry): boolean => /(^|\/)include\/base\.json5$/.test(e.source.file);
+
 function paths(entries: PathEntry[], verb: string): string[] {
-  return entries.map((e) => `${verb} ${e.path}${e.declared !== e.path ? `  (${e.declared})` : ''}  [${where(e)}]`);
+  return entries
+    .filter((e) => !fromBase(e))
+    .map((e) => `${verb} ${e.path}${e.declared !== e.path ? `  (${e.declared})` : ''}  [${where(e)}]`);
 }
 
 export function explainProfile(p: MergedProfile, caller: { home: string }): string {
@@ -25,6 +29,7 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
   out.push(`from ${p.files.join(', ')}\n`);
   out.push(
     section('Files (nothing else of this computer is visible):', [
+      ...(f.ro.some(fromBase) ? ['may read the system runtime: /usr and the parts of /etc programs need  [include/base.json5]'] : []),
       ...paths(f.ro, 'may read'),
       ...paths(f.rw, 'may read and change'),
       ...paths(f.exec, 'may run programs it wrote in'),
