@@ -18,7 +18,7 @@ import { ProfileError, errorAt, type SourceRef } from './errors.js';
 import { loadFile, type LoadedFile } from './load.js';
 import { findSnippetFile } from './locate.js';
 import { formatKeyPath, lookupPos, type PathSegment } from './positions.js';
-import { NAME_RE, validateDoc } from './schema.js';
+import { isSnippetName, validateDoc } from './schema.js';
 import type { ProfileDoc } from './types.js';
 
 export const MAX_INCLUDE_DEPTH = 16;
@@ -109,7 +109,7 @@ class Resolver {
     const includes = (loaded.data as { include?: unknown } | null)?.include;
     if (Array.isArray(includes)) {
       includes.forEach((name: unknown, i) => {
-        if (typeof name !== 'string' || !NAME_RE.test(name)) return; // schema.ts reported it
+        if (typeof name !== 'string' || !isSnippetName(name)) return; // schema.ts reported it
         const via = { source: sourceOf(loaded, ['include', i]), keyPath: formatKeyPath(['include', i]) };
         const snippet = findSnippetFile(name, this.searchPath);
         if (snippet === null) {

@@ -23,6 +23,7 @@ import {
 export const MAX_LIST_ITEMS = 4096;
 export const MAX_PATH_LENGTH = 4096;
 export const MAX_STRING_LENGTH = 128 * 1024;
+export const MAX_ARG_CONDS = 32;
 export const HOSTNAME_MAX = 64; // HOST_NAME_MAX, include/uapi/linux/utsname.h
 
 /** Snippet and profile names: a file name without a path or extension. */
@@ -252,7 +253,12 @@ function checkSnippetName(cx: Checker, v: unknown, path: Path): void {
   const s = v as string;
   if (s.includes('/')) cx.fail(path, `${JSON.stringify(s)}: snippets are named without a path (they live in include/)`);
   else if (s.endsWith('.json5')) cx.fail(path, `${JSON.stringify(s)}: name the snippet without ".json5"`);
-  else if (!NAME_RE.test(s)) cx.fail(path, `${JSON.stringify(s)} is not a valid snippet name`);
+  else if (!isSnippetName(s)) cx.fail(path, `${JSON.stringify(s)} is not a valid snippet name`);
+}
+
+/** Whether an include entry names a snippet include.ts may look up. */
+export function isSnippetName(s: string): boolean {
+  return NAME_RE.test(s) && !s.endsWith('.json5') && s.length <= 255;
 }
 
 function checkDbusName(cx: Checker, v: unknown, path: Path): void {
@@ -311,7 +317,9 @@ function checkSyscallEntry(cx: Checker, v: unknown, path: Path): void {
       }
     },
     args: (c, x, q) => {
-      if (Array.isArray(x) && x.length > 6) { c.fail(q, 'a syscall has at most 6 arguments to compare'); return; }
+      // Several conditions may test one argument (a range), so this bounds
+      // the filter's size rather than counting arguments.
+      if (Array.isArray(x) && x.length > MAX_ARG_CONDS) { c.fail(q, `more than ${MAX_ARG_CONDS} conditions`); return; }
       checkList(c, x, q, (cond, r) => checkArgCond(c, cond, r));
     },
   });
@@ -381,16 +389,23 @@ function unknownKeyMessage(key: string, known: readonly string[], topLevel: bool
   return `unknown key (expected one of: ${known.join(', ')})`;
 }
 
-/** The closest candidate within a small edit distance, for "did you mean". */
+/**
+ * The closest candidate within a small edit distance, for "did you mean".
+ * On a tie, a candidate with the same letters (a transposition: "=!" for
+ * "!=") beats one with a letter changed.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const budget = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  const w = word.toLowerCase();
+  const letters = (s: string): string => [...s].sort().join('');
   let best: string | undefined;
-  let bestDist = Infinity;
+  let bestScore = Infinity;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDist) { best = c; bestDist = d; }
+    const lc = c.toLowerCase();
+    const score = editDistance(w, lc) * 2 + (letters(w) === letters(lc) ? 0 : 1);
+    if (score < bestScore) { best = c; bestScore = score; }
   }
-  return bestDist <= budget ? best : undefined;
+  return Math.floor(bestScore / 2) <= budget ? best : undefined;
 }
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transposition). */
