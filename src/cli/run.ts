@@ -13,6 +13,7 @@ import { findShim } from '../launch/shim-path.js';
 import { buildPolicy } from '../policy/build.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
 import { checkUserns } from '../sys/userns.js';
+import { landlockAbi } from '../sys/features.js';
 import { currentCaller, loadOptions } from './context.js';
 import { BaseCommand } from './base.js';
 import { out, say } from './output.js';
@@ -43,6 +44,9 @@ export class RunCommand extends BaseCommand {
   env = Option.Array('--env', [], { description: 'NAME=VALUE set inside (repeatable)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'print the launch plan as JSON; run nothing' });
   verbose = Option.Boolean('-v,--verbose', false, { description: 'say what is mounted, allowed and skipped' });
+  logDenials = Option.Boolean('--log-denials', false, {
+    description: 'have the kernel log what Landlock refuses the program (audit log; Landlock ABI 7)',
+  });
   program = Option.String({ name: 'PROGRAM' });
   args = Option.Proxy({ name: 'ARGS' });
 
@@ -62,7 +66,15 @@ export class RunCommand extends BaseCommand {
       { ro: this.ro, rw: this.rw, tmpfs: this.tmpfs, deny: this.deny, net: this.net as 'none' | 'host' | undefined, env: this.env },
       { env: caller.env, cwd: caller.cwd, home: caller.home },
     );
-    const built = buildLaunchPlan(policy, { uid: caller.uid, gid: caller.gid, verbose: this.verbose });
+    const ll = landlockAbi(caller.env);
+    const built = buildLaunchPlan(policy, {
+      uid: caller.uid,
+      gid: caller.gid,
+      verbose: this.verbose,
+      landlockAbi: ll.abi,
+      landlockUnavailable: ll.unavailable,
+      logDenials: this.logDenials,
+    });
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);

@@ -7,6 +7,7 @@
 import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { currentHardLimits, planLimits } from '../policy/limits.js';
+import { buildLandlock } from '../landlock/ruleset.js';
 import type { LaunchPlan } from './plan.js';
 
 export interface BuildResult {
@@ -20,6 +21,10 @@ export interface BuildContext {
   uid: number;
   gid: number;
   verbose: boolean;
+  /** The kernel's Landlock ABI (0: none) and, when none, why. */
+  landlockAbi: number;
+  landlockUnavailable?: string;
+  logDenials: boolean;
 }
 
 export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult {
@@ -34,6 +39,15 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   else if (visibleDir(mounts, policy.home)) cwd = policy.home;
   if (cwd !== policy.cwd) notes.push(`working directory ${policy.cwd} is not visible in the sandbox; using ${cwd}`);
 
+  const landlock = buildLandlock(mounts, {
+    mode: p.landlock,
+    abi: ctx.landlockAbi,
+    unavailable: ctx.landlockUnavailable,
+    network: policy.network,
+    logDenials: ctx.logDenials,
+  });
+  notes.push(...landlock.notes);
+
   const plan: LaunchPlan = {
     version: 1,
     net: policy.network.mode === 'none',
@@ -47,6 +61,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     env: policy.env,
     argv: [policy.program, ...policy.args],
     exec: { program: policy.program, path: policy.searchPath },
+    landlock: landlock.plan,
   };
-  return { plan, mounts, notes, warnings: mounts.warnings };
+  return { plan, mounts, notes, warnings: [...mounts.warnings, ...landlock.warnings] };
 }

@@ -1,0 +1,136 @@
+/**
+ * The Landlock ruleset of a sandbox, derived from the finished mount view so
+ * the two layers say the same thing: read (and execute) where the view is
+ * read-only, the writer's rights where it is writable, device ioctls only on
+ * device nodes, TCP ports when the profile lists them, and scoping of
+ * abstract unix sockets and signals to the sandbox. The kernel's ABI decides
+ * what can be enforced; anything cut is reported (best effort), and a
+ * profile that requires Landlock, or a rule only Landlock can enforce (TCP
+ * ports), refuses to start instead.
+ *
+ * Rules are attached by the shim to the inodes at these paths in the final
+ * tree, after pivot_root (seccomp-landlock.md §5.6).
+ */
+import type { FsNode, MountPlan } from '../mounts/plan.js';
+import type { LandlockPlan } from '../launch/plan.js';
+import { TsjailError } from '../errors.js';
+import { abiRow, firstAbiOf, FS, NET, RESTRICT, rightNames, SCOPE } from './abi.js';
+
+export const READ = FS.READ_FILE | FS.READ_DIR;
+export const READ_EXEC = READ | FS.EXECUTE;
+export const WRITE =
+  FS.WRITE_FILE | FS.TRUNCATE | FS.REMOVE_FILE | FS.REMOVE_DIR | FS.MAKE_REG | FS.MAKE_DIR | FS.MAKE_SYM | FS.MAKE_SOCK | FS.MAKE_FIFO | FS.REFER;
+export const DEVICE = FS.READ_FILE | FS.WRITE_FILE | FS.IOCTL_DEV;
+/** Rights that make no sense on a non-directory (the kernel rejects them there). */
+const FILE_ONLY = FS.EXECUTE | FS.WRITE_FILE | FS.READ_FILE | FS.TRUNCATE | FS.IOCTL_DEV;
+
+export interface LandlockRequest {
+  mode: 'best-effort' | 'required';
+  /** The running kernel's ABI (0: none). */
+  abi: number;
+  /** Why there is none, for the message. */
+  unavailable?: string;
+  network: { mode: 'none' | 'host'; tcp: { connect: number[]; bind: number[] } };
+  logDenials: boolean;
+}
+
+export interface LandlockResult {
+  plan?: LandlockPlan;
+  /** Said under -v. */
+  notes: string[];
+  /** Said always, once. */
+  warnings: string[];
+}
+
+function nodeAccess(n: FsNode): bigint | undefined {
+  switch (n.role) {
+    case 'ro':
+      return READ_EXEC;
+    case 'rw':
+    case 'tmpfs':
+      return READ | WRITE | (n.exec ? FS.EXECUTE : 0n);
+    case 'dev':
+      return n.stat?.kind === 'dir' ? DEVICE | FS.READ_DIR : DEVICE;
+    case 'proc':
+      // Programs read their own /proc entries and write a few (oom_score_adj, comm).
+      return READ | FS.WRITE_FILE;
+    case 'devfs':
+      return DEVICE | FS.READ_DIR;
+    default:
+      return undefined;
+  }
+}
+
+export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockResult {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const tcp = req.network.mode === 'host' && (req.network.tcp.connect.length > 0 || req.network.tcp.bind.length > 0);
+  const row = abiRow(req.abi);
+  if (!row) {
+    const why = req.unavailable ?? 'not available';
+    if (tcp) throw new TsjailError(`the profile limits TCP ports, which only Landlock can enforce, and Landlock is ${why} on this kernel`);
+    if (req.mode === 'required') throw new TsjailError(`the profile requires Landlock, which is ${why} on this kernel`, { hint: 'see `tsjail doctor`' });
+    notes.push(`Landlock ${why}: the mount view alone confines the filesystem`);
+    if (req.network.mode === 'host') warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them');
+    return { notes, warnings };
+  }
+  if (tcp && row.net === 0n) {
+    throw new TsjailError(`the profile limits TCP ports, which needs Landlock ABI 4; this kernel has ABI ${req.abi}`);
+  }
+
+  const wanted = { fs: READ_EXEC | WRITE | DEVICE | FS.MAKE_CHAR | FS.MAKE_BLOCK, net: tcp ? NET.BIND_TCP | NET.CONNECT_TCP : 0n, scoped: SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL };
+  const handled = { fs: wanted.fs & row.fs, net: wanted.net & row.net, scoped: wanted.scoped & row.scoped };
+  for (const kind of ['fs', 'scoped'] as const) {
+    const dropped = wanted[kind] & ~handled[kind];
+    if (dropped !== 0n) {
+      notes.push(
+        `Landlock ABI ${req.abi} cannot enforce ${rightNames(kind, dropped)
+          .map((r) => `${r} (ABI ${firstAbiOf(kind, (kind === 'fs' ? FS : SCOPE)[r.toUpperCase() as never] as bigint)})`)
+          .join(', ')}`,
+      );
+    }
+  }
+  if (req.abi === 1) notes.push('Landlock ABI 1: moving files between directories fails with EXDEV (no REFER right)');
+  if ((handled.scoped & SCOPE.ABSTRACT_UNIX_SOCKET) === 0n && req.network.mode === 'host') {
+    warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6)');
+  }
+
+  const paths = new Map<string, bigint>();
+  // Listing the root tmpfs (and the directories tsjail made in it) must work; reading below needs a rule of its own.
+  paths.set('/', FS.READ_DIR);
+  for (const n of view.nodes) {
+    if (!n.mounted) continue;
+    const access = nodeAccess(n);
+    if (access === undefined) continue;
+    const isDir = n.role === 'tmpfs' || n.role === 'proc' || n.role === 'devfs' || n.stat?.kind === 'dir';
+    let a = access & handled.fs;
+    if (!isDir) a &= FILE_ONLY;
+    if (a !== 0n) paths.set(n.path, (paths.get(n.path) ?? 0n) | a);
+  }
+  // /dev/shm is a writable tmpfs of its own below the device directory.
+  paths.set('/dev/shm', (READ | WRITE) & handled.fs);
+
+  const ports: { port: number; access: bigint }[] = [];
+  if (tcp) {
+    for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });
+    for (const p of req.network.tcp.bind) ports.push({ port: p, access: NET.BIND_TCP });
+  }
+  let flags = 0;
+  if (req.logDenials) {
+    if (row.restrictFlags & RESTRICT.LOG_NEW_EXEC_ON) flags |= RESTRICT.LOG_NEW_EXEC_ON;
+    else notes.push(`logging denials needs Landlock ABI 7; this kernel has ABI ${req.abi}`);
+  }
+  return {
+    plan: {
+      abi: Math.min(req.abi, row.abi),
+      fs: handled.fs,
+      net: handled.net,
+      scoped: handled.scoped,
+      flags,
+      paths: [...paths].map(([path, access]) => ({ path, access })),
+      ports,
+    },
+    notes,
+    warnings,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Kernel features as tsjail will use them, probed once per launch.
+ *
+ * TSJAIL_LANDLOCK_ABI=N makes tsjail behave as on a kernel with Landlock ABI
+ * N (0: none). It can only lower what the kernel offers, never raise it; it
+ * exists so the degraded paths can be tested and reproduced on a new kernel.
+ */
+import { probeLandlockAbi } from './kernel.js';
+
+export interface LandlockAvailability {
+  abi: number;
+  kernelAbi: number;
+  unavailable?: string;
+}
+
+export function landlockAbi(env: NodeJS.ProcessEnv = process.env): LandlockAvailability {
+  const probe = probeLandlockAbi();
+  let abi = probe.abi;
+  let unavailable: string | undefined;
+  if ('reason' in probe) {
+    unavailable =
+      probe.reason === 'disabled'
+        ? 'built into the kernel but not enabled at boot (lsm=)'
+        : probe.reason === 'not-built'
+          ? 'not built into the kernel'
+          : `unusable (errno ${probe.errno})`;
+  }
+  const cap = env.TSJAIL_LANDLOCK_ABI;
+  if (cap !== undefined && /^\d+$/.test(cap) && Number(cap) < abi) {
+    abi = Number(cap);
+    if (abi === 0) unavailable = 'turned off by TSJAIL_LANDLOCK_ABI=0';
+  }
+  return { abi, kernelAbi: probe.abi, unavailable };
+}
