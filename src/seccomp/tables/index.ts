@@ -1,0 +1,67 @@
+// Syscall table lookup by ABI. Wraps the generated rows with name/number maps
+// and argument widths.
+//
+// An "ABI" here is a (audit arch, numbering) pair as seccomp sees it:
+// x86_64 and x32 share AUDIT_ARCH_X86_64 (x32 sets bit 30 of nr); i386 is
+// AUDIT_ARCH_I386, reachable from any x86_64 process through `int $0x80`.
+
+import { AARCH64_SYSCALLS } from './aarch64.js';
+import { I386_SYSCALLS } from './i386.js';
+import type { SyscallRow } from './types.js';
+import { X32_SYSCALLS } from './x32.js';
+import { X86_64_SYSCALLS } from './x86-64.js';
+
+export type Abi = 'x86_64' | 'i386' | 'aarch64' | 'x32';
+
+export interface SyscallInfo {
+  readonly name: string;
+  readonly nr: number;
+  /** Width in bits of each register argument; length = argument count. */
+  readonly widths: readonly (32 | 64)[];
+  /** True when the kernel prototype is unknown (unimplemented slot). */
+  readonly unknownSignature: boolean;
+}
+
+export interface SyscallTable {
+  readonly abi: Abi;
+  readonly all: readonly SyscallInfo[];
+  byName(name: string): SyscallInfo | undefined;
+  byNr(nr: number): SyscallInfo | undefined;
+  /** Largest syscall number in the table. */
+  readonly maxNr: number;
+}
+
+function build(abi: Abi, rows: readonly SyscallRow[]): SyscallTable {
+  const all = rows.map(([name, nr, w]): SyscallInfo => ({
+    name,
+    nr,
+    widths: w === '*' ? [64, 64, 64, 64, 64, 64] : [...w].map((c) => (c === '4' ? 32 : 64)),
+    unknownSignature: w === '*',
+  }));
+  const names = new Map(all.map((s) => [s.name, s]));
+  const nrs = new Map(all.map((s) => [s.nr, s]));
+  return {
+    abi,
+    all,
+    byName: (n) => names.get(n),
+    byNr: (n) => nrs.get(n),
+    maxNr: Math.max(...all.map((s) => s.nr)),
+  };
+}
+
+const cache = new Map<Abi, SyscallTable>();
+
+export function syscallTable(abi: Abi): SyscallTable {
+  let t = cache.get(abi);
+  if (t === undefined) {
+    const rows = { x86_64: X86_64_SYSCALLS, i386: I386_SYSCALLS, aarch64: AARCH64_SYSCALLS, x32: X32_SYSCALLS }[abi];
+    t = build(abi, rows);
+    cache.set(abi, t);
+  }
+  return t;
+}
+
+/** Every name known on any ABI (for telling "unknown" from "not on this arch"). */
+export function knownAnywhere(name: string): boolean {
+  return (['x86_64', 'i386', 'aarch64'] as const).some((a) => syscallTable(a).byName(name) !== undefined);
+}
