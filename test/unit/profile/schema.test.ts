@@ -7,12 +7,10 @@ import { FIXTURES, SHIPPED, vars, writeTree } from './helpers.js';
 const opts = { vars: vars(), searchPath: [join(FIXTURES, 'shipped'), SHIPPED] };
 
 /** Checks a profile text; returns its errors as "p.json5:LINE: key: message". */
-function errorsOf(t: Tap.Test, text: string): string[] {
+function errorsOf(t: { testdir(): string }, text: string): string[] {
   const dir = writeTree(t.testdir(), { 'p.json5': text });
   return checkProfiles([join(dir, 'p.json5')], opts).map((e) => e.message.replace(`${dir}/`, ''));
 }
-type Tap = typeof t;
-declare namespace Tap { type Test = Parameters<Parameters<Tap['test']>[1]>[0] }
 
 t.test('the SPEC example profile is valid', async (t) => {
   t.same(checkProfiles([join(FIXTURES, 'shipped', 'firefox.json5')], opts), []);
