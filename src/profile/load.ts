@@ -12,7 +12,7 @@ import { readFileSync, statSync } from 'node:fs';
 import JSON5 from 'json5';
 
 import { ProfileError } from './errors.js';
-import { mapPositions, type PositionMap } from './positions.js';
+import { NestingError, mapPositions, type PositionMap } from './positions.js';
 
 /** A profile larger than this is refused before it is parsed. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
@@ -51,7 +51,12 @@ export function parseProfileText(file: string, text: string): LoadedFile {
   } catch (err) {
     throw syntaxError(file, err);
   }
-  return { file, data, positions: mapPositions(src) };
+  try {
+    return { file, data, positions: mapPositions(src) };
+  } catch (err) {
+    if (!(err instanceof NestingError)) throw err;
+    throw new ProfileError({ file, line: err.at.line, col: err.at.col }, err.message);
+  }
 }
 
 function syntaxError(file: string, err: unknown): ProfileError {

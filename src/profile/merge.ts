@@ -113,8 +113,10 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     dbus: {},
     network: { mode: 'none', tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false } },
     syscalls: { allow: [], deny: [], action: 'errno', multiarch: false },
-    env: { keep: [], set: {} },
-    limits: {},
+    // Null-prototype maps: a variable named __proto__ is an ordinary key
+    // here, not a prototype assignment that would vanish without a word.
+    env: { keep: [], set: Object.create(null) as Record<string, string> },
+    limits: Object.create(null) as Record<string, LimitValue>,
     hostname: DEFAULT_HOSTNAME,
     nestedSandbox: false,
     landlock: 'best-effort',

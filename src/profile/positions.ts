@@ -8,7 +8,7 @@
  * FILE:LINE.
  *
  * Contract: mapPositions(text) must only be called on text JSON5.parse
- * accepted; it then never throws. Lines and columns follow json5's own
+ * accepted; it then throws only NestingError (for absurdly deep documents). Lines and columns follow json5's own
  * convention (1-based; only "\n" ends a line; columns count UTF-16 units), so
  * a syntax error and a schema error in the same file agree. A key written
  * twice in one object is reported in `duplicates` (json5 silently keeps the
@@ -31,6 +31,19 @@ export interface Duplicate {
   path: string;
   first: Pos;
   second: Pos;
+}
+
+/**
+ * Deeper documents are refused: a profile is at most seven levels deep, and
+ * the mapper recurses once per level.
+ */
+export const MAX_NESTING = 64;
+
+/** Thrown by mapPositions for a document nested deeper than MAX_NESTING. */
+export class NestingError extends Error {
+  constructor(readonly at: Pos) {
+    super(`nested deeper than ${MAX_NESTING} levels`);
+  }
 }
 
 export interface PositionMap {
@@ -118,6 +131,7 @@ class Mapper {
 
   private value(path: PathSegment[], key: Pos | undefined): void {
     const at = this.here();
+    if (path.length > MAX_NESTING) throw new NestingError(at);
     const id = formatKeyPath(path);
     const prev = this.nodes.get(id);
     if (prev !== undefined && key !== undefined && prev.key !== undefined) {

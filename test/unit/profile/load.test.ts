@@ -78,3 +78,8 @@ t.test('a profile that is not an object', async (t) => {
   const err = t.throws(() => loadProfile(join(dir, 'list.json5'), opts)) as ProfileError;
   t.equal(err.message, `${join(dir, 'list.json5')}:2: a profile must be an object { ... }, got a list`);
 });
+
+t.test('absurd nesting is an error, not a stack overflow', async (t) => {
+  const err = t.throws(() => parseProfileText('f', `{ description: ${'['.repeat(100000)}${']'.repeat(100000)} }`)) as ProfileError;
+  t.equal(err.message, 'f:1:80: nested deeper than 64 levels');
+});

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 
-import { BUILTIN_SOURCE, loadProfile } from '../../../src/profile/index.js';
+import { BUILTIN_SOURCE, checkProfiles, loadProfile } from '../../../src/profile/index.js';
 import { FIXTURES, HOME, SHIPPED, vars, writeTree } from './helpers.js';
 
 const SHIP = join(FIXTURES, 'shipped');
@@ -91,4 +91,14 @@ t.test('a layer whose env.set value cannot expand removes the lower layer\'s val
   const p = loadProfile('p', { vars: vars({ env: {} }), searchPath: [dir, SHIPPED] });
   t.same(p.env.set, { KEEP: 'yes' });
   t.equal(p.skipped.length, 1);
+});
+
+t.test('hostile keys stay data', async (t) => {
+  const dir = writeTree(t.testdir(), { 'p.json5': '{ env: { set: { "__proto__": "x", constructor: "y" } } }' });
+  const p = loadProfile(join(dir, 'p.json5'), { vars: vars(), searchPath: [SHIPPED] });
+  t.same(Object.entries(p.env.set), [['__proto__', 'x'], ['constructor', 'y']]);
+  const bad = writeTree(t.testdir(), { 'p.json5': '{ "__proto__": {}, filesystem: { constructor: [] } }' });
+  t.same(checkProfiles([join(bad, 'p.json5')], { vars: vars(), searchPath: [SHIPPED] }).map((e) => e.keyPath), [
+    '__proto__', 'filesystem.constructor',
+  ]);
 });
