@@ -1,0 +1,211 @@
+/*
+ * main.c - tsjail-shim: read a launch plan, build the sandbox it
+ * describes, run the program in it.
+ *
+ *     tsjail-shim --plan-fd N
+ *
+ * The steps below are PLAN.md's "Fixed recipe", numbered as there. The
+ * shim decides nothing: what is mounted, mapped, limited, allowed and run
+ * all comes from the plan, which is validated whole before the first
+ * change (step 2). Any failure before execve exits 125 with one line
+ * naming the step.
+ *
+ * Three processes: the monitor (this process; stays outside), init (PID 1
+ * of the new PID namespace; builds the sandbox, then supervises) and the
+ * program process (PID 2; drops everything, then execs).
+ */
+#include "caps.h"
+#include "exec.h"
+#include "init.h"
+#include "landlock.h"
+#include "mount.h"
+#include "ns.h"
+#include "plan.h"
+#include "seccomp.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_PLAN_BYTES (16u << 20)
+
+static int parse_args(int argc, char **argv)
+{
+	char *end;
+	long fd;
+
+	if (argc != 3 || strcmp(argv[1], "--plan-fd") != 0)
+		die_msg("usage", "tsjail-shim --plan-fd N");
+	errno = 0;
+	fd = strtol(argv[2], &end, 10);
+	if (errno || *end || end == argv[2] || fd < 0 || fd > INT_MAX)
+		die_msg("usage", "--plan-fd: not a descriptor: %s", argv[2]);
+	return (int)fd;
+}
+
+static void read_full(int fd, uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("plan", "read");
+		if (n == 0)
+			die_msg("plan", "truncated (%zu bytes missing)", len);
+		buf += n, len -= (size_t)n;
+	}
+}
+
+/* Exactly the header's length is read: the writer need not close its end. */
+static void read_plan(int fd, struct plan *plan)
+{
+	uint8_t head[16];
+	char err[256];
+
+	read_full(fd, head, sizeof head);
+	uint32_t len = (uint32_t)head[8] | (uint32_t)head[9] << 8 | (uint32_t)head[10] << 16 |
+		       (uint32_t)head[11] << 24;
+	if (len < sizeof head || len > MAX_PLAN_BYTES)
+		die_msg("plan", "length %u is not between 16 bytes and 16 MiB", len);
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		die("plan", "allocate %u bytes", len);
+	memcpy(buf, head, sizeof head);
+	read_full(fd, buf + sizeof head, len - sizeof head);
+	close(fd);
+	if (plan_parse(buf, len, plan, err, sizeof err) < 0)
+		die_msg("plan", "%s", err);
+	free(buf);
+}
+
+/* Steps 14-22: the program process, PID 2. Never returns. */
+static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
+{
+	sigset_t none;
+
+	/* 14. A new session has no controlling terminal, so TIOCSTI (and
+	 * /dev/tty) cannot reach the caller's terminal. */
+	if (setsid() < 0)
+		die("program", "setsid");
+	/* 15. Die with init. (Init's death also kills the whole namespace;
+	 * this covers the moment before the kernel gets to us.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("program", "PR_SET_PDEATHSIG");
+	/* 16. */
+	if (plan->chdir && chdir(plan->chdir) < 0)
+		die("chdir", "%s", plan->chdir);
+	for (size_t i = 0; i < plan->nrlimits; i++) {
+		const struct plan_rlimit *r = &plan->rlimits[i];
+		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
+		if (setrlimit((int)r->resource, &rl) < 0)
+			die("rlimit", "resource %u", r->resource);
+	}
+	umask(umask_saved);
+	/* 17-18. */
+	caps_drop_all("program");
+	caps_no_new_privs("program");
+	/* 19. */
+	landlock_apply(plan);
+	/* 20. */
+	close_from_3("program");
+	/* 21. Signals forwarded since fork were held pending; the program
+	 * gets them now (a TERM sent during setup ends it here). */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	seccomp_apply(plan);
+	/* 22. */
+	exec_program(plan);
+}
+
+/* Steps 5-13: init, PID 1 of the new namespaces. Never returns. */
+static _Noreturn void sandbox(const struct plan *plan, int sync_fd, uid_t uid, gid_t gid,
+			      const sigset_t *fwd)
+{
+	/* 5. If the monitor died before PDEATHSIG was set, nobody would
+	 * ever kill us: its end of the sync pipe closes only at its death
+	 * (POLLHUP), and a death after this poll sends SIGKILL. */
+	struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("init", "PR_SET_PDEATHSIG");
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(EXIT_SETUP);
+	/* Leave the caller's session: a ^C on the terminal then reaches
+	 * only the monitor, which forwards it once, not init as well. */
+	if (setsid() < 0)
+		die("init", "setsid");
+	/* 6. Then non-dumpable: the same uid inside may not ptrace init or
+	 * read its /proc files (its environment is the caller's). It comes
+	 * after the maps because a non-dumpable process's /proc/self files
+	 * belong to root, and uid_map would no longer be writable. */
+	ns_map_ids(plan->uid, plan->gid, uid, gid);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("init", "PR_SET_DUMPABLE");
+	/* 7-8. Modes in the plan are exact: no umask while building. */
+	mode_t umask_saved = umask(0);
+	mount_make_private();
+	mount_stage();
+	/* 9. */
+	if (plan->ns_flags & PLAN_NS_NET)
+		ns_loopback_up();
+	if (plan->hostname)
+		ns_set_hostname(plan->hostname);
+	/* 10-11. */
+	mount_apply(plan);
+	mount_finish();
+	/* 12. */
+	pid_t pid = fork();
+	if (pid < 0)
+		die("init", "fork the program");
+	if (pid == 0)
+		program(plan, umask_saved);
+	/* 13. */
+	caps_drop_all("init");
+	caps_no_new_privs("init");
+	close_from_3("init");
+	prctl(PR_SET_NAME, "tsjail-init", 0, 0, 0);
+	init_run(pid, fwd);
+}
+
+int main(int argc, char **argv)
+{
+	struct plan plan;
+	sigset_t fwd;
+	int sync_pipe[2];
+
+	int plan_fd = parse_args(argc, argv);
+	/* 1. */
+	signals_reset();
+	/* 2. */
+	read_plan(plan_fd, &plan);
+	verbose = plan.verbose;
+	/* The caller's other descriptors never reach the sandbox (SPEC.md). */
+	close_from_3("start");
+	/* Read before clone: inside the new user namespace, until the maps
+	 * are written, getuid() says 65534. */
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
+		die("start", "pipe");
+	signals_block(&fwd);
+	/* 3. */
+	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET);
+	if (pid == 0) {
+		close(sync_pipe[1]);
+		sandbox(&plan, sync_pipe[0], uid, gid, &fwd);
+	}
+	/* 4. Non-dumpable only now: the child's mm was copied at clone
+	 * while we were still dumpable, which it needs for its uid_map. */
+	close(sync_pipe[0]);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("monitor", "PR_SET_DUMPABLE");
+	return supervise(pid, pid, &fwd);
+}

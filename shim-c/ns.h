@@ -1,0 +1,25 @@
+/*
+ * ns.h - the new namespaces: clone into them, map ids, set up the
+ * network and UTS namespaces.
+ */
+#ifndef TSJAIL_NS_H
+#define TSJAIL_NS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* clone(2) into new user, mount, PID, IPC, UTS, cgroup (and network when
+ * NET is set) namespaces. Returns the child's pid in the parent, 0 in the
+ * child; on failure explains the likely cause and exits 125. */
+pid_t ns_clone(int net);
+
+/* Deny setgroups and map INSIDE_UID/GID to the caller's OUTSIDE ids. */
+void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid_t outside_gid);
+
+/* Bring up "lo" in the new network namespace. */
+void ns_loopback_up(void);
+
+/* sethostname(2) in the new UTS namespace. */
+void ns_set_hostname(const char *name);
+
+#endif

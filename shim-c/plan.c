@@ -1,0 +1,440 @@
+/*
+ * plan.c - parse and validate a launch plan (PLAN.md) without side effects.
+ *
+ * Two passes over the bytes: the first walks the record headers only
+ * (framing, types, counts), so every array can be sized exactly; the second
+ * decodes each payload field by field into those arrays. Every string and
+ * blob is copied into one arena, NUL-terminated, so nothing points into the
+ * caller's buffer. Any rule of PLAN.md that a plan breaks is an error: the
+ * shim never guesses what a malformed plan meant.
+ */
+#include "plan.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_MAGIC 0x504A5354u
+#define PLAN_VERSION 1u
+#define HEADER_SIZE 16u
+#define MAX_PLAN (16u << 20)
+#define MAX_RECORDS 65536u
+#define MAX_STR 4096u
+#define MAX_BLOB (1u << 20)
+#define MAX_INSNS 4096u
+#define RLIMIT_COUNT 16u /* RLIMIT_NLIMITS on Linux */
+#define MAX_HOSTNAME 64u /* HOST_NAME_MAX */
+
+struct parser {
+	struct plan *pl;
+	char *err;
+	size_t errlen;
+	bool failed;
+	uint32_t index; /* record being decoded, for messages */
+	uint16_t type;
+	const uint8_t *p; /* rest of the current payload */
+	size_t left;
+	size_t arena_used, arena_size;
+};
+
+static const char *type_name(unsigned type)
+{
+	static const char *const names[] = {
+		[R_NAMESPACES] = "NAMESPACES", [R_IDS] = "IDS", [R_HOSTNAME] = "HOSTNAME",
+		[R_VERBOSE] = "VERBOSE", [R_TMPFS] = "TMPFS", [R_BIND] = "BIND",
+		[R_MKDIR] = "MKDIR", [R_SYMLINK] = "SYMLINK", [R_FILE] = "FILE",
+		[R_PROC] = "PROC", [R_DEVBIND] = "DEVBIND", [R_DEVPTS] = "DEVPTS",
+		[R_REMOUNT] = "REMOUNT", [R_BINDSELF] = "BINDSELF", [R_DENY] = "DENY",
+		[R_CHDIR] = "CHDIR", [R_RLIMIT] = "RLIMIT", [R_ENV] = "ENV",
+		[R_ARGV] = "ARGV", [R_EXEC] = "EXEC", [R_LANDLOCK] = "LANDLOCK",
+		[R_LL_PATH] = "LL_PATH", [R_LL_PORT] = "LL_PORT", [R_SECCOMP] = "SECCOMP",
+	};
+	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
+}
+
+/* Record the first error only; later ones are consequences of it. */
+__attribute__((format(printf, 2, 3)))
+static bool fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (ps->failed)
+		return false;
+	ps->failed = true;
+	if (!ps->errlen)
+		return false;
+	if (ps->type)
+		n = snprintf(ps->err, ps->errlen, "record %u (%s): ", ps->index, type_name(ps->type));
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool check(struct parser *ps, bool ok, const char *what)
+{
+	return ok || fail(ps, "%s", what);
+}
+
+static uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *b)
+{
+	return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+}
+
+static bool take(struct parser *ps, size_t n, const char *what)
+{
+	return ps->left >= n || fail(ps, "%s: payload too short", what);
+}
+
+static bool get_u32(struct parser *ps, uint32_t *v, const char *what)
+{
+	if (!take(ps, 4, what))
+		return false;
+	*v = le32(ps->p);
+	ps->p += 4, ps->left -= 4;
+	return true;
+}
+
+static bool get_u64(struct parser *ps, uint64_t *v, const char *what)
+{
+	if (!take(ps, 8, what))
+		return false;
+	*v = le64(ps->p);
+	ps->p += 8, ps->left -= 8;
+	return true;
+}
+
+/* len:u32 bytes[len], copied into the arena with a NUL after it. Each
+ * copy takes at most len+1 of the 4+len bytes it had in the plan, so an
+ * arena as large as the plan always suffices; check anyway. */
+static bool get_bytes(struct parser *ps, const uint8_t **out, size_t *outlen,
+		      uint32_t max, const char *what)
+{
+	uint32_t n;
+
+	if (!get_u32(ps, &n, what))
+		return false;
+	if (n > max)
+		return fail(ps, "%s: length %u exceeds %u", what, n, max);
+	if (!take(ps, n, what))
+		return false;
+	if (ps->arena_size - ps->arena_used < (size_t)n + 1)
+		return fail(ps, "%s: plan arena exhausted", what);
+	char *dst = ps->pl->arena + ps->arena_used;
+	memcpy(dst, ps->p, n);
+	dst[n] = '\0';
+	ps->arena_used += (size_t)n + 1;
+	ps->p += n, ps->left -= n;
+	*out = (const uint8_t *)dst;
+	*outlen = n;
+	return true;
+}
+
+static bool get_str(struct parser *ps, const char **out, const char *what)
+{
+	const uint8_t *s;
+	size_t n;
+
+	if (!get_bytes(ps, &s, &n, MAX_STR, what))
+		return false;
+	if (memchr(s, '\0', n))
+		return fail(ps, "%s: contains a NUL byte", what);
+	*out = (const char *)s;
+	return true;
+}
+
+/* Absolute and normalised: "/" or "/a/b", no empty, "." or ".." segment. */
+static bool path_ok(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	if (s[1] == '\0')
+		return true;
+	for (const char *seg = s + 1;;) {
+		size_t n = strcspn(seg, "/");
+		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		if (seg[n] == '\0')
+			return true;
+		seg += n + 1;
+	}
+}
+
+static bool get_path(struct parser *ps, const char **out, const char *what)
+{
+	if (!get_str(ps, out, what))
+		return false;
+	return path_ok(*out) || fail(ps, "%s: not an absolute normalised path", what);
+}
+
+static bool flags_ok(struct parser *ps, uint32_t flags)
+{
+	return check(ps, !(flags & ~(PLAN_RDONLY | PLAN_NOSUID | PLAN_NODEV | PLAN_NOEXEC)),
+		     "unknown mount flag bits");
+}
+
+static bool mode_ok(struct parser *ps, uint32_t mode)
+{
+	return check(ps, mode <= 07777, "mode has bits outside 07777");
+}
+
+static bool kind_ok(struct parser *ps, uint32_t kind)
+{
+	return check(ps, kind == PLAN_KIND_DIR || kind == PLAN_KIND_OTHER, "kind is not 1 or 2");
+}
+
+static bool decode_mount(struct parser *ps, struct plan_mount *m)
+{
+	m->type = ps->type;
+	switch (ps->type) {
+	case R_TMPFS:
+		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->mode, "mode") &&
+		       get_u64(ps, &m->size, "size") && get_u32(ps, &m->flags, "mflags") &&
+		       mode_ok(ps, m->mode) && flags_ok(ps, m->flags);
+	case R_BIND:
+		return get_path(ps, &m->src, "src") && get_path(ps, &m->dest, "dest") &&
+		       get_u64(ps, &m->dev, "dev") && get_u64(ps, &m->ino, "ino") &&
+		       get_u32(ps, &m->kind, "kind") && get_u32(ps, &m->flags, "mflags") &&
+		       kind_ok(ps, m->kind) && flags_ok(ps, m->flags);
+	case R_MKDIR:
+		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->mode, "mode") &&
+		       mode_ok(ps, m->mode);
+	case R_SYMLINK:
+		return get_str(ps, &m->src, "target") && get_path(ps, &m->dest, "dest") &&
+		       check(ps, m->src[0] != '\0', "empty symlink target");
+	case R_FILE:
+		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->mode, "mode") &&
+		       get_bytes(ps, &m->data, &m->datalen, MAX_BLOB, "content") &&
+		       mode_ok(ps, m->mode);
+	case R_PROC:
+	case R_DEVPTS:
+		return get_path(ps, &m->dest, "dest");
+	case R_DEVBIND:
+		return get_path(ps, &m->src, "src") && get_path(ps, &m->dest, "dest") &&
+		       get_u64(ps, &m->dev, "rdev");
+	case R_REMOUNT:
+	case R_BINDSELF:
+		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->flags, "mflags") &&
+		       flags_ok(ps, m->flags);
+	case R_DENY:
+		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->kind, "kind") &&
+		       kind_ok(ps, m->kind);
+	}
+	return fail(ps, "not a mount record");
+}
+
+/* Decode the record at ps->p (payload only) into the plan. */
+static bool decode(struct parser *ps)
+{
+	struct plan *pl = ps->pl;
+	const char *s;
+
+	switch (ps->type) {
+	case R_NAMESPACES:
+		return get_u32(ps, &pl->ns_flags, "flags") &&
+		       check(ps, !(pl->ns_flags & ~PLAN_NS_NET), "unknown namespace flag bits");
+	case R_IDS:
+		/* (uid_t)-1 means "no id" to the kernel and cannot be mapped. */
+		return get_u32(ps, &pl->uid, "uid") && get_u32(ps, &pl->gid, "gid") &&
+		       check(ps, pl->uid != UINT32_MAX && pl->gid != UINT32_MAX, "id 4294967295");
+	case R_HOSTNAME:
+		return get_str(ps, &pl->hostname, "name") &&
+		       check(ps, strlen(pl->hostname) <= MAX_HOSTNAME, "hostname longer than 64 bytes");
+	case R_VERBOSE:
+		return get_u32(ps, &pl->verbose, "level");
+	case R_CHDIR:
+		return get_path(ps, &pl->chdir, "path");
+	case R_RLIMIT: {
+		struct plan_rlimit *r = &pl->rlimits[pl->nrlimits++];
+		return get_u32(ps, &r->resource, "resource") && get_u64(ps, &r->soft, "soft") &&
+		       get_u64(ps, &r->hard, "hard") &&
+		       check(ps, r->resource < RLIMIT_COUNT, "unknown resource") &&
+		       check(ps, r->soft <= r->hard, "soft limit above hard limit");
+	}
+	case R_ENV:
+		if (!get_str(ps, &s, "entry"))
+			return false;
+		pl->envp[pl->envc++] = (char *)s;
+		return check(ps, s[0] != '=' && strchr(s, '=') != NULL, "not NAME=VALUE");
+	case R_ARGV:
+		if (!get_str(ps, &s, "arg"))
+			return false;
+		pl->argv[pl->argc++] = (char *)s;
+		return true;
+	case R_EXEC:
+		return get_str(ps, &pl->program, "program") && get_str(ps, &pl->search_path, "path") &&
+		       check(ps, pl->program[0] != '\0', "empty program");
+	case R_LANDLOCK:
+		pl->has_landlock = 1;
+		/* The shim passes only the struct prefix the ABI knows (see
+		 * landlock.c), so a right in a later field would be dropped
+		 * silently: refuse it instead. */
+		return get_u32(ps, &pl->ll_abi, "abi") && get_u64(ps, &pl->ll_fs, "fs") &&
+		       get_u64(ps, &pl->ll_net, "net") && get_u64(ps, &pl->ll_scoped, "scoped") &&
+		       get_u32(ps, &pl->ll_flags, "flags") &&
+		       check(ps, pl->ll_abi >= 1, "abi 0") &&
+		       check(ps, pl->ll_abi >= 4 || pl->ll_net == 0, "net rights need abi 4") &&
+		       check(ps, pl->ll_abi >= 6 || pl->ll_scoped == 0, "scoped rights need abi 6");
+	case R_LL_PATH: {
+		struct plan_ll_rule *r = &pl->ll_rules[pl->nll_rules++];
+		return get_path(ps, &r->path, "path") && get_u64(ps, &r->access, "access");
+	}
+	case R_LL_PORT: {
+		struct plan_ll_rule *r = &pl->ll_rules[pl->nll_rules++];
+		return get_u64(ps, &r->port, "port") && get_u64(ps, &r->access, "access") &&
+		       check(ps, r->port <= 65535, "port above 65535");
+	}
+	case R_SECCOMP: {
+		size_t n;
+		pl->has_seccomp = 1;
+		if (!get_u32(ps, &pl->seccomp_flags, "flags") ||
+		    !get_bytes(ps, &pl->seccomp_prog, &n, MAX_INSNS * 8, "program"))
+			return false;
+		pl->seccomp_len = n;
+		return check(ps, n > 0 && n % 8 == 0, "program length is not a positive multiple of 8");
+	}
+	default:
+		return decode_mount(ps, &pl->mounts[pl->nmounts++]);
+	}
+}
+
+/* Types that may appear at most once. */
+static bool singleton(unsigned type)
+{
+	switch (type) {
+	case R_NAMESPACES: case R_IDS: case R_HOSTNAME: case R_VERBOSE:
+	case R_CHDIR: case R_EXEC: case R_LANDLOCK: case R_SECCOMP:
+		return true;
+	}
+	return false;
+}
+
+struct counts {
+	size_t mounts, rlimits, env, argv, ll_rules;
+	uint64_t seen; /* bit t set: a record of type t was seen */
+};
+
+/* Pass 1: framing and record types, nothing decoded. */
+static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t count, struct counts *c)
+{
+	size_t off = HEADER_SIZE;
+
+	for (uint32_t i = 0; i < count; i++) {
+		ps->index = i;
+		if (len - off < 8)
+			return fail(ps, "record %u: header runs past the end of the plan", i);
+		unsigned type = buf[off] | buf[off + 1] << 8;
+		unsigned reserved = buf[off + 2] | buf[off + 3] << 8;
+		uint32_t size = le32(buf + off + 4);
+		if (!type_name(type))
+			return fail(ps, "record %u: unknown type %u", i, type);
+		if (reserved)
+			return fail(ps, "record %u: reserved field is %u, not 0", i, reserved);
+		if (size > len - off - 8)
+			return fail(ps, "record %u: size %u runs past the end of the plan", i, size);
+		if (singleton(type) && (c->seen >> type & 1))
+			return fail(ps, "record %u: a second %s record", i, type_name(type));
+		c->seen |= (uint64_t)1 << type;
+		switch (type) {
+		case R_RLIMIT: c->rlimits++; break;
+		case R_ENV: c->env++; break;
+		case R_ARGV: c->argv++; break;
+		case R_LL_PATH: case R_LL_PORT: c->ll_rules++; break;
+		default:
+			if (type >= R_TMPFS && type <= R_DENY)
+				c->mounts++;
+		}
+		off += 8 + (size_t)size;
+	}
+	if (off != len)
+		return fail(ps, "%zu bytes after the last record", len - off);
+	if (!(c->seen >> R_IDS & 1))
+		return fail(ps, "no IDS record");
+	if (!(c->seen >> R_EXEC & 1))
+		return fail(ps, "no EXEC record");
+	if (!c->argv)
+		return fail(ps, "no ARGV record");
+	if (c->ll_rules && !(c->seen >> R_LANDLOCK & 1))
+		return fail(ps, "LL_PATH or LL_PORT without a LANDLOCK record");
+	return true;
+}
+
+void plan_free(struct plan *pl)
+{
+	free(pl->mounts);
+	free(pl->rlimits);
+	free(pl->envp);
+	free(pl->argv);
+	free(pl->ll_rules);
+	free(pl->arena);
+	memset(pl, 0, sizeof *pl);
+}
+
+int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen)
+{
+	struct parser ps = { .pl = out, .err = err, .errlen = errlen };
+	struct counts c = { 0 };
+
+	memset(out, 0, sizeof *out);
+	if (errlen)
+		err[0] = '\0';
+	if (len < HEADER_SIZE)
+		return fail(&ps, "plan of %zu bytes is shorter than its header", len), -1;
+	if (le32(buf) != PLAN_MAGIC)
+		return fail(&ps, "bad magic 0x%08x (not a launch plan, or wrong byte order)", le32(buf)), -1;
+	if (le32(buf + 4) != PLAN_VERSION)
+		return fail(&ps, "plan version %u, this shim reads version %u", le32(buf + 4), PLAN_VERSION), -1;
+	if (le32(buf + 8) != len)
+		return fail(&ps, "header says %u bytes, the plan has %zu", le32(buf + 8), len), -1;
+	if (len > MAX_PLAN)
+		return fail(&ps, "plan of %zu bytes exceeds %u", len, MAX_PLAN), -1;
+	uint32_t count = le32(buf + 12);
+	if (count > MAX_RECORDS)
+		return fail(&ps, "%u records exceed %u", count, MAX_RECORDS), -1;
+	if (!scan(&ps, buf, len, count, &c))
+		return -1;
+
+	/* calloc(0) may return NULL; ask for one element at least. */
+	out->mounts = calloc(c.mounts + 1, sizeof *out->mounts);
+	out->rlimits = calloc(c.rlimits + 1, sizeof *out->rlimits);
+	out->envp = calloc(c.env + 1, sizeof *out->envp);
+	out->argv = calloc(c.argv + 1, sizeof *out->argv);
+	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
+	out->arena = malloc(len);
+	ps.arena_size = len;
+	if (!out->mounts || !out->rlimits || !out->envp || !out->argv || !out->ll_rules || !out->arena) {
+		fail(&ps, "out of memory");
+		goto bad;
+	}
+
+	/* Pass 2: decode. scan() vouched for every header. */
+	size_t off = HEADER_SIZE;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t size = le32(buf + off + 4);
+		ps.index = i;
+		ps.type = (uint16_t)(buf[off] | buf[off + 1] << 8);
+		ps.p = buf + off + 8;
+		ps.left = size;
+		if (!decode(&ps))
+			goto bad;
+		if (ps.left)
+			fail(&ps, "%zu bytes left over after the last field", ps.left);
+		if (ps.failed)
+			goto bad;
+		off += 8 + (size_t)size;
+	}
+	return 0;
+bad:
+	plan_free(out);
+	return -1;
+}

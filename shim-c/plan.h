@@ -1,0 +1,100 @@
+/*
+ * plan.h - the launch plan (PLAN.md, wire format v1) as C structs.
+ *
+ * plan_parse() checks the whole plan and copies it into these structs
+ * before the shim changes anything, so a bad plan stops the shim with
+ * nothing started. It has no side effects and no global state, so the
+ * fuzzer and the unit tests call it directly.
+ */
+#ifndef TSJAIL_PLAN_H
+#define TSJAIL_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum plan_type {
+	R_NAMESPACES = 1, R_IDS = 2, R_HOSTNAME = 3, R_VERBOSE = 4,
+	R_TMPFS = 10, R_BIND = 11, R_MKDIR = 12, R_SYMLINK = 13, R_FILE = 14,
+	R_PROC = 15, R_DEVBIND = 16, R_DEVPTS = 17, R_REMOUNT = 18,
+	R_BINDSELF = 19, R_DENY = 20,
+	R_CHDIR = 30, R_RLIMIT = 31, R_ENV = 32, R_ARGV = 33, R_EXEC = 34,
+	R_LANDLOCK = 40, R_LL_PATH = 41, R_LL_PORT = 42,
+	R_SECCOMP = 50,
+};
+
+#define PLAN_NS_NET 0x1u
+
+/* mflags */
+#define PLAN_RDONLY 0x1u
+#define PLAN_NOSUID 0x2u
+#define PLAN_NODEV 0x4u
+#define PLAN_NOEXEC 0x8u
+
+/* BIND and DENY kind */
+#define PLAN_KIND_DIR 1u
+#define PLAN_KIND_OTHER 2u
+
+/* One mount record (types 10-20). Fields a type does not have are 0/NULL. */
+struct plan_mount {
+	uint16_t type;
+	const char *src;     /* BIND, DEVBIND: host path; SYMLINK: target */
+	const char *dest;    /* path inside the new root */
+	uint64_t dev, ino;   /* BIND: expected st_dev, st_ino; DEVBIND: dev = st_rdev */
+	uint64_t size;       /* TMPFS: bytes, 0 = kernel default */
+	uint32_t mode;       /* TMPFS, MKDIR, FILE */
+	uint32_t kind;       /* BIND, DENY */
+	uint32_t flags;      /* mflags: TMPFS, BIND, REMOUNT, BINDSELF */
+	const uint8_t *data; /* FILE content */
+	size_t datalen;
+};
+
+struct plan_rlimit {
+	uint32_t resource;
+	uint64_t soft, hard;
+};
+
+/* LL_PATH (path set) or LL_PORT (path NULL). */
+struct plan_ll_rule {
+	const char *path;
+	uint64_t port, access;
+};
+
+struct plan {
+	uint32_t ns_flags;
+	uint32_t uid, gid;
+	const char *hostname; /* NULL: no HOSTNAME record */
+	uint32_t verbose;
+
+	struct plan_mount *mounts;
+	size_t nmounts;
+
+	const char *chdir; /* NULL: no CHDIR record */
+	struct plan_rlimit *rlimits;
+	size_t nrlimits;
+	char **envp; /* NULL-terminated */
+	size_t envc;
+	char **argv; /* NULL-terminated, argc >= 1 */
+	size_t argc;
+	const char *program, *search_path;
+
+	int has_landlock;
+	uint32_t ll_abi, ll_flags;
+	uint64_t ll_fs, ll_net, ll_scoped;
+	struct plan_ll_rule *ll_rules;
+	size_t nll_rules;
+
+	int has_seccomp;
+	uint32_t seccomp_flags;
+	const uint8_t *seccomp_prog; /* raw struct sock_filter[] bytes */
+	size_t seccomp_len;
+
+	char *arena; /* holds every string and blob above */
+};
+
+/* Parse BUF[0..LEN). On success return 0 and fill OUT (free it with
+ * plan_free). On failure return -1, write one line into ERR and leave OUT
+ * empty (nothing to free). */
+int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen);
+void plan_free(struct plan *plan);
+
+#endif

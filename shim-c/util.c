@@ -1,0 +1,94 @@
+/*
+ * util.c - error reporting and small helpers shared by every step.
+ *
+ * Lines are built with vsnprintf into a buffer on the stack and written
+ * with a single write(2): no malloc and no stdio state, so the same code is
+ * safe in the monitor, in init, and in the program process after seccomp,
+ * where the filter only promises write and exit_group (PLAN.md step 21).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+unsigned verbose;
+
+static void put_line(const char *prefix, const char *fmt, va_list ap, int err)
+{
+	char buf[1024];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s", prefix);
+	int k = vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+
+	n = k < 0 ? n : n + (size_t)k;
+	if (err && n < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, ": %s", strerror(err));
+	if (n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	/* One write, so lines from init and the program never interleave. */
+	if (write(STDERR_FILENO, buf, n) < 0)
+		return;
+}
+
+static _Noreturn void vdie(const char *step, int err, const char *fmt, va_list ap)
+{
+	char prefix[128];
+
+	snprintf(prefix, sizeof prefix, "tsjail: %s: ", step);
+	put_line(prefix, fmt, ap, err);
+	_exit(EXIT_SETUP);
+}
+
+void die(const char *step, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdie(step, err, fmt, ap);
+}
+
+void die_msg(const char *step, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdie(step, 0, fmt, ap);
+}
+
+void quit(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	put_line("", fmt, ap, 0);
+	va_end(ap);
+	_exit(code);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	put_line("tsjail-shim: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void close_from_3(const char *step)
+{
+	if (syscall(__NR_close_range, 3U, ~0U, 0U) < 0)
+		die(step, "close_range(3, ~0)");
+}
+
+int status_code(int wstatus)
+{
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return WEXITSTATUS(wstatus);
+}

@@ -1,0 +1,79 @@
+/*
+ * util.h - how the shim fails, talks and makes the few system calls the C
+ * library has no wrapper for.
+ *
+ * Every setup failure ends the process with exit status 125 after one line
+ * "tsjail: STEP: DETAIL: strerror" on stderr (PLAN.md, "Fixed recipe"), so a
+ * half-built sandbox never runs anything.
+ */
+#ifndef TSJAIL_UTIL_H
+#define TSJAIL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#define EXIT_SETUP 125
+
+/* Syscall numbers the build host's headers may lack (Debian 12 ships 6.1
+ * headers). Since Linux 5.1 new syscalls share one number on every
+ * architecture, so these hold for x86_64 and aarch64 alike. */
+#ifndef __NR_open_tree
+#define __NR_open_tree 428
+#endif
+#ifndef __NR_move_mount
+#define __NR_move_mount 429
+#endif
+#ifndef __NR_fsopen
+#define __NR_fsopen 430
+#endif
+#ifndef __NR_fsconfig
+#define __NR_fsconfig 431
+#endif
+#ifndef __NR_fsmount
+#define __NR_fsmount 432
+#endif
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#endif
+#ifndef __NR_landlock_add_rule
+#define __NR_landlock_add_rule 445
+#endif
+#ifndef __NR_landlock_restrict_self
+#define __NR_landlock_restrict_self 446
+#endif
+
+/* 0 quiet, otherwise say each step (set once from the plan's VERBOSE). */
+extern unsigned verbose;
+
+/* Print "tsjail: STEP: DETAIL: strerror(errno)" and exit 125. */
+_Noreturn void die(const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The same without the errno part, for failures that have none. */
+_Noreturn void die_msg(const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "tsjail-shim: ..." on stderr when verbose. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print one line on stderr and exit with CODE (exec's 126 and 127). */
+_Noreturn void quit(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Close every descriptor from 3 up (close_range(2), Linux 5.9). */
+void close_from_3(const char *step);
+
+/* The status a shell would report for a wait(2) status: the exit code, or
+ * 128+N for death by signal N. */
+int status_code(int wstatus);
+
+#endif
