@@ -31,7 +31,9 @@
  *                               $HOME/<English default> (never $HOME itself,
  *                               as xdg-user-dir would answer); when configured
  *                               as HOME, an ancestor of it or /, unset, since
- *                               granting it would grant the whole home
+ *                               granting it would grant the whole home (and
+ *                               likewise as /tmp, /run, /var, /srv, /mnt,
+ *                               /media: never shown whole)
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -121,6 +123,8 @@ export function buildVarContext(init: VarContextInit): VarContext {
     if (dir === undefined) values.set(name, posix.join(homeOk, dflt));
     else if (isAncestorOrSelf(dir, homeOk)) {
       unset.set(name, `${name} is ${dir} in user-dirs.dirs; granting it would grant the whole home`);
+    } else if (NEVER_WHOLE.includes(dir)) {
+      unset.set(name, `${name} is ${dir} in user-dirs.dirs, a directory never shown whole`);
     } else values.set(name, dir);
   }
   return { env: init.env, values, unset };

@@ -118,6 +118,9 @@ t.test('user-dirs.dirs is parsed as data', async (t) => {
   t.notOk(cx.values.has('XDG_PICTURES_DIR'));
   t.notOk(vars({ userDirsText: 'XDG_MUSIC_DIR="/home"' }).values.has('XDG_MUSIC_DIR'), 'an ancestor of HOME too');
   t.notOk(vars({ userDirsText: 'XDG_MUSIC_DIR="/"' }).values.has('XDG_MUSIC_DIR'), 'and /');
+  t.equal(vars({ userDirsText: 'XDG_DOWNLOAD_DIR="/tmp"' }).unset.get('XDG_DOWNLOAD_DIR'),
+    'XDG_DOWNLOAD_DIR is /tmp in user-dirs.dirs, a directory never shown whole');
+  t.equal(vars({ userDirsText: 'XDG_DOWNLOAD_DIR="/tmp/dl"' }).values.get('XDG_DOWNLOAD_DIR'), '/tmp/dl');
 });
 
 t.test('user-dirs.dirs is read from $XDG_CONFIG_HOME', async (t) => {
