@@ -180,7 +180,8 @@ t.test('huge input is an error, not a crash', async (t) => {
   t.same(errorsOf(t, `{ filesystem: { ro: ${many} } }`), ['p.json5:1: filesystem.ro: more than 4096 entries']);
   t.same(errorsOf(t, `{ hostname: "${'a'.repeat(65)}" }`), ['p.json5:1: hostname: longer than 64 characters']);
   const deep = '{ description: ' + '['.repeat(2000) + ']'.repeat(2000) + ' }';
-  t.same(errorsOf(t, deep), ['p.json5:1: description: expected a string, got a list']);
+  t.same(errorsOf(t, deep), ['p.json5:1:80: nested deeper than 64 levels']);
+  t.same(errorsOf(t, '{ description: [[[[]]]] }'), ['p.json5:1: description: expected a string, got a list']);
 });
 
 t.test('loadProfile throws the first error; checkProfiles returns them all, across files', async (t) => {
