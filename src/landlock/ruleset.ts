@@ -14,6 +14,7 @@
 import type { FsNode, MountPlan } from '../mounts/plan.js';
 import type { LandlockPlan } from '../launch/plan.js';
 import { TsjailError } from '../errors.js';
+import type { NetworkPolicy } from '../policy/build.js';
 import { abiRow, firstAbiOf, FS, NET, RESTRICT, rightNames, SCOPE } from './abi.js';
 
 export const READ = FS.READ_FILE | FS.READ_DIR;
@@ -30,7 +31,7 @@ export interface LandlockRequest {
   abi: number;
   /** Why there is none, for the message. */
   unavailable?: string;
-  network: { mode: 'none' | 'host'; tcp: { connect: number[]; bind: number[] } };
+  network: NetworkPolicy;
   logDenials: boolean;
 }
 
@@ -64,7 +65,12 @@ function nodeAccess(n: FsNode): bigint | undefined {
 export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockResult {
   const notes: string[] = [];
   const warnings: string[] = [];
-  const tcp = req.network.mode === 'host' && (req.network.tcp.connect.length > 0 || req.network.tcp.bind.length > 0);
+  // A direction is restricted when the profile wrote its port list, even an empty one (no port at all).
+  const netWanted =
+    req.network.mode === 'host'
+      ? (req.network.tcp.restrictConnect ? NET.CONNECT_TCP : 0n) | (req.network.tcp.restrictBind ? NET.BIND_TCP : 0n)
+      : 0n;
+  const tcp = netWanted !== 0n;
   const row = abiRow(req.abi);
   if (!row) {
     const why = req.unavailable ?? 'not available';
@@ -78,7 +84,7 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
     throw new TsjailError(`the profile limits TCP ports, which needs Landlock ABI 4; this kernel has ABI ${req.abi}`);
   }
 
-  const wanted = { fs: READ_EXEC | WRITE | DEVICE | FS.MAKE_CHAR | FS.MAKE_BLOCK, net: tcp ? NET.BIND_TCP | NET.CONNECT_TCP : 0n, scoped: SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL };
+  const wanted = { fs: READ_EXEC | WRITE | DEVICE | FS.MAKE_CHAR | FS.MAKE_BLOCK, net: netWanted, scoped: SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL };
   const handled = { fs: wanted.fs & row.fs, net: wanted.net & row.net, scoped: wanted.scoped & row.scoped };
   for (const kind of ['fs', 'scoped'] as const) {
     const dropped = wanted[kind] & ~handled[kind];
@@ -112,8 +118,8 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
 
   const ports: { port: number; access: bigint }[] = [];
   if (tcp) {
-    for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });
-    for (const p of req.network.tcp.bind) ports.push({ port: p, access: NET.BIND_TCP });
+    if (req.network.tcp.restrictConnect) for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });
+    if (req.network.tcp.restrictBind) for (const p of req.network.tcp.bind) ports.push({ port: p, access: NET.BIND_TCP });
   }
   let flags = 0;
   if (req.logDenials) {

@@ -50,6 +50,8 @@ export interface FsRequest {
   origin: string;
   /** Command-line paths must exist; profile paths are skipped when missing. */
   required: boolean;
+  /** Expand as a glob pattern (the profile layer escapes variable values inside it). */
+  glob?: boolean;
 }
 
 export interface DeviceRequest {
@@ -159,7 +161,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
   const resolved: Resolved[] = [];
   for (const req of input.requests) {
     let concrete: string[];
-    if (hasGlob(req.path)) {
+    if (req.glob) {
       try {
         concrete = expandGlob(req.path);
       } catch (e) {

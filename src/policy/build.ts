@@ -17,6 +17,12 @@ import { devicePaths } from './devices.js';
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
+export interface NetworkPolicy {
+  mode: 'none' | 'host';
+  /** Port lists, and whether the profile restricts that direction at all. */
+  tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+}
+
 export interface CliOverrides {
   ro: string[];
   rw: string[];
@@ -32,7 +38,7 @@ export interface Policy {
   args: string[];
   fs: FsRequest[];
   devices: DeviceRequest[];
-  network: { mode: 'none' | 'host'; tcp: { connect: number[]; bind: number[] } };
+  network: NetworkPolicy;
   /** The program's whole environment, in order. */
   env: string[];
   /** PATH inside, used to find the program. */
@@ -47,7 +53,7 @@ export function where(src: SourceRef): string {
 }
 
 function fromProfile(entries: PathEntry[], access: FsAccess): FsRequest[] {
-  return entries.map((e) => ({ path: e.path, access, layer: e.layer, origin: where(e.source), required: false }));
+  return entries.map((e) => ({ path: e.path, access, layer: e.layer, origin: where(e.source), required: false, glob: e.glob }));
 }
 
 function fromCli(paths: string[], access: FsAccess, option: string, cwd: string): FsRequest[] {

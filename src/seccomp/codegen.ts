@@ -50,32 +50,35 @@ export function codegen(root: TreeNode): CodegenResult {
   interface Gen { entry: SymInsn; body: SymInsn | undefined; off: number | undefined }
   const memo = new Map<TreeNode, Gen>();
 
-  const gen = (n: TreeNode): Gen => {
-    const hit = memo.get(n);
-    if (hit !== undefined) return hit;
-    let g: Gen;
-    if (n.k === 'ret') {
-      const r = make(OP_RET, n.ret);
-      g = { entry: r, body: undefined, off: undefined };
-    } else {
-      const t = n.t;
-      const masked = t.mask !== 0xffffffff;
-      // After an unmasked jump A still holds word t.off.
-      const target = (c: TreeNode): SymInsn => {
-        const cg = gen(c);
-        return !masked && cg.off === t.off && cg.body !== undefined ? cg.body : cg.entry;
-      };
-      const yes = target(n.yes);
-      const no = target(n.no);
-      let body: SymInsn = yes === no ? yes : make(JOP[t.op], t.imm, yes, no);
-      if (masked) body = make(OP_AND, t.mask, undefined, undefined, body);
-      if (yes === no && yes.code === OP_RET) g = { entry: yes, body: undefined, off: undefined };
-      else g = { entry: make(OP_LD_ABS, t.off, undefined, undefined, body), body, off: t.off };
-    }
-    memo.set(n, g);
-    return g;
+  const build = (n: TreeNode): Gen => {
+    if (n.k === 'ret') return { entry: make(OP_RET, n.ret), body: undefined, off: undefined };
+    const t = n.t;
+    const masked = t.mask !== 0xffffffff;
+    // After an unmasked jump A still holds word t.off.
+    const target = (c: TreeNode): SymInsn => {
+      const cg = memo.get(c)!;
+      return !masked && cg.off === t.off && cg.body !== undefined ? cg.body : cg.entry;
+    };
+    const yes = target(n.yes);
+    const no = target(n.no);
+    let body: SymInsn = yes === no ? yes : make(JOP[t.op], t.imm, yes, no);
+    if (masked) body = make(OP_AND, t.mask, undefined, undefined, body);
+    if (yes === no && yes.code === OP_RET) return { entry: yes, body: undefined, off: undefined };
+    return { entry: make(OP_LD_ABS, t.off, undefined, undefined, body), body, off: t.off };
   };
 
-  const entry = gen(root).entry;
+  // Post-order walk with an explicit stack: argument lists can make chains
+  // thousands of tests deep.
+  const stack: TreeNode[] = [root];
+  while (stack.length > 0) {
+    const n = stack[stack.length - 1]!;
+    if (memo.has(n)) { stack.pop(); continue; }
+    if (n.k === 'test' && !memo.has(n.yes)) { stack.push(n.yes); continue; }
+    if (n.k === 'test' && !memo.has(n.no)) { stack.push(n.no); continue; }
+    stack.pop();
+    memo.set(n, build(n));
+  }
+
+  const entry = memo.get(root)!.entry;
   return { entry, nodes: ids };
 }

@@ -46,18 +46,14 @@ export function resolve(entry: SymInsn): Resolved {
     return q;
   };
 
-  const place = (n: SymInsn): number => {
-    const seen = pos.get(n);
-    if (seen !== undefined) return seen;
+  const emit = (n: SymInsn): void => {
     let p: number;
     if (n.yes !== undefined && n.no !== undefined) {
-      const y = place(n.yes);
-      const f = place(n.no);
-      const y2 = within(y, MAX_COND_JUMP - 1);
-      const f2 = within(f, MAX_COND_JUMP);
+      const y2 = within(pos.get(n.yes)!, MAX_COND_JUMP - 1);
+      const f2 = within(pos.get(n.no)!, MAX_COND_JUMP);
       p = push(n.code, offsetTo(y2), offsetTo(f2), n.k);
     } else if (n.next !== undefined) {
-      const q = place(n.next);
+      const q = pos.get(n.next)!;
       // A fall-through instruction needs its successor right after it.
       if (q !== rev.length - 1) {
         trampolines++;
@@ -68,9 +64,18 @@ export function resolve(entry: SymInsn): Resolved {
       p = push(n.code, 0, 0, n.k);
     }
     pos.set(n, p);
-    return p;
   };
 
-  place(entry);
+  // Successors first (yes, then no, so that no tends to sit right after the
+  // jump), with an explicit stack: chains can be thousands deep.
+  const stack: SymInsn[] = [entry];
+  while (stack.length > 0) {
+    const n = stack[stack.length - 1]!;
+    if (pos.has(n)) { stack.pop(); continue; }
+    const pending = [n.yes, n.no, n.next].find((s) => s !== undefined && !pos.has(s));
+    if (pending !== undefined) { stack.push(pending); continue; }
+    stack.pop();
+    emit(n);
+  }
   return { insns: rev.reverse(), trampolines };
 }

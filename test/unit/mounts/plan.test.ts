@@ -143,7 +143,7 @@ t.test('the host /tmp, /home, /run, / ... are never shown whole', async (t) => {
 });
 
 t.test('globs expand against the host at launch', async (t) => {
-  const plan = planMounts({ requests: [req(`${home}/docs/**/*.txt`, 'ro')], devices: [] });
+  const plan = planMounts({ requests: [{ ...req(`${home}/docs/**/*.txt`, 'ro'), glob: true }], devices: [] });
   const binds = userOps(plan.ops).filter((o) => o.op === 'bind').map((o) => o.dest).sort();
   t.same(binds, [`${home}/docs/a.txt`, `${home}/docs/sub/b.txt`]);
 });
