@@ -9,7 +9,7 @@ import { DoctorCommand } from './doctor.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
 import { RunCommand } from './run.js';
-import { VERSION } from './version.js';
+import { VERSION, VersionCommand } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false, enableColors: false });
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     ProfileExplainCommand,
     DoctorCommand,
     Builtins.HelpCommand,
-    Builtins.VersionCommand,
+    VersionCommand,
   ]) {
     cli.register(c);
   }

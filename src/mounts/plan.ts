@@ -121,7 +121,8 @@ function builtinNodesAndOps(cache: StatCache): { nodes: FsNode[]; ops: MountOp[]
   const ops: MountOp[] = [
     { op: 'proc', dest: '/proc', why: 'a procfs of the sandbox PID namespace' },
     // Kernel knobs stay read-only even where the user namespace would let a write through.
-    ...['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'].map(
+    // The kernel decides which of these exist (CONFIG_MAGIC_SYSRQ...); the host's /proc tells.
+    ...['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'].filter((p) => cache.lstat(p) !== null).map(
       (dest): MountOp => ({ op: 'bindself', dest, flags: ['ro', 'nosuid', 'nodev', 'noexec'], why: 'kernel settings read-only' }),
     ),
     { op: 'tmpfs', dest: '/dev', mode: 0o755, size: 0, flags: ['nosuid', 'noexec'], why: 'a minimal /dev' },

@@ -38,6 +38,9 @@ function load(): Libc {
 }
 
 const MFD_ALLOW_SEALING = 0x2;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const F_ADD_SEALS = 1033;
@@ -69,9 +72,14 @@ export function sealedMemfd(name: string, bytes: Uint8Array, writeAll: (fd: numb
   return fd;
 }
 
-/** Node may have set O_NONBLOCK on inherited stdio; the program must get them as the caller gave them. */
-export function clearNonblock(fd: number): void {
+/**
+ * Node marks its stdio close-on-exec at start-up and may set O_NONBLOCK on
+ * them; the program must get 0, 1 and 2 as the caller gave them.
+ */
+export function restoreStdio(fd: number): void {
   const c = load();
+  const fdFlags = c.fcntl_int(fd, F_GETFD, 0);
+  if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl_int(fd, F_SETFD, fdFlags & ~FD_CLOEXEC);
   const fl = c.fcntl_int(fd, F_GETFL, 0);
   if (fl >= 0 && fl & O_NONBLOCK) c.fcntl_int(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
