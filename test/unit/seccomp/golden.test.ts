@@ -1,0 +1,21 @@
+// Golden disassembly of @default for network none/host x nestedSandbox
+// off/on, on x86_64 and aarch64. TSJAIL_UPDATE_GOLDEN=1 rewrites the files.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import t from 'tap';
+import { compileSeccomp, disassemble } from '../../../src/seccomp/compile.js';
+
+for (const arch of ['x86_64', 'aarch64'] as const) {
+  for (const network of ['none', 'host'] as const) {
+    for (const nestedSandbox of [false, true]) {
+      const file = `default-net-${network}${nestedSandbox ? '-nested' : ''}.${arch}.txt`;
+      t.test(file, async (t) => {
+        const res = compileSeccomp({ allow: ['@default'], deny: [], action: 'errno', network, nestedSandbox }, arch);
+        const text = disassemble(res.bytes, arch);
+        const url = new URL(`../../golden/seccomp/${file}`, import.meta.url);
+        if (process.env.TSJAIL_UPDATE_GOLDEN === '1') writeFileSync(url, text);
+        t.equal(text, readFileSync(url, 'utf8'), 'run with TSJAIL_UPDATE_GOLDEN=1 to accept a change');
+      });
+    }
+  }
+}
