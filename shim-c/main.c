@@ -46,8 +46,9 @@ static int parse_args(int argc, char **argv)
 		die_msg("usage", "tsjail-shim --plan-fd N");
 	errno = 0;
 	fd = strtol(argv[2], &end, 10);
-	if (errno || *end || end == argv[2] || fd < 0 || fd > INT_MAX)
-		die_msg("usage", "--plan-fd: not a descriptor: %s", argv[2]);
+	/* 0-2 are the program's stdio, not a place for the plan. */
+	if (errno || *end || end == argv[2] || fd < 3 || fd > INT_MAX)
+		die_msg("usage", "--plan-fd: not a descriptor from 3 up: %s", argv[2]);
 	return (int)fd;
 }
 
@@ -182,6 +183,11 @@ int main(int argc, char **argv)
 	int sync_pipe[2];
 
 	int plan_fd = parse_args(argc, argv);
+	/* Were one of 0-2 closed, the sync pipe could land there and reach
+	 * the program as its stdio: fill such a gap with /dev/null. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			die("start", "open /dev/null as fd %d", fd);
 	/* 1. */
 	signals_reset();
 	/* 2. */
