@@ -51,7 +51,7 @@ void landlock_apply(const struct plan *plan)
 	 * a larger struct whose extra bytes are not zero (E2BIG), and
 	 * plan.c has made sure the fields left out are 0. */
 	size_t size = plan->ll_abi <= 3 ? 8 : plan->ll_abi <= 5 ? 16 : 24;
-	int ruleset = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0U);
+	int ruleset = (int)syscall(NR_landlock_create_ruleset, &attr, size, 0U);
 	if (ruleset < 0)
 		die("landlock", "create a ruleset for ABI %u", plan->ll_abi);
 
@@ -65,19 +65,19 @@ void landlock_apply(const struct plan *plan)
 			pb.parent_fd = open(r->path, O_PATH | O_CLOEXEC);
 			if (pb.parent_fd < 0)
 				die("landlock", "open %s", r->path);
-			ok = syscall(__NR_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &pb, 0U);
+			ok = syscall(NR_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &pb, 0U);
 			if (ok < 0)
 				die("landlock", "rule on %s (access 0x%llx)", r->path,
 				    (unsigned long long)r->access);
 			close(pb.parent_fd);
 		} else {
 			struct net_port_attr np = { .allowed_access = r->access, .port = r->port };
-			ok = syscall(__NR_landlock_add_rule, ruleset, RULE_NET_PORT, &np, 0U);
+			ok = syscall(NR_landlock_add_rule, ruleset, RULE_NET_PORT, &np, 0U);
 			if (ok < 0)
 				die("landlock", "rule on port %llu", (unsigned long long)r->port);
 		}
 	}
-	if (syscall(__NR_landlock_restrict_self, ruleset, plan->ll_flags) < 0)
+	if (syscall(NR_landlock_restrict_self, ruleset, plan->ll_flags) < 0)
 		die("landlock", "restrict self");
 	close(ruleset);
 	note("landlock ABI %u: %zu rules", plan->ll_abi, plan->nll_rules);

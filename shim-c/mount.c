@@ -77,7 +77,7 @@ static int mount_setattr_(int fd, unsigned flags, unsigned attrs)
 	return -1;
 #else
 	struct attr_v0 a = { .attr_set = attrs };
-	return (int)syscall(__NR_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &a, sizeof a);
+	return (int)syscall(NR_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &a, sizeof a);
 #endif
 }
 
@@ -193,7 +193,7 @@ static int open_host(const char *src, const char *step)
 		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = (int)syscall(__NR_openat2, oldroot_fd, src[1] ? src + 1 : ".", &how, sizeof how);
+	int fd = (int)syscall(NR_openat2, oldroot_fd, src[1] ? src + 1 : ".", &how, sizeof how);
 
 	if (fd < 0)
 		die(step, "open %s on the host%s", src,
@@ -205,7 +205,7 @@ static int clone_tree(int fd, const char *path, const char *dest)
 {
 	/* AT_RECURSIVE: the kernel refuses a non-recursive copy of a tree
 	 * with locked submounts (it would reveal what they cover). */
-	int tree = (int)syscall(__NR_open_tree, fd, path,
+	int tree = (int)syscall(NR_open_tree, fd, path,
 				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 
 	if (tree < 0)
@@ -215,7 +215,7 @@ static int clone_tree(int fd, const char *path, const char *dest)
 
 static void attach(int mnt, int target, const char *dest)
 {
-	if (syscall(__NR_move_mount, mnt, "", target, "",
+	if (syscall(NR_move_mount, mnt, "", target, "",
 		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		die("mount", "attach at %s", dest);
 	close(mnt);
@@ -243,16 +243,6 @@ static void remount(const char *path, unsigned attrs, const char *dest)
 		fl |= MS_STRICTATIME; /* else the kernel picks relatime */
 	if (mount(NULL, path, NULL, fl, NULL) < 0)
 		die("mount", "%s: remount %s", dest, path);
-}
-
-/* /proc/self/fd/N of the host's procfs: mount(2) follows this magic link
- * to exactly the mount and dentry FD holds, without a path walk. */
-static void remount_fd(int fd, unsigned attrs, const char *dest)
-{
-	char path[64];
-
-	snprintf(path, sizeof path, "/oldroot/proc/self/fd/%d", fd);
-	remount(path, attrs, dest);
 }
 
 /* In place: mountinfo writes space, tab, newline and backslash as \ooo. */
@@ -364,17 +354,17 @@ struct fs_opt {
 static void new_fs(const char *type, const struct fs_opt *opts, unsigned attrs, const char *dest)
 {
 	int target = open_dest(dest, 'd');
-	int fs = (int)syscall(__NR_fsopen, type, FSOPEN_CLOEXEC);
+	int fs = (int)syscall(NR_fsopen, type, FSOPEN_CLOEXEC);
 
 	if (fs < 0)
 		die("mount", "fsopen %s for %s", type, dest);
 	for (; opts && opts->key; opts++)
-		if (syscall(__NR_fsconfig, fs, opts->value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
+		if (syscall(NR_fsconfig, fs, opts->value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
 			    opts->key, opts->value, 0) < 0)
 			die("mount", "%s on %s: option %s", type, dest, opts->key);
-	if (syscall(__NR_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (syscall(NR_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		die("mount", "create %s for %s", type, dest);
-	int mnt = (int)syscall(__NR_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+	int mnt = (int)syscall(NR_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
 	if (mnt < 0)
 		die("mount", "fsmount %s for %s", type, dest);
 	close(fs);
@@ -422,7 +412,11 @@ static void remount_dest(const struct plan_mount *m)
 	if (!legacy && errno != ENOSYS)
 		die("remount", "%s (must be a mount point)", m->dest);
 	legacy = 1;
-	remount_fd(fd, attrs, m->dest);
+	/* /proc/self/fd/N of the host's procfs: mount(2) follows this magic
+	 * link to exactly the mount FD holds, with no path walk to race. */
+	char path[64];
+	snprintf(path, sizeof path, "/oldroot/proc/self/fd/%d", fd);
+	remount(path, attrs, m->dest);
 	close(fd);
 }
 
@@ -495,39 +489,33 @@ void mount_apply(const struct plan *plan)
 			if (!m->size)
 				tmpfs_opts[1].key = NULL;
 			new_fs("tmpfs", tmpfs_opts, attrs_of(m->flags), m->dest);
-			note("tmpfs on %s", m->dest);
 			break;
 		case R_BIND:
 		case R_DEVBIND:
 			bind_host(m);
-			note("bound %s on %s", m->src, m->dest);
 			break;
 		case R_PROC:
 			new_fs("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m->dest);
-			note("proc on %s", m->dest);
 			break;
 		case R_DEVPTS:
 			new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, m->dest);
-			note("devpts on %s", m->dest);
 			break;
 		case R_REMOUNT:
 			remount_dest(m);
-			note("remounted %s", m->dest);
 			break;
 		case R_BINDSELF: {
 			int target = open_dest(m->dest, 0);
 			bind_tree(clone_tree(target, "", m->dest), target, attrs_of(m->flags), m->dest);
-			note("bound %s on itself", m->dest);
 			break;
 		}
 		case R_DENY:
 			deny(m);
-			note("denied %s", m->dest);
 			break;
 		default:
 			make_node(m);
-			note("created %s", m->dest);
 		}
+		note("%s %s%s%s%s", plan_type_name(m->type), m->dest, m->src ? " (" : "",
+		     m->src ? m->src : "", m->src ? ")" : "");
 	}
 }
 

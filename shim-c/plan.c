@@ -39,7 +39,7 @@ struct parser {
 	size_t arena_used, arena_size;
 };
 
-static const char *type_name(unsigned type)
+const char *plan_type_name(unsigned type)
 {
 	static const char *const names[] = {
 		[R_NAMESPACES] = "NAMESPACES", [R_IDS] = "IDS", [R_HOSTNAME] = "HOSTNAME",
@@ -67,7 +67,7 @@ static bool fail(struct parser *ps, const char *fmt, ...)
 	if (!ps->errlen)
 		return false;
 	if (ps->type)
-		n = snprintf(ps->err, ps->errlen, "record %u (%s): ", ps->index, type_name(ps->type));
+		n = snprintf(ps->err, ps->errlen, "record %u (%s): ", ps->index, plan_type_name(ps->type));
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return false;
 	va_start(ap, fmt);
@@ -336,14 +336,14 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		unsigned type = buf[off] | buf[off + 1] << 8;
 		unsigned reserved = buf[off + 2] | buf[off + 3] << 8;
 		uint32_t size = le32(buf + off + 4);
-		if (!type_name(type))
+		if (!plan_type_name(type))
 			return fail(ps, "record %u: unknown type %u", i, type);
 		if (reserved)
 			return fail(ps, "record %u: reserved field is %u, not 0", i, reserved);
 		if (size > len - off - 8)
 			return fail(ps, "record %u: size %u runs past the end of the plan", i, size);
 		if (singleton(type) && (c->seen >> type & 1))
-			return fail(ps, "record %u: a second %s record", i, type_name(type));
+			return fail(ps, "record %u: a second %s record", i, plan_type_name(type));
 		c->seen |= (uint64_t)1 << type;
 		switch (type) {
 		case R_RLIMIT: c->rlimits++; break;

@@ -96,5 +96,7 @@ struct plan {
  * empty (nothing to free). */
 int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen);
 void plan_free(struct plan *plan);
+/* "BIND" for 11; NULL for a type PLAN.md does not define. */
+const char *plan_type_name(unsigned type);
 
 #endif

@@ -82,7 +82,7 @@ void note(const char *fmt, ...)
 
 void close_from_3(const char *step)
 {
-	if (syscall(__NR_close_range, 3U, ~0U, 0U) < 0)
+	if (syscall(NR_close_range, 3U, ~0U, 0U) < 0)
 		die(step, "close_range(3, ~0)");
 }
 

@@ -16,42 +16,15 @@
 
 #define EXIT_SETUP 125
 
-/* Syscall numbers the build host's headers may lack (Debian 12 ships 6.1
- * headers). Since Linux 5.1 new syscalls share one number on every
+/* Numbers of syscalls the build host's headers may lack (Debian 12 ships
+ * 6.1 headers). Since Linux 5.1 new syscalls get one number on every
  * architecture, so these hold for x86_64 and aarch64 alike. */
-#ifndef __NR_open_tree
-#define __NR_open_tree 428
-#endif
-#ifndef __NR_move_mount
-#define __NR_move_mount 429
-#endif
-#ifndef __NR_fsopen
-#define __NR_fsopen 430
-#endif
-#ifndef __NR_fsconfig
-#define __NR_fsconfig 431
-#endif
-#ifndef __NR_fsmount
-#define __NR_fsmount 432
-#endif
-#ifndef __NR_close_range
-#define __NR_close_range 436
-#endif
-#ifndef __NR_openat2
-#define __NR_openat2 437
-#endif
-#ifndef __NR_mount_setattr
-#define __NR_mount_setattr 442
-#endif
-#ifndef __NR_landlock_create_ruleset
-#define __NR_landlock_create_ruleset 444
-#endif
-#ifndef __NR_landlock_add_rule
-#define __NR_landlock_add_rule 445
-#endif
-#ifndef __NR_landlock_restrict_self
-#define __NR_landlock_restrict_self 446
-#endif
+enum {
+	NR_open_tree = 428, NR_move_mount = 429, NR_fsopen = 430, NR_fsconfig = 431,
+	NR_fsmount = 432, NR_close_range = 436, NR_openat2 = 437, NR_mount_setattr = 442,
+	NR_landlock_create_ruleset = 444, NR_landlock_add_rule = 445,
+	NR_landlock_restrict_self = 446,
+};
 
 /* 0 quiet, otherwise say each step (set once from the plan's VERBOSE). */
 extern unsigned verbose;
