@@ -16,6 +16,7 @@
 
 unsigned verbose;
 
+__attribute__((format(printf, 2, 0)))
 static void put_line(const char *prefix, const char *fmt, va_list ap, int err)
 {
 	char buf[1024];
@@ -33,6 +34,7 @@ static void put_line(const char *prefix, const char *fmt, va_list ap, int err)
 		return;
 }
 
+__attribute__((format(printf, 3, 0)))
 static _Noreturn void vdie(const char *step, int err, const char *fmt, va_list ap)
 {
 	char prefix[128];
