@@ -20,16 +20,27 @@ for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim']) {
 if (IS_ROOT) {
   if (spawnSync('id', ['-u', TEST_USER]).status !== 0) run('useradd', ['--create-home', '--shell', '/bin/bash', TEST_USER]);
   fs.chmodSync(`/home/${TEST_USER}`, 0o755);
-  const tmp = `${STAGE}.new-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  // A fresh copy per run, swapped in with an atomic rename of a symlink, so a
+  // run that is still using the previous copy keeps it; copies older than an
+  // hour are removed.
+  const dir = `${STAGE}.${Date.now()}-${process.pid}`;
+  fs.mkdirSync(dir, { recursive: true });
   for (const item of ['package.json', 'bin', 'dist', 'profiles', 'node_modules', 'shim-c/tsjail-shim', 'test/helpers']) {
-    const dest = path.join(tmp, item);
+    const dest = path.join(dir, item);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     // Hard links are instant and share the modes npm gave; fall back to a copy across file systems.
     if (spawnSync('cp', ['-al', path.join(REPO, item), dest]).status !== 0) run('cp', ['-a', path.join(REPO, item), dest]);
   }
-  run('chmod', ['-R', 'a+rX', tmp]);
-  fs.rmSync(STAGE, { recursive: true, force: true });
-  fs.renameSync(tmp, STAGE);
+  run('chmod', ['-R', 'a+rX', dir]);
+  const link = `${STAGE}.link-${process.pid}`;
+  fs.symlinkSync(dir, link);
+  const st = fs.lstatSync(STAGE, { throwIfNoEntry: false });
+  if (st && !st.isSymbolicLink()) fs.rmSync(STAGE, { recursive: true, force: true });
+  fs.renameSync(link, STAGE);
+  const parent = path.dirname(STAGE);
+  for (const name of fs.readdirSync(parent)) {
+    const full = path.join(parent, name);
+    if (!name.startsWith(`${path.basename(STAGE)}.`) || full === dir) continue;
+    if (Date.now() - fs.lstatSync(full).mtimeMs > 3600_000) fs.rmSync(full, { recursive: true, force: true });
+  }
 }

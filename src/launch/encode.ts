@@ -166,6 +166,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
 
   add((w) => (w.u32(plan.net ? 1 : 0), RecordType.NAMESPACES));
   add((w) => (w.u32(plan.uid).u32(plan.gid), RecordType.IDS));
+  if (Buffer.byteLength(plan.hostname) > 64 || plan.hostname === '') throw new PlanEncodeError(`hostname must be 1 to 64 bytes`);
   add((w) => (w.str(plan.hostname, 'hostname'), RecordType.HOSTNAME));
   if (plan.verbose) add((w) => (w.u32(plan.verbose), RecordType.VERBOSE));
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
