@@ -38,8 +38,8 @@ export interface CompileStats {
   allowed: Record<string, number>;
   /** Syscalls with argument checks per ABI. */
   argChecked: Record<string, number>;
-  /** Native syscall numbers the kernel's action cache will serve (5.11+). */
-  cacheable: number;
+  /** Native syscall numbers the kernel's action cache will serve (5.11+); computed on first read. */
+  readonly cacheable: number;
   trampolines: number;
   /** Wall time of the compilation in milliseconds. */
   millis: number;
@@ -75,7 +75,9 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
     allowed: Object.fromEntries(lowered.map((l) => [l.abi,
       l.decisions.filter((d) => d.kind === 'ret' && d.ret === SECCOMP_RET_ALLOW).length])),
     argChecked: Object.fromEntries(lowered.map((l) => [l.abi, l.decisions.filter((d) => d.kind === 'args').length])),
-    cacheable: cacheBitmap(insns, nativeArch, syscallTable(native.abi).maxNr + 1).filter(Boolean).length,
+    get cacheable() {
+      return cacheBitmap(insns, nativeArch, syscallTable(native.abi).maxNr + 1).filter(Boolean).length;
+    },
     trampolines,
     millis,
   };

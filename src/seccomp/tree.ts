@@ -52,15 +52,23 @@ function sameLeaf(a: Decision, b: Decision): boolean {
   return a.kind === 'ret' && b.kind === 'ret' && a.ret === b.ret;
 }
 
-/** Consecutive syscall numbers with the same constant result, covering 0..0xffffffff. */
-export function nrRanges(l: LoweredAbi): NrRange[] {
+/**
+ * Consecutive syscall numbers with the same constant result, covering
+ * 0..0xffffffff. Numbers in `elsewhere` are dispatched before the tree, so
+ * the tree may give them any result: they join the range before them.
+ */
+export function nrRanges(l: LoweredAbi, elsewhere: ReadonlySet<number> = new Set()): NrRange[] {
   const out: NrRange[] = [];
   const add = (from: number, to: number, leaf: Decision): void => {
     const last = out[out.length - 1];
     if (last !== undefined && last.to + 1 === from && sameLeaf(last.leaf, leaf)) last.to = to;
     else out.push({ from, to, leaf });
   };
-  l.decisions.forEach((d, nr) => add(nr, nr, d));
+  l.decisions.forEach((d, nr) => {
+    const last = out[out.length - 1];
+    if (elsewhere.has(nr) && last !== undefined) last.to = nr;
+    else add(nr, nr, d);
+  });
   for (const t of l.tail) add(t.from, t.to, { kind: 'ret', ret: t.ret });
   return out;
 }
@@ -79,8 +87,36 @@ export function dispatchTree(ranges: readonly NrRange[]): TreeNode {
 
 const archTest = (arch: number): WordTest => ({ k: 'test', off: OFF_ARCH, op: 'eq', imm: arch >>> 0, mask: 0xffffffff });
 
-/** The whole program: arch checks, then one dispatch tree per compiled ABI. Foreign arches are killed. */
+/**
+ * Argument-checked syscalls that run often enough to be worth testing by
+ * equality before the tree. Only calls the action cache cannot serve ever run
+ * the filter, so a short prefix costs cached calls nothing and saves the hot
+ * uncached ones the walk down the tree (the reference's advice, §1.5; bionic's
+ * priority list does the same).
+ */
+const HOT_ARG_CHECKED = ['ioctl', 'futex', 'fcntl', 'mmap', 'mprotect', 'socket', 'clone', 'prctl'];
+const MAX_PREFIX = 3;
+
+/** Numbers tested before the tree, hottest first. */
+export function hotPrefix(l: LoweredAbi): number[] {
+  const out: number[] = [];
+  for (const name of HOT_ARG_CHECKED) {
+    const nr = l.decisions.findIndex((d) => d.kind === 'args' && d.name === name);
+    if (nr >= 0 && out.length < MAX_PREFIX) out.push(nr);
+  }
+  return out;
+}
+
+const nrEq = (imm: number): WordTest => ({ k: 'test', off: OFF_NR, op: 'eq', imm, mask: 0xffffffff });
+
+/** Dispatch for one ABI: the hot prefix, then the balanced range tree. */
+export function abiTree(l: LoweredAbi): TreeNode {
+  const hot = hotPrefix(l);
+  return hot.reduceRight<TreeNode>((acc, nr) => testNode(nrEq(nr), decisionTree(l.decisions[nr]!), acc),
+    dispatchTree(nrRanges(l, new Set(hot))));
+}
+
+/** The whole program: arch checks, then one dispatch per compiled ABI. Foreign arches are killed. */
 export function programTree(abis: readonly LoweredAbi[]): TreeNode {
-  return abis.reduceRight<TreeNode>(
-    (acc, l) => testNode(archTest(l.auditArch), dispatchTree(nrRanges(l)), acc), ret(RET_KILL));
+  return abis.reduceRight<TreeNode>((acc, l) => testNode(archTest(l.auditArch), abiTree(l), acc), ret(RET_KILL));
 }

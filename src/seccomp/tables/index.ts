@@ -31,21 +31,39 @@ export interface SyscallTable {
   readonly maxNr: number;
 }
 
+const SIX_64: readonly (32 | 64)[] = [64, 64, 64, 64, 64, 64];
+
 function build(abi: Abi, rows: readonly SyscallRow[]): SyscallTable {
-  const all = rows.map(([name, nr, w]): SyscallInfo => ({
-    name,
-    nr,
-    widths: w === '*' ? [64, 64, 64, 64, 64, 64] : [...w].map((c) => (c === '4' ? 32 : 64)),
-    unknownSignature: w === '*',
-  }));
-  const names = new Map(all.map((s) => [s.name, s]));
-  const nrs = new Map(all.map((s) => [s.nr, s]));
+  // Built once per process on the launch path: keep it cheap (argument
+  // widths are decoded only when a condition asks for them).
+  const all: SyscallInfo[] = [];
+  const names = new Map<string, SyscallInfo>();
+  const nrs: (SyscallInfo | undefined)[] = [];
+  let maxNr = 0;
+  for (const [name, nr, w] of rows) {
+    let widths: readonly (32 | 64)[] | undefined;
+    const info: SyscallInfo = {
+      name,
+      nr,
+      get widths() {
+        if (widths === undefined) {
+          widths = w === '*' ? SIX_64 : Array.from(w, (c) => (c === '4' ? 32 : 64));
+        }
+        return widths;
+      },
+      unknownSignature: w === '*',
+    };
+    all.push(info);
+    names.set(name, info);
+    if (nr < 0x40000000) nrs[nr] = info;
+    if (nr > maxNr) maxNr = nr;
+  }
   return {
     abi,
     all,
     byName: (n) => names.get(n),
-    byNr: (n) => nrs.get(n),
-    maxNr: Math.max(...all.map((s) => s.nr)),
+    byNr: (n) => (n < 0x40000000 ? nrs[n] : all.find((s) => s.nr === n)),
+    maxNr,
   };
 }
 
