@@ -9,6 +9,7 @@ import { DoctorCommand } from './doctor.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
 import { RunCommand } from './run.js';
+import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     ProfileCheckCommand,
     ProfileExplainCommand,
     DoctorCommand,
+    SeccompCompileCommand,
+    SeccompDisasmCommand,
     Builtins.HelpCommand,
     VersionCommand,
   ]) {

@@ -8,6 +8,8 @@ import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { currentHardLimits, planLimits } from '../policy/limits.js';
 import { buildLandlock } from '../landlock/ruleset.js';
+import { compileProfileSeccomp } from '../policy/seccomp.js';
+import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from './plan.js';
 
 export interface BuildResult {
@@ -48,6 +50,12 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   });
   notes.push(...landlock.notes);
 
+  const arch = hostArch();
+  const filter = compileProfileSeccomp(p, policy.network.mode, arch);
+  notes.push(
+    `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${p.syscalls.action === 'errno' ? 'fail with EPERM' : p.syscalls.action === 'kill' ? 'kill the program' : 'are logged'}`,
+  );
+
   const plan: LaunchPlan = {
     version: 1,
     net: policy.network.mode === 'none',
@@ -62,6 +70,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     argv: [policy.program, ...policy.args],
     exec: { program: policy.program, path: policy.searchPath },
     landlock: landlock.plan,
+    seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
   };
   return { plan, mounts, notes, warnings: [...mounts.warnings, ...landlock.warnings] };
 }
