@@ -14,20 +14,26 @@ import { VERSION, VersionCommand } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false, enableColors: false });
-  for (const c of [
-    RunCommand,
-    ProfileListCommand,
-    ProfileShowCommand,
-    ProfileCheckCommand,
-    ProfileExplainCommand,
-    DoctorCommand,
-    SeccompCompileCommand,
-    SeccompDisasmCommand,
-    Builtins.HelpCommand,
-    VersionCommand,
-  ]) {
-    cli.register(c);
-  }
+  // Start-up: clipanion builds its parser from every registered command, so
+  // a plain `tsjail PROGRAM ...` registers the run command alone.
+  const verbs = new Set(['run', 'profile', 'seccomp', 'doctor', '--help', '-h', '--version']);
+  const first = argv.find((a) => !a.startsWith('-') || verbs.has(a));
+  const commands =
+    first !== undefined && !verbs.has(first) && !argv.includes('--help') && !argv.includes('-h')
+      ? [RunCommand]
+      : [
+          RunCommand,
+          ProfileListCommand,
+          ProfileShowCommand,
+          ProfileCheckCommand,
+          ProfileExplainCommand,
+          DoctorCommand,
+          SeccompCompileCommand,
+          SeccompDisasmCommand,
+          Builtins.HelpCommand,
+          VersionCommand,
+        ];
+  for (const c of commands) cli.register(c);
   BaseCommand.verboseRequested = argv.some((a) => a === '-v' || a === '--verbose');
   let command;
   try {

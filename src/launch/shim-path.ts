@@ -4,18 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TsjailError } from '../errors.js';
-
-export function packageRoot(): string {
-  // dist/launch/shim-path.js or src/launch/shim-path.ts -> two levels up.
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
+import { packageRoot } from '../sys/package-root.js';
 
 export function findShim(env: NodeJS.ProcessEnv = process.env): string {
   const candidates = env.TSJAIL_SHIM
     ? [env.TSJAIL_SHIM]
-    : [path.join(packageRoot(), 'shim-c', 'tsjail-shim'), '/usr/libexec/tsjail/tsjail-shim', '/usr/lib/tsjail/tsjail-shim'];
+    : [
+        ...(packageRoot() ? [path.join(packageRoot()!, 'shim-c', 'tsjail-shim')] : []),
+        '/usr/libexec/tsjail/tsjail-shim',
+        '/usr/lib/tsjail/tsjail-shim',
+      ];
   for (const c of candidates) {
     try {
       fs.accessSync(c, fs.constants.X_OK);

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
@@ -77,9 +77,10 @@ export function buildEnv(
 ): string[] {
   const env = new Map<string, string>();
   env.set('PATH', caller.PATH && caller.PATH !== '' ? caller.PATH : DEFAULT_PATH);
+  const patterns = keep.map((pat) => new Minimatch(pat));
   for (const [name, value] of Object.entries(caller)) {
     if (value === undefined || name === 'PATH') continue;
-    if (keep.some((pat) => minimatch(name, pat))) env.set(name, value);
+    if (patterns.some((m) => m.match(name))) env.set(name, value);
   }
   for (const [k, v] of Object.entries(socketVars)) env.set(k, v);
   for (const [k, v] of Object.entries(set)) env.set(k, v);

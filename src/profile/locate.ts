@@ -15,9 +15,9 @@
  * name. These functions read directories and, for the command-list scan,
  * parse profiles; they never validate beyond what lookup needs.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../sys/package-root.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
 import { ProfileError } from './errors.js';
 import { loadFile } from './load.js';
@@ -43,18 +43,10 @@ export function searchPath(env: Readonly<Record<string, string | undefined>>): s
   return dirs;
 }
 
-/**
- * The `profiles/` folder of this tsjail: walk up from this module (src/profile
- * or dist/profile) to the directory holding package.json.
- */
+/** The `profiles/` folder of this tsjail installation. */
 export function shippedProfilesDir(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'profiles');
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
+  const root = packageRoot();
+  return root === undefined ? undefined : join(root, 'profiles');
 }
 
 /** SPEC: a path when it contains "/" or ends in ".json5", else a profile name. */
@@ -101,21 +93,25 @@ export interface ListedProfile {
  * names are sorted, so the listing (and command lookup) is deterministic.
  * A profile whose file cannot be parsed is listed without a description.
  */
-export function listProfiles(dirs: readonly string[]): ListedProfile[] {
+/** Every profile on the path, shadowed names once, without reading them. */
+function profileFiles(dirs: readonly string[]): ListedProfile[] {
   const seen = new Set<string>();
   const out: ListedProfile[] = [];
   for (const dir of dirs) {
     for (const entry of profileNamesIn(dir)) {
       if (seen.has(entry)) continue;
       seen.add(entry);
-      const file = join(dir, entry + PROFILE_EXT);
-      const item: ListedProfile = { name: entry, file };
-      const description = peekField(file, 'description');
-      if (typeof description === 'string') item.description = description;
-      out.push(item);
+      out.push({ name: entry, file: join(dir, entry + PROFILE_EXT) });
     }
   }
   return out;
+}
+
+export function listProfiles(dirs: readonly string[]): ListedProfile[] {
+  return profileFiles(dirs).map((item) => {
+    const description = peekField(item.file, 'description');
+    return typeof description === 'string' ? { ...item, description } : item;
+  });
 }
 
 export interface ProgramProfile {
@@ -138,9 +134,13 @@ export function findProfileForProgram(program: string, dirs: readonly string[]):
     const file = findProfileFile(name, dirs);
     if (file !== null) return { name, file, unreadable };
   }
-  for (const listed of listProfiles(dirs)) {
+  for (const listed of profileFiles(dirs)) {
     let command: unknown;
     try {
+      // Start-up cost: only a file whose text holds the name can list it, so
+      // the others are not parsed (a name written with JSON5 escapes is not
+      // recognised).
+      if (!readFileSync(listed.file, 'utf8').includes(name)) continue;
       command = readField(listed.file, 'command');
     } catch (err) {
       unreadable.push({ file: listed.file, reason: err instanceof Error ? err.message : String(err) });
