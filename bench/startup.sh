@@ -18,23 +18,25 @@ H=/home/$BENCH_USER
 (cd "$H" && as_user "$NODE" "$TSJAIL" --dry-run /bin/true) > "$W/plan.json"
 FILTER_ARGS=()
 if as_user "$NODE" "$TSJAIL" seccomp compile default -o "$W/filter.bpf" 2>/dev/null; then FILTER_ARGS=(--seccomp-fd 10); else : > "$W/filter.bpf"; fi
-chmod 644 "$W"/*
+gcc -O2 -Wall -o "$W/fdexec" "$BENCH_DIR/fdexec.c"
+chmod 644 "$W"/*; chmod 755 "$W/fdexec"
+# Every sandbox row goes through fdexec, so its small cost is the same in each.
+FX=("$W/fdexec" 10 "$W/filter.bpf")
 mapfile -t BWRAP_ARGS < <(node "$BENCH_DIR/plan-to-bwrap.mjs" "${FILTER_ARGS[@]}" < "$W/plan.json" | node -e 'for (const a of JSON.parse(require("fs").readFileSync(0,"utf8"))) console.log(a)')
 q() { printf '%q ' "$@"; }
 
 cmds=(
-  "$(q "$NODE" "$TSJAIL" /bin/true)"
-  "$(q bwrap "${BWRAP_ARGS[@]}" /bin/true)"
-  "$(q bwrap --ro-bind / / /bin/true)"
-  "$(q firejail --quiet --noprofile /bin/true)"
-  "$(q firejail --quiet --profile=/etc/firejail/default.profile /bin/true)"
-  "$(q "$NODE" -e 0)"
+  "$(q "${FX[@]}" "$NODE" "$TSJAIL" /bin/true)"
+  "$(q "${FX[@]}" bwrap "${BWRAP_ARGS[@]}" /bin/true)"
+  "$(q "${FX[@]}" bwrap --ro-bind / / /bin/true)"
+  "$(q "${FX[@]}" firejail --quiet --noprofile /bin/true)"
+  "$(q "${FX[@]}" firejail --quiet --profile=/etc/firejail/default.profile /bin/true)"
+  "$(q "${FX[@]}" "$NODE" -e 0)"
 )
 names=("tsjail default" "bwrap, same mounts+filter" "bwrap --ro-bind / /" "firejail --noprofile" "firejail default.profile" "node -e 0")
 args=()
 for c in "${cmds[@]}"; do args+=("$c"); done
 cd "$H"
-exec 10<"$W/filter.bpf"
 as_user hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$W/startup.json" "${args[@]}" >/dev/null 2>"$W/hyperfine.err" || { cat "$W/hyperfine.err"; exit 1; }
 cp "$W/startup.json" "$OUT/startup.json"
 node - "$W/startup.json" "${names[@]}" <<'JS'

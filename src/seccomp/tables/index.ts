@@ -18,7 +18,7 @@ export interface SyscallInfo {
   readonly nr: number;
   /** Width in bits of each register argument; length = argument count. */
   readonly widths: readonly (32 | 64)[];
-  /** True when the kernel prototype is unknown (unimplemented slot). */
+  /** True when the kernel has no prototype for this slot. */
   readonly unknownSignature: boolean;
 }
 
