@@ -29,12 +29,15 @@ measure() {
 
 run_one() {
   local name=$1; shift
-  (cd "$H" && as_user "$@" >/dev/null 2>&1) &
+  # exec all the way down: $! is then the launcher itself, not a shell.
+  (cd "$H" && exec setpriv --reuid="$BENCH_USER" --regid="$BENCH_USER" --init-groups --reset-env \
+    env -i HOME="$H" USER="$BENCH_USER" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 "$@" >/dev/null 2>&1) &
   local pid=$!
   sleep 1.5
-  # as_user execs setpriv -> env -> the launcher, so $pid is the launcher itself.
   echo "$name|$(measure "$pid")" >> "$W/mem.txt"
-  pkill -KILL -P "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  pkill -KILL -P "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
   sleep 0.3
 }
 
