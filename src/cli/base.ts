@@ -20,7 +20,7 @@ export function report(err: unknown, verbose: boolean): number {
   }
   const e = err as Error;
   say(`internal error: ${e?.message ?? String(err)}`);
-  if (verbose && e?.stack) say(e.stack);
+  if (verbose && e?.stack) for (const l of e.stack.split('\n')) say(l);
   return 125;
 }
 

@@ -12,38 +12,70 @@ import { RunCommand } from './run.js';
 import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
+/** Options of the run verb that take a value (clipanion's own list, for splitting only). */
+const RUN_VALUE_OPTIONS = new Set(['-p', '--profile', '--ro', '--rw', '--tmpfs', '--deny', '--net', '--env']);
+const VERBS = new Set(['run', 'profile', 'seccomp', 'doctor', '--help', '-h', '--version']);
+/** clipanion's parser is quadratic in the number of tokens: tsjail's own options are capped. */
+export const MAX_OPTION_TOKENS = 1024;
+
+/**
+ * Split `[run] [OPTIONS] [--] PROGRAM ARGS...` at PROGRAM: clipanion parses
+ * the head, and ARGS are handed to the program untouched without going
+ * through its parser (tens of thousands of file names must stay cheap).
+ * Returns undefined when there is no PROGRAM (help, errors: clipanion says).
+ */
+export function splitAtProgram(argv: string[]): { head: string[]; rest: string[] } | undefined {
+  let i = argv[0] === 'run' ? 1 : 0;
+  while (i < argv.length) {
+    const tok = argv[i]!;
+    if (tok === '--') return i + 1 < argv.length ? { head: argv.slice(0, i + 2), rest: argv.slice(i + 2) } : undefined;
+    if (tok.startsWith('-') && tok !== '-') {
+      i += RUN_VALUE_OPTIONS.has(tok) ? 2 : 1;
+      continue;
+    }
+    return { head: argv.slice(0, i + 1), rest: argv.slice(i + 1) };
+  }
+  return undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false, enableColors: false });
+  const verb = argv[0] !== undefined && VERBS.has(argv[0]) && argv[0] !== 'run';
+  const split = verb ? undefined : splitAtProgram(argv);
+  if (split && split.head.length > MAX_OPTION_TOKENS) {
+    say(`too many options before the program (${split.head.length - 1}; at most ${MAX_OPTION_TOKENS - 1}): put long path lists in a profile`);
+    return 125;
+  }
   // Start-up: clipanion builds its parser from every registered command, so
   // a plain `tsjail PROGRAM ...` registers the run command alone.
-  const verbs = new Set(['run', 'profile', 'seccomp', 'doctor', '--help', '-h', '--version']);
-  const first = argv.find((a) => !a.startsWith('-') || verbs.has(a));
-  const commands =
-    first !== undefined && !verbs.has(first) && !argv.includes('--help') && !argv.includes('-h')
-      ? [RunCommand]
-      : [
-          RunCommand,
-          ProfileListCommand,
-          ProfileShowCommand,
-          ProfileCheckCommand,
-          ProfileExplainCommand,
-          DoctorCommand,
-          SeccompCompileCommand,
-          SeccompDisasmCommand,
-          Builtins.HelpCommand,
-          VersionCommand,
-        ];
+  const fast = split !== undefined && !split.head.includes('--help') && !split.head.includes('-h');
+  const commands = fast
+    ? [RunCommand]
+    : [
+        RunCommand,
+        ProfileListCommand,
+        ProfileShowCommand,
+        ProfileCheckCommand,
+        ProfileExplainCommand,
+        DoctorCommand,
+        SeccompCompileCommand,
+        SeccompDisasmCommand,
+        Builtins.HelpCommand,
+        VersionCommand,
+      ];
   for (const c of commands) cli.register(c);
-  BaseCommand.verboseRequested = argv.some((a) => a === '-v' || a === '--verbose');
+  const head = fast ? split.head : argv;
+  BaseCommand.verboseRequested = head.some((a) => a === '-v' || a === '--verbose');
   let command;
   try {
-    command = cli.process(argv);
+    command = cli.process(head);
   } catch (err) {
     // clipanion's parse errors carry the whole usage text; the first line names the problem.
     say((err as Error).message.split('\n')[0]!.trim());
     say('see `tsjail --help`');
     return 125;
   }
+  if (fast && command instanceof RunCommand) command.args = [...command.args, ...split.rest];
   const code = await cli.run(command, {});
   return command instanceof BaseCommand && command.failure !== undefined ? command.failure : code;
 }

@@ -132,11 +132,16 @@ t.test('symlinked grants keep working: the link is recreated, its target shown',
 });
 
 t.test('network "none": only a loopback that is up', async (t) => {
-  const r = inSandbox('cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; ip -o link show lo 2>/dev/null | grep -o "<[^>]*>"', [], opts);
+  // Interface flags through an ioctl on a unix socket: netlink (ip) and inet
+  // sockets are refused by the filter when there is no network.
+  const flags = `import socket, fcntl, struct
+s = socket.socket(socket.AF_UNIX)
+r = fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b""))
+print("lo up" if struct.unpack("16sH", r[:18])[1] & 1 else "lo down")`;
+  const r = inSandbox(`cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; /usr/bin/python3 -c '${flags}'`, [], opts);
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  t.equal(lines[0], 'lo');
-  t.match(r.stdout, /UP/);
+  t.same(lines, ['lo', 'lo up'], 'only lo, and it is up');
   const host = inSandbox('cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "', ['--net', 'host'], opts);
-  t.ok(host.stdout.trim().split('\n').length >= 1);
+  t.ok(host.stdout.trim().split('\n').some((l) => l !== 'lo'), 'with --net host the host\'s interfaces are there');
 });

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
@@ -87,11 +88,19 @@ t.test('program lookup reports profiles it could not read, and skips them', asyn
 
 t.test('profile list: every profile once, from the directory that wins, with its description', async (t) => {
   const list = listProfiles(opts);
+  // The shipped profiles come last, each once, except names shadowed above.
+  const shadowed = new Set(['app', 'editor', 'firefox']);
+  const shipped = readdirSync(SHIPPED)
+    .filter((f) => f.endsWith('.json5') && !f.endsWith('.local.json5'))
+    .map((f) => f.slice(0, -'.json5'.length))
+    .filter((n) => !shadowed.has(n))
+    .sort()
+    .map((n) => [n, join(SHIPPED, `${n}.json5`)]);
   t.same(list.map((p) => [p.name, p.file]), [
     ['app', join(USER, 'app.json5')],
     ['editor', join(SHIP, 'editor.json5')],
     ['firefox', join(SHIP, 'firefox.json5')],
-    ['default', join(SHIPPED, 'default.json5')],
+    ...shipped,
   ]);
   t.equal(list[0]!.description, 'app from the user\'s directory');
   t.equal(list[2]!.description, 'Mozilla Firefox');
