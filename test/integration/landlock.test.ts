@@ -142,6 +142,30 @@ except OSError as e:
   t.equal(old.stderr.match(/abstract unix sockets.*cannot scope/g)?.length, 1, 'and tsjail says so once');
 });
 
+t.test('a path socket the profile grants keeps working while abstract ones are scoped out', async (t) => {
+  const sockDir = makeUserDir('llsock');
+  t.teardown(() => removeDir(sockDir));
+  const sock = path.join(sockDir, 'app.sock');
+  const server = outside(t, [
+    '/usr/bin/python3',
+    '-c',
+    `import socket, time
+s = socket.socket(socket.AF_UNIX); s.bind("${sock}"); s.listen(50)
+print("ready", flush=True)
+time.sleep(120)`,
+  ]);
+  await ready(server);
+  const client = `import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("${sock}"); print("connected")
+except OSError as e:
+    print("refused", e.errno)`;
+  const r = tsjail(['--net', 'host', '--ro', sock, '--', '/usr/bin/python3', '-c', client]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /connected/, 'the granted socket (as X11 and the D-Bus proxy are granted) connects under ABI 6 scoping');
+});
+
 t.test('signals to a process outside the sandbox\'s domain fail', async (t) => {
   // PID 1 inside is tsjail's init, which is outside the program's Landlock domain.
   const r = inSandbox('kill -0 1 2>/dev/null; echo "rc=$?"');
