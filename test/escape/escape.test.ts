@@ -6,11 +6,12 @@
 import t from 'tap';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePlan } from '../../src/launch/encode.js';
 import { planFromJson } from '../helpers/plan-json.js';
-import { asUser, IS_ROOT, makeUserDir, removeDir, testUser, tsjail, tsjailRoot, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import { asUser, IS_ROOT, tsjailArgv, makeUserDir, removeDir, testUser, tsjail, tsjailRoot, userEnv, writeUserFile } from '../helpers/sandbox.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const user = testUser();
@@ -28,6 +29,53 @@ fs.copyFileSync(path.join(here, 'profiles/browser.json5'), path.join(bin, 'brows
 fs.copyFileSync(path.join(here, 'profiles/limits.json5'), path.join(bin, 'limits.json5'));
 fs.chmodSync(path.join(bin, 'browser.json5'), 0o644);
 fs.chmodSync(path.join(bin, 'limits.json5'), 0o644);
+
+// Privileged copies of the probe, made by root (CI runs the suite as root):
+// set-user-ID root, and with file capabilities. Outside they gain root or
+// capabilities; inside they must not (nosuid mounts, no_new_privs, and a
+// root that is not mapped in the sandbox's user namespace).
+const suid = path.join(bin, 'suid-probe');
+const fcap = path.join(bin, 'cap-probe');
+const privileged = IS_ROOT && spawnSync('setcap', ['-v', 'cap_setuid+ep', '/bin/true']).error === undefined;
+if (privileged) {
+  fs.copyFileSync(probe, suid);
+  fs.chownSync(suid, 0, 0);
+  fs.chmodSync(suid, 0o4755);
+  fs.copyFileSync(probe, fcap);
+  fs.chmodSync(fcap, 0o755);
+  execFileSync('setcap', ['cap_setuid,cap_sys_admin,cap_dac_override+ep', fcap]);
+}
+
+// The host's own sockets, as an X server offers them: a path under
+// /tmp/.X11-unix and an abstract name. Listening is enough: connect()
+// completes from the backlog while the test waits in spawnSync.
+const x11dir = '/tmp/.X11-unix';
+const x11made = !fs.existsSync(x11dir);
+if (x11made) fs.mkdirSync(x11dir, { mode: 0o1777 });
+fs.chmodSync(x11dir, 0o1777);
+const display = `X${70 + (process.pid % 900)}`;
+const x11path = path.join(x11dir, display);
+const servers: net.Server[] = [];
+async function listen(where: string): Promise<void> {
+  const s = net.createServer((c) => c.destroy());
+  servers.push(s);
+  await new Promise<void>((resolve, reject) => s.once('error', reject).listen({ path: where }, resolve));
+}
+await listen(x11path);
+fs.chmodSync(x11path, 0o777);
+// Node cannot bind abstract names; the probe listens, as the test user.
+const abstract = spawn(...splitArgv(asUser([probe, '--listen-abstract', x11path], userEnv({}))), { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve) => abstract.stdout!.once('data', () => resolve()));
+t.teardown(() => {
+  abstract.kill('SIGKILL');
+  for (const s of servers) s.close();
+  fs.rmSync(x11path, { force: true });
+  if (x11made) fs.rmSync(x11dir, { recursive: true, force: true });
+});
+
+function splitArgv(a: string[]): [string, string[]] {
+  return [a[0]!, a.slice(1)];
+}
 
 function parse(out: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -49,6 +97,8 @@ const ENOENT = 'errno=2';
 const EACCES = 'errno=13';
 const EXDEV = 'errno=18';
 const EINVAL = 'errno=22';
+const ENOTTY = 'errno=25';
+const ECONNREFUSED = 'errno=111';
 const ENOSYS = 'errno=38';
 const EAFNOSUPPORT = 'errno=97';
 const SIGSYS = 'signal=31';
@@ -62,6 +112,9 @@ const CASES: [string, string, string?][] = [
   ['kill=1', EPERM],
   ['open_read=/proc/1/root/etc/hostname', EACCES],
   ['open_read=/proc/1/environ', EACCES],
+  ['open_read=/proc/1/mem', EACCES],
+  ['open_write=/proc/1/exe', EACCES],
+  ['open_read=/proc/1/cwd', EACCES],
   ['open_by_handle', EPERM],
   ['mount_tmpfs=/tmp', EPERM],
   ['umount=/usr', EPERM],
@@ -87,7 +140,10 @@ const CASES: [string, string, string?][] = [
   ['socket=2,3,1', EAFNOSUPPORT, EPERM],
   ['connect_unix=/run/systemd/private', ENOENT],
   [`connect_unix=/run/user/${user.uid}/bus`, ENOENT],
-  ['connect_unix=/tmp/.X11-unix/X0', ENOENT],
+  [`connect_unix=${x11path}`, ENOENT],
+  // A network namespace of its own has its own abstract names; with the
+  // host's network, Landlock's scope (ABI 6) refuses them.
+  [`connect_abstract=${x11path}`, ECONNREFUSED, EPERM],
   ['mknod=/tmp/node', EACCES],
   ['link=/etc/passwd,/tmp/pw', EXDEV],
   ['setuid_root', EINVAL],
@@ -126,6 +182,54 @@ t.test('control: outside the sandbox the same probes succeed', async (t) => {
   writeUserFile(own, 'x');
   const link = outside([`link=${own},${own}.2`]);
   t.equal(link.get('link'), 'ok', 'a hard link within one mount works');
+  const sockets = outside([`connect_unix=${x11path}`, `connect_abstract=${x11path}`]);
+  for (const [k, v] of sockets) t.equal(v, 'ok', `outside: ${k} reaches the host's listener`);
+});
+
+// The caller's terminal: the sandbox is started on a pseudo-terminal (script)
+// that is the caller's controlling terminal, as in an interactive shell.
+function onTerminal(argv: string[]): Map<string, string> {
+  const cmd = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync(...splitArgv(asUser(['script', '-qec', cmd, '/dev/null'], userEnv({}))), { encoding: 'utf8', cwd: bin, input: '' });
+  // The injected character is echoed at the start of a line.
+  return parse(r.stdout.replace(/\r/g, '').split('\n').map((l) => l.trim()).join('\n'));
+}
+
+t.test('the caller\'s terminal: TIOCSTI (also with high bits) and TIOCLINUX', async (t) => {
+  const tty = ['tiocsti', 'tiocsti_hi', 'tioclinux'];
+  const out = onTerminal([probe, ...tty]);
+  t.equal(out.get('tiocsti'), 'ok', 'control: outside, TIOCSTI injects input');
+  t.equal(out.get('tiocsti_hi'), 'ok', 'control: the kernel ignores the high bits');
+  t.equal(out.get('tioclinux'), ENOTTY, 'control: TIOCLINUX reaches the tty driver (not a console: ENOTTY)');
+  for (const profile of Object.keys(profiles)) {
+    const got = onTerminal(tsjailArgv([...profiles[profile]!, '--ro', bin, '--', probe, ...tty]));
+    for (const k of tty) t.equal(got.get(k), EPERM, `${profile}: ${k}`);
+  }
+});
+
+t.test('descriptors and environment of the caller do not leak in', async (t) => {
+  const wrap = (argv: string[]) => asUser(['/bin/sh', '-c', 'exec 7</etc/hostname; exec "$@"', 'sh', ...argv], userEnv({ env: { SECRET_FOR_TSJAIL: 'leak' } }));
+  const probes = ['fd=7', 'env=SECRET_FOR_TSJAIL', 'env=PATH'];
+  const run = (argv: string[]) => parse(spawnSync(...splitArgv(wrap(argv)), { encoding: 'utf8', cwd: bin }).stdout);
+  const control = run([probe, ...probes]);
+  t.equal(control.get('fd'), 'ok', 'control: descriptor 7 is open outside');
+  t.equal(control.get('env'), 'ok', 'control: the variables are set outside');
+  for (const profile of Object.keys(profiles)) {
+    const r = spawnSync(...splitArgv(wrap(tsjailArgv([...profiles[profile]!, '--ro', bin, '--', probe, ...probes]))), { encoding: 'utf8', cwd: bin });
+    t.equal(r.status, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n'), ['fd errno=9', 'env errno=2', 'env ok'], `${profile}: fd 7 closed, the secret gone, PATH set`);
+  }
+});
+
+t.test('set-user-ID and file-capability binaries gain nothing inside', { skip: privileged ? false : 'needs root and setcap to make the privileged binaries' }, async (t) => {
+  const control = outside([`exec_setuid=${suid}`, `exec_setcap=${fcap}`]);
+  t.equal(control.get('exec_setuid'), 'ok', 'control: outside the set-user-ID copy runs as root');
+  t.equal(control.get('exec_setcap'), 'ok', 'control: outside the file capabilities are granted');
+  for (const profile of Object.keys(profiles)) {
+    const r = tsjail([...profiles[profile]!, '--ro', bin, '--', probe, `exec_setuid=${suid}`, `exec_setcap=${fcap}`], { cwd: bin });
+    t.equal(r.status, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n'), ['exec_setuid errno=1', 'exec_setcap errno=1'], `${profile}: ran unprivileged`);
+  }
 });
 
 t.test('resource exhaustion stops at the profile\'s limits, the host unharmed', async (t) => {

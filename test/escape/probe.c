@@ -19,11 +19,14 @@
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/capability.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -31,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -239,10 +243,74 @@ static long t_socket(void)
 
 static long t_connect_unix(void)
 {
-	struct sockaddr_un { sa_family_t f; char p[108]; } sa = { AF_UNIX, { 0 } };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
-	strncpy(sa.p, arg, sizeof sa.p - 1);
+	strncpy(sa.sun_path, arg, sizeof sa.sun_path - 1);
 	return result(connect(s, (void *)&sa, sizeof sa));
+}
+
+static long t_connect_abstract(void)
+{
+	/* ARG: the name without its leading NUL, as X11 and D-Bus use them. */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t n = strnlen(arg, sizeof sa.sun_path - 1);
+	memcpy(sa.sun_path + 1, arg, n);
+	return result(connect(s, (void *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)));
+}
+
+static long t_tiocsti(void)
+{
+	/* Push a character into the input of the terminal on stdin. */
+	char c = ' ';
+	return result(ioctl(0, TIOCSTI, &c));
+}
+
+static long t_tiocsti_hi(void)
+{
+	/* The same command with bits above 32 set (CVE-2019-10063): the kernel
+	 * ignores them, a filter comparing 64 bits must not. */
+	char c = ' ';
+	return result(syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), &c));
+}
+
+static long t_tioclinux(void)
+{
+	/* TIOCL_GETSHIFTSTATE; on a console, subcodes copy and paste the
+	 * selection into the terminal's input. */
+	char sub = 6;
+	return result(ioctl(0, TIOCLINUX, &sub));
+}
+
+static long t_fd(void)
+{
+	/* ARG: a descriptor number the caller had open. */
+	return result(fcntl(atoi(arg), F_GETFD));
+}
+
+static long t_env(void)
+{
+	return getenv(arg) ? 0 : -ENOENT;
+}
+
+/* ARG: a copy of this probe that is set-user-ID root or has file
+ * capabilities; it reports through "--report" whether it gained anything. */
+static const char *current_name;
+static long t_exec_priv(void)
+{
+	execl(arg, arg, "--report", current_name, (char *)NULL);
+	return -errno;
+}
+
+static int report_privileges(const char *name)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	syscall(SYS_capget, &h, d);
+	int gained = geteuid() == 0 || d[0].effective || d[1].effective || d[0].permitted || d[1].permitted;
+	printf(gained ? "%s ok\n" : "%s errno=1\n", name);
+	return 0;
 }
 
 static long t_mknod(void)
@@ -315,18 +383,41 @@ static const struct {
 	{ "int80", t_int80 }, { "x32", t_x32 }, { "socket", t_socket },
 	{ "connect_unix", t_connect_unix }, { "mknod", t_mknod }, { "link", t_link },
 	{ "setuid_root", t_setuid_root }, { "forkbomb", t_forkbomb }, { "bigfile", t_bigfile },
-	{ "bigalloc", t_bigalloc },
+	{ "bigalloc", t_bigalloc }, { "connect_abstract", t_connect_abstract }, { "tiocsti", t_tiocsti },
+	{ "tiocsti_hi", t_tiocsti_hi }, { "tioclinux", t_tioclinux }, { "fd", t_fd }, { "env", t_env },
+	{ "exec_setuid", t_exec_priv }, { "exec_setcap", t_exec_priv },
 };
+
+/* The control's listener: an abstract name on the host, as an X server has. */
+static int listen_abstract(const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strnlen(name, sizeof sa.sun_path - 1);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	memcpy(sa.sun_path + 1, name, n);
+	if (bind(s, (void *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0 || listen(s, 64) < 0) {
+		perror("listen-abstract");
+		return 1;
+	}
+	printf("ready\n");
+	for (;;)
+		pause();
+}
 
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 3 && strcmp(argv[1], "--report") == 0)
+		return report_privileges(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--listen-abstract") == 0)
+		return listen_abstract(argv[2]);
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *eq = strchr(argv[i], '=');
 		size_t n = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
 		snprintf(name, sizeof name, "%.*s", (int)n, argv[i]);
 		arg = eq ? eq + 1 : "";
+		current_name = name;
 		long (*fn)(void) = NULL;
 		for (size_t k = 0; k < sizeof techniques / sizeof techniques[0]; k++)
 			if (strcmp(techniques[k].name, name) == 0)
