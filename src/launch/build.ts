@@ -31,7 +31,7 @@ export interface BuildContext {
 
 export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult {
   const notes = [...policy.notes];
-  const mounts = planMounts({ requests: policy.fs, devices: policy.devices });
+  const mounts = planMounts({ requests: policy.fs, devices: policy.devices, extraOps: policy.extraOps });
   notes.push(...mounts.notes);
   const p = policy.profile;
 

@@ -62,6 +62,12 @@ export interface DeviceRequest {
 export interface PlanInput {
   requests: FsRequest[];
   devices: DeviceRequest[];
+  /**
+   * Records that no host path describes (a generated file, a socket shown
+   * under another name), placed among the others by depth, before the root
+   * is made read-only.
+   */
+  extraOps?: MountOp[];
 }
 
 export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
@@ -387,6 +393,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     if (!(cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) && !byPath.has(l.at)) links.set(l.at, l.target);
   }
   for (const [at, target] of links) ops.push({ op: 'symlink', target, dest: at });
+  ops.push(...(input.extraOps ?? []));
 
   // Parents before children; the order within one depth does not matter.
   const ordered = ops

@@ -13,6 +13,8 @@ import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
+import { planDesktop } from '../desktop/index.js';
+import type { MountOp } from '../launch/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -38,6 +40,8 @@ export interface Policy {
   args: string[];
   fs: FsRequest[];
   devices: DeviceRequest[];
+  /** Mount records of the desktop integrations (src/desktop) beside the planner's. */
+  extraOps: MountOp[];
   network: NetworkPolicy;
   /** The program's whole environment, in order. */
   env: string[];
@@ -99,7 +103,7 @@ export function buildPolicy(
   program: string,
   args: string[],
   cli: CliOverrides,
-  ctx: { env: NodeJS.ProcessEnv; cwd: string; home: string },
+  ctx: { env: NodeJS.ProcessEnv; cwd: string; home: string; uid?: number },
 ): Policy {
   const notes: string[] = profile.skipped.map((s) => `skipped ${s.entry} (${where(s.source)}): ${s.reason}`);
   const f = profile.filesystem;
@@ -122,7 +126,10 @@ export function buildPolicy(
     mode: cli.net ?? profile.network.mode,
     tcp: profile.network.tcp,
   };
-  const env = buildEnv(ctx.env, profile.env.keep, {}, profile.env.set, cli.env);
+  const desktop = planDesktop(profile, { env: ctx.env, uid: ctx.uid ?? process.getuid!(), home: ctx.home });
+  fsReq.push(...desktop.fs);
+  notes.push(...desktop.notes);
+  const env = buildEnv(ctx.env, profile.env.keep, desktop.env, profile.env.set, cli.env);
   const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
   return {
     profile,
@@ -130,6 +137,7 @@ export function buildPolicy(
     args,
     fs: fsReq,
     devices,
+    extraOps: desktop.ops,
     network,
     env,
     searchPath,

@@ -1,0 +1,68 @@
+/**
+ * Desktop integrations: a profile's `sockets` entries (and, with dbus.ts,
+ * its `dbus` rules) -> filesystem requests for the mount planner, extra
+ * mount records and the variables the application needs. Each integration
+ * lives in its own file; this one gives them a private XDG_RUNTIME_DIR
+ * (a tmpfs at the host's path, holding only what they put there).
+ */
+import * as path from 'node:path';
+import type { MergedProfile } from '../profile/index.js';
+import type { MountOp } from '../launch/plan.js';
+import type { FsRequest } from '../mounts/plan.js';
+import { TsjailError } from '../errors.js';
+import { DESKTOP_LAYER, type DesktopContext, type DesktopPart } from './types.js';
+import { x11 } from './x11.js';
+import { wayland } from './wayland.js';
+import { pulseaudio } from './pulseaudio.js';
+import { pipewire } from './pipewire.js';
+
+export interface DesktopPlan {
+  fs: FsRequest[];
+  ops: MountOp[];
+  env: Record<string, string>;
+  notes: string[];
+  /** The sandbox's XDG_RUNTIME_DIR, when the profile uses any desktop service. */
+  runtime?: string;
+}
+
+const INTEGRATIONS: Record<string, (ctx: DesktopContext) => DesktopPart> = { x11, wayland, pulseaudio, pipewire };
+
+export function runtimeDirs(env: NodeJS.ProcessEnv, uid: number): { host?: string; sandbox: string } {
+  const r = env.XDG_RUNTIME_DIR;
+  const host = r && path.isAbsolute(r) ? path.posix.normalize(r) : undefined;
+  return { host, sandbox: host ?? `/run/user/${uid}` };
+}
+
+export function planDesktop(
+  profile: MergedProfile,
+  caller: { env: NodeJS.ProcessEnv; uid: number; home: string },
+): DesktopPlan {
+  const out: DesktopPlan = { fs: [], ops: [], env: {}, notes: [] };
+  const sockets = profile.sockets;
+  const wantsDbus = profile.dbus.session !== undefined || profile.dbus.system !== undefined;
+  if (sockets.length === 0 && !wantsDbus) return out;
+  const dirs = runtimeDirs(caller.env, caller.uid);
+  out.runtime = dirs.sandbox;
+  out.fs.push({ path: dirs.sandbox, access: 'tmpfs', layer: DESKTOP_LAYER, origin: 'desktop runtime directory', required: false });
+  out.env.XDG_RUNTIME_DIR = dirs.sandbox;
+  const seen = new Set<string>();
+  for (const s of sockets) {
+    if (seen.has(s.value)) continue;
+    seen.add(s.value);
+    const integrate = INTEGRATIONS[s.value];
+    if (!integrate) throw new TsjailError(`${s.source.file}:${s.source.line}: sockets: unknown socket ${JSON.stringify(s.value)}`);
+    const part = integrate({
+      env: caller.env,
+      uid: caller.uid,
+      home: caller.home,
+      hostRuntime: dirs.host,
+      runtime: dirs.sandbox,
+      origin: `${s.source.file}:${s.source.line}`,
+    });
+    out.fs.push(...part.fs);
+    out.ops.push(...part.ops);
+    Object.assign(out.env, part.env);
+    out.notes.push(...part.notes);
+  }
+  return out;
+}
