@@ -125,6 +125,12 @@ const CASES: [string, string, string?][] = [
   ['pivot_root', EPERM],
   ['chroot', EPERM],
   ['userns', EPERM, 'ok'],
+  ['clone_newuser', EPERM, 'ok'],
+  ['clone3', ENOSYS],
+  ['move_mount', ENOSYS],
+  ['pidfd_getfd', EPERM],
+  ['personality_hi', EPERM],
+  ['socket_hi', EAFNOSUPPORT],
   ['userns_remount=/usr', EPERM],
   ['keyctl', EPERM],
   ['bpf', EPERM],
@@ -173,10 +179,10 @@ t.test('control: outside the sandbox the same probes succeed', async (t) => {
   t.teardown(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 300));
   const pid = sleeper.pid!;
-  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', ...(x86 ? ['int80'] : [])]);
+  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', ...(x86 ? ['int80'] : [])]);
   for (const [k, v] of plain) t.equal(v, 'ok', `outside: ${k}`);
   // The privileged ones, in a user namespace of the user's own.
-  const userns = outside(['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'chroot', 'socket=2,3,1'], ['unshare', '--user', '--map-root-user', '--mount', '--net']);
+  const userns = outside(['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'move_mount', 'chroot', 'socket=2,3,1', 'socket_hi'], ['unshare', '--user', '--map-root-user', '--mount', '--net']);
   for (const [k, v] of userns) t.equal(v, 'ok', `own user namespace: ${k}`);
   const own = path.join(bin, 'own');
   writeUserFile(own, 'x');

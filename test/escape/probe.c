@@ -162,6 +162,60 @@ static long t_userns_remount(void)
 	return result(mount(NULL, arg, NULL, MS_REMOUNT | MS_BIND, NULL));
 }
 
+/* The same through clone(2) and clone3(2), which carry the flags otherwise. */
+static long t_clone_newuser(void)
+{
+	long pid = syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return -errno;
+	waitpid((pid_t)pid, NULL, 0);
+	return 0;
+}
+
+static long t_clone3(void)
+{
+	uint64_t args[11];
+	memset(args, 0, sizeof args);
+	args[0] = CLONE_NEWUSER; /* flags */
+	args[4] = SIGCHLD;       /* exit_signal */
+	long pid = syscall(435 /* clone3 */, args, (size_t)88);
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return -errno;
+	waitpid((pid_t)pid, NULL, 0);
+	return 0;
+}
+
+static long t_move_mount(void)
+{
+	/* MOVE_MOUNT_F_EMPTY_PATH off: move the mount at /tmp onto /usr. */
+	return result(syscall(429 /* move_mount */, AT_FDCWD, "/tmp", AT_FDCWD, "/usr", 0));
+}
+
+static long t_pidfd_getfd(void)
+{
+	/* Take a descriptor out of another process (here: our parent). */
+	int fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	if (fd < 0)
+		return -errno;
+	return result(syscall(438 /* pidfd_getfd */, fd, 1, 0));
+}
+
+static long t_personality_hi(void)
+{
+	/* READ_IMPLIES_EXEC with a bit above 32: the kernel takes an unsigned int. */
+	return result(syscall(SYS_personality, (unsigned long)READ_IMPLIES_EXEC | (1UL << 32)));
+}
+
+static long t_socket_hi(void)
+{
+	/* AF_PACKET with a bit above 32 in the family: the kernel takes an int. */
+	return result(syscall(SYS_socket, 17UL | (1UL << 32), 3, 0));
+}
+
 static long t_keyctl(void)
 {
 	return result(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
@@ -385,6 +439,8 @@ static const struct {
 	{ "setuid_root", t_setuid_root }, { "forkbomb", t_forkbomb }, { "bigfile", t_bigfile },
 	{ "bigalloc", t_bigalloc }, { "connect_abstract", t_connect_abstract }, { "tiocsti", t_tiocsti },
 	{ "tiocsti_hi", t_tiocsti_hi }, { "tioclinux", t_tioclinux }, { "fd", t_fd }, { "env", t_env },
+	{ "clone_newuser", t_clone_newuser }, { "clone3", t_clone3 }, { "move_mount", t_move_mount },
+	{ "pidfd_getfd", t_pidfd_getfd }, { "personality_hi", t_personality_hi }, { "socket_hi", t_socket_hi },
 	{ "exec_setuid", t_exec_priv }, { "exec_setcap", t_exec_priv },
 };
 
