@@ -162,10 +162,9 @@ static long t_userns_remount(void)
 	return result(mount(NULL, arg, NULL, MS_REMOUNT | MS_BIND, NULL));
 }
 
-/* The same through clone(2) and clone3(2), which carry the flags otherwise. */
-static long t_clone_newuser(void)
+/* After a raw clone: the child leaves at once, the parent waits for it. */
+static long reap(long pid)
 {
-	long pid = syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid == 0)
 		_exit(0);
 	if (pid < 0)
@@ -174,19 +173,19 @@ static long t_clone_newuser(void)
 	return 0;
 }
 
+/* The same through clone(2) and clone3(2), which carry the flags otherwise. */
+static long t_clone_newuser(void)
+{
+	return reap(syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0));
+}
+
 static long t_clone3(void)
 {
 	uint64_t args[11];
 	memset(args, 0, sizeof args);
 	args[0] = CLONE_NEWUSER; /* flags */
 	args[4] = SIGCHLD;       /* exit_signal */
-	long pid = syscall(435 /* clone3 */, args, (size_t)88);
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0)
-		return -errno;
-	waitpid((pid_t)pid, NULL, 0);
-	return 0;
+	return reap(syscall(435 /* clone3 */, args, (size_t)88));
 }
 
 static long t_move_mount(void)
