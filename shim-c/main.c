@@ -88,6 +88,36 @@ static void read_plan(int fd, struct plan *plan)
 	free(buf);
 }
 
+/* Close every descriptor above 2 except the plan's LIFELINE ones. */
+static void keep_lifelines(const struct plan *plan, int plan_fd)
+{
+	int fds[PLAN_MAX_LIFELINES];
+	size_t n = plan->nlifelines;
+
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = plan->lifelines[i];
+		if (fds[i] == plan_fd || fcntl(fds[i], F_GETFD) < 0)
+			die_msg("lifeline", "fd %d is not an open descriptor of the caller", fds[i]);
+		if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
+			die("lifeline", "fd %d: set close-on-exec", fds[i]);
+	}
+	/* Sorted, the gaps between them are the ranges to close. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			int t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	unsigned from = 3;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)fds[i] > from && syscall(NR_close_range, from, (unsigned)fds[i] - 1, 0U) < 0)
+			die("start", "close_range(%u, %d)", from, fds[i] - 1);
+		from = (unsigned)fds[i] + 1;
+	}
+	if (syscall(NR_close_range, from, ~0U, 0U) < 0)
+		die("start", "close_range(%u, ~0)", from);
+}
+
 /* Steps 14-22: the program process, PID 2. Never returns. */
 static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
 {
@@ -193,8 +223,11 @@ int main(int argc, char **argv)
 	/* 2. */
 	read_plan(plan_fd, &plan);
 	verbose = plan.verbose;
-	/* The caller's other descriptors never reach the sandbox (SPEC.md). */
-	close_from_3("start");
+	/* The caller's other descriptors never reach the sandbox (SPEC.md);
+	 * the monitor keeps only the LIFELINE descriptors, whose peers (a
+	 * D-Bus proxy) live exactly as long as the monitor holds them. Init
+	 * and the program close them like every other descriptor. */
+	keep_lifelines(&plan, plan_fd);
 	/* Read before clone: inside the new user namespace, until the maps
 	 * are written, getuid() says 65534. */
 	uid_t uid = getuid();

@@ -10,6 +10,7 @@
  */
 #include "plan.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ const char *plan_type_name(unsigned type)
 {
 	static const char *const names[] = {
 		[R_NAMESPACES] = "NAMESPACES", [R_IDS] = "IDS", [R_HOSTNAME] = "HOSTNAME",
-		[R_VERBOSE] = "VERBOSE", [R_TMPFS] = "TMPFS", [R_BIND] = "BIND",
+		[R_VERBOSE] = "VERBOSE", [R_LIFELINE] = "LIFELINE", [R_TMPFS] = "TMPFS", [R_BIND] = "BIND",
 		[R_MKDIR] = "MKDIR", [R_SYMLINK] = "SYMLINK", [R_FILE] = "FILE",
 		[R_PROC] = "PROC", [R_DEVBIND] = "DEVBIND", [R_DEVPTS] = "DEVPTS",
 		[R_REMOUNT] = "REMOUNT", [R_BINDSELF] = "BINDSELF", [R_DENY] = "DENY",
@@ -252,6 +253,16 @@ static bool decode(struct parser *ps)
 		       check(ps, strlen(pl->hostname) <= MAX_HOSTNAME, "hostname longer than 64 bytes");
 	case R_VERBOSE:
 		return get_u32(ps, &pl->verbose, "level");
+	case R_LIFELINE: {
+		uint32_t fd;
+		if (!get_u32(ps, &fd, "fd") || !check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX"))
+			return false;
+		for (size_t i = 0; i < pl->nlifelines; i++)
+			if (!check(ps, pl->lifelines[i] != (int)fd, "fd listed twice"))
+				return false;
+		pl->lifelines[pl->nlifelines++] = (int)fd;
+		return true;
+	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_RLIMIT: {
@@ -320,7 +331,7 @@ static bool singleton(unsigned type)
 }
 
 struct counts {
-	size_t mounts, rlimits, env, argv, ll_rules;
+	size_t mounts, rlimits, env, argv, ll_rules, lifelines;
 	uint64_t seen; /* bit t set: a record of type t was seen */
 };
 
@@ -350,6 +361,10 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		case R_ENV: c->env++; break;
 		case R_ARGV: c->argv++; break;
 		case R_LL_PATH: case R_LL_PORT: c->ll_rules++; break;
+		case R_LIFELINE:
+			if (++c->lifelines > PLAN_MAX_LIFELINES)
+				return fail(ps, "record %u: more than %u LIFELINE records", i, PLAN_MAX_LIFELINES);
+			break;
 		default:
 			if (type >= R_TMPFS && type <= R_DENY)
 				c->mounts++;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 enum plan_type {
-	R_NAMESPACES = 1, R_IDS = 2, R_HOSTNAME = 3, R_VERBOSE = 4,
+	R_NAMESPACES = 1, R_IDS = 2, R_HOSTNAME = 3, R_VERBOSE = 4, R_LIFELINE = 5,
 	R_TMPFS = 10, R_BIND = 11, R_MKDIR = 12, R_SYMLINK = 13, R_FILE = 14,
 	R_PROC = 15, R_DEVBIND = 16, R_DEVPTS = 17, R_REMOUNT = 18,
 	R_BINDSELF = 19, R_DENY = 20,
@@ -23,6 +23,9 @@ enum plan_type {
 };
 
 #define PLAN_NS_NET 0x1u
+
+/* At most this many LIFELINE records. */
+#define PLAN_MAX_LIFELINES 16
 
 /* mflags */
 #define PLAN_RDONLY 0x1u
@@ -64,6 +67,9 @@ struct plan {
 	uint32_t uid, gid;
 	const char *hostname; /* NULL: no HOSTNAME record */
 	uint32_t verbose;
+	/* LIFELINE: descriptors the monitor keeps open, distinct, each >= 3. */
+	int lifelines[PLAN_MAX_LIFELINES];
+	size_t nlifelines;
 
 	struct plan_mount *mounts;
 	size_t nmounts;

@@ -411,9 +411,37 @@ static void test_mutations(void)
 	ok(1, "%zu single-byte corruptions parsed without a crash", len);
 }
 
+static void test_lifeline(void)
+{
+	struct plan p;
+	char err[256];
+
+	minimal(&B);
+	rec_u32(&B, R_LIFELINE, 7);
+	rec_u32(&B, R_LIFELINE, 3);
+	ok(plan_parse(B.d, finish(&B), &p, err, sizeof err) == 0, "two LIFELINE records parse (%s)", err);
+	ok(p.nlifelines == 2 && p.lifelines[0] == 7 && p.lifelines[1] == 3, "LIFELINE fds decode in order");
+	plan_free(&p);
+	minimal(&B);
+	rec_u32(&B, R_LIFELINE, 2);
+	bad("fd below 3", "a LIFELINE on stdio");
+	minimal(&B);
+	rec_u32(&B, R_LIFELINE, 0x80000000u);
+	bad("above INT_MAX", "a LIFELINE fd that is no int");
+	minimal(&B);
+	rec_u32(&B, R_LIFELINE, 5);
+	rec_u32(&B, R_LIFELINE, 5);
+	bad("listed twice", "the same LIFELINE fd twice");
+	minimal(&B);
+	for (unsigned i = 0; i <= PLAN_MAX_LIFELINES; i++)
+		rec_u32(&B, R_LIFELINE, 3 + i);
+	bad("more than 16 LIFELINE", "17 LIFELINE records");
+}
+
 int main(void)
 {
 	test_good();
+	test_lifeline();
 	test_header();
 	test_framing();
 	test_fields();

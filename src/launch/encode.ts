@@ -17,6 +17,7 @@ export const RecordType = {
   IDS: 2,
   HOSTNAME: 3,
   VERBOSE: 4,
+  LIFELINE: 5,
   TMPFS: 10,
   BIND: 11,
   MKDIR: 12,
@@ -169,6 +170,12 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (Buffer.byteLength(plan.hostname) > 64 || plan.hostname === '') throw new PlanEncodeError(`hostname must be 1 to 64 bytes`);
   add((w) => (w.str(plan.hostname, 'hostname'), RecordType.HOSTNAME));
   if (plan.verbose) add((w) => (w.u32(plan.verbose), RecordType.VERBOSE));
+  const lifelines = plan.lifelines ?? [];
+  if (lifelines.length > 16) throw new PlanEncodeError(`${lifelines.length} lifelines exceed 16`);
+  for (const fd of lifelines) {
+    if (!Number.isInteger(fd) || fd < 3 || fd > 0x7fffffff) throw new PlanEncodeError(`lifeline fd ${fd} is not a descriptor above 2`);
+    add((w) => (w.u32(fd), RecordType.LIFELINE));
+  }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));
   for (const r of plan.rlimits) add((w) => (w.u32(r.resource).u64(r.soft).u64(r.hard), RecordType.RLIMIT));

@@ -44,6 +44,17 @@ export interface SeccompPlan {
   instructions: number;
 }
 
+/** One bus xdg-dbus-proxy filters (src/desktop/dbus.ts); started at the hand-over. */
+export interface DbusBusPlan {
+  bus: 'session' | 'system';
+  /** The host bus address the proxy connects to. */
+  address: string;
+  /** Where the sandbox finds the proxy's socket. */
+  inside: string;
+  /** xdg-dbus-proxy's policy options for this bus. */
+  rules: string[];
+}
+
 export interface LaunchPlan {
   version: 1;
   /** A new network namespace with only `lo` (network "none"). */
@@ -60,6 +71,13 @@ export interface LaunchPlan {
   exec: { program: string; path: string };
   landlock?: LandlockPlan;
   seccomp?: SeccompPlan;
+  /**
+   * Descriptors the shim's monitor keeps open for the sandbox's lifetime
+   * (LIFELINE records); filled in at the hand-over.
+   */
+  lifelines?: number[];
+  /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
+  dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
 }
 
 export const RLIM_INFINITY = 0xffffffffffffffffn;
