@@ -15,6 +15,8 @@ import { x11 } from './x11.js';
 import { wayland } from './wayland.js';
 import { pulseaudio } from './pulseaudio.js';
 import { pipewire } from './pipewire.js';
+import { planDbus } from './dbus.js';
+import type { DbusBusPlan } from '../launch/plan.js';
 
 export interface DesktopPlan {
   fs: FsRequest[];
@@ -23,6 +25,10 @@ export interface DesktopPlan {
   notes: string[];
   /** The sandbox's XDG_RUNTIME_DIR, when the profile uses any desktop service. */
   runtime?: string;
+  /** Buses for xdg-dbus-proxy, started at the hand-over (src/desktop/proxy.ts). */
+  dbus: DbusBusPlan[];
+  /** The host's XDG_RUNTIME_DIR, where the proxy's private directory goes. */
+  hostRuntime?: string;
 }
 
 const INTEGRATIONS: Record<string, (ctx: DesktopContext) => DesktopPart> = { x11, wayland, pulseaudio, pipewire };
@@ -37,12 +43,13 @@ export function planDesktop(
   profile: MergedProfile,
   caller: { env: NodeJS.ProcessEnv; uid: number; home: string },
 ): DesktopPlan {
-  const out: DesktopPlan = { fs: [], ops: [], env: {}, notes: [] };
+  const out: DesktopPlan = { fs: [], ops: [], env: {}, notes: [], dbus: [] };
   const sockets = profile.sockets;
   const wantsDbus = profile.dbus.session !== undefined || profile.dbus.system !== undefined;
   if (sockets.length === 0 && !wantsDbus) return out;
   const dirs = runtimeDirs(caller.env, caller.uid);
   out.runtime = dirs.sandbox;
+  out.hostRuntime = dirs.host;
   out.fs.push({ path: dirs.sandbox, access: 'tmpfs', layer: DESKTOP_LAYER, origin: 'desktop runtime directory', required: false });
   out.env.XDG_RUNTIME_DIR = dirs.sandbox;
   const seen = new Set<string>();
@@ -63,6 +70,12 @@ export function planDesktop(
     out.ops.push(...part.ops);
     Object.assign(out.env, part.env);
     out.notes.push(...part.notes);
+  }
+  if (wantsDbus) {
+    const d = planDbus(profile.dbus, caller.env, dirs.host, dirs.sandbox);
+    out.dbus = d.buses;
+    Object.assign(out.env, d.env);
+    out.notes.push(...d.notes);
   }
   return out;
 }

@@ -71,6 +71,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     exec: { program: policy.program, path: policy.searchPath },
     landlock: landlock.plan,
     seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
+    dbus: policy.dbus,
   };
   return { plan, mounts, notes, warnings: [...mounts.warnings, ...landlock.warnings] };
 }

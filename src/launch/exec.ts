@@ -1,13 +1,17 @@
 /**
- * The hand-over: encode the plan into a sealed memfd and execve the shim in
- * place of this Node process, so nothing of Node stays resident beside the
- * program (the shim becomes the monitor the caller waits on).
+ * The hand-over: start what must live beside the sandbox (the D-Bus proxy,
+ * held by a LIFELINE), encode the plan into a sealed memfd and execve the
+ * shim in place of this Node process, so nothing of Node stays resident
+ * beside the program (the shim becomes the monitor the caller waits on).
+ * If anything fails before the execve, the proxy is killed again: a failed
+ * launch leaves nothing running.
  */
 import * as fs from 'node:fs';
 import { TsjailError } from '../errors.js';
 import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
+import { startProxy, type StartedProxy } from '../desktop/proxy.js';
 import { encodePlan } from './encode.js';
-import type { LaunchPlan } from './plan.js';
+import type { LaunchPlan, MountOp } from './plan.js';
 
 /** Positional writes (pwrite) leave the file offset at 0, where the shim starts reading. */
 function writeAll(fd: number, b: Uint8Array): void {
@@ -15,10 +19,29 @@ function writeAll(fd: number, b: Uint8Array): void {
   while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off, off);
 }
 
-export function handOver(plan: LaunchPlan, shim: string): never {
-  const bytes = encodePlan(plan);
-  const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
-  for (const std of [0, 1, 2]) restoreStdio(std);
-  const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
-  throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
+/** Mounts plus `extra`, placed before the final read-only remounts (so their mount points can still be made). */
+function withBinds(mounts: MountOp[], extra: MountOp[]): MountOp[] {
+  const at = mounts.findIndex((m) => m.op === 'remount');
+  if (at < 0) return [...mounts, ...extra];
+  return [...mounts.slice(0, at), ...extra, ...mounts.slice(at)];
+}
+
+export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env): never {
+  let proxy: StartedProxy | undefined;
+  try {
+    let final = plan;
+    if (plan.dbus && plan.dbus.buses.length > 0) {
+      // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
+      proxy = startProxy(plan.dbus.buses, { env, hostRuntime: plan.dbus.hostRuntime, clearCloexec: restoreStdio });
+      final = { ...plan, mounts: withBinds(plan.mounts, proxy.binds), lifelines: [...(plan.lifelines ?? []), proxy.lifeline] };
+    }
+    const bytes = encodePlan(final);
+    const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
+    for (const std of [0, 1, 2]) restoreStdio(std);
+    const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
+    throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
+  } catch (e) {
+    proxy?.abort();
+    throw e;
+  }
 }

@@ -14,7 +14,7 @@ import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import { planDesktop } from '../desktop/index.js';
-import type { MountOp } from '../launch/plan.js';
+import type { DbusBusPlan, MountOp } from '../launch/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -42,6 +42,8 @@ export interface Policy {
   devices: DeviceRequest[];
   /** Mount records of the desktop integrations (src/desktop) beside the planner's. */
   extraOps: MountOp[];
+  /** The D-Bus proxy to start at the hand-over (src/desktop/dbus.ts), if the profile has a dbus key. */
+  dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   network: NetworkPolicy;
   /** The program's whole environment, in order. */
   env: string[];
@@ -138,6 +140,7 @@ export function buildPolicy(
     fs: fsReq,
     devices,
     extraOps: desktop.ops,
+    dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,
     network,
     env,
     searchPath,
