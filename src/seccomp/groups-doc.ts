@@ -65,7 +65,7 @@ export function renderGroupsDoc(): string {
     '|---|---|',
     '| `ioctl` | always, except TIOCSTI and TIOCLINUX (see above) |',
     '| `clone` | flags carry no CLONE_NEW* namespace flag; with `nestedSandbox: true` only CLONE_NEWCGROUP is refused |',
-    '| `socket` | family AF_UNIX; also AF_INET, AF_INET6, AF_NETLINK when `network` is not `"none"`; other families only when the profile lists them, e.g. `{ name: "socket", args: [{ arg: 0, op: "==", value: "AF_PACKET" }] }` |',
+    '| `socket` | family AF_UNIX; also AF_INET, AF_INET6, and AF_NETLINK with protocol NETLINK_ROUTE or NETLINK_KOBJECT_UEVENT, when `network` is not `"none"`; other families only when the profile lists them, e.g. `{ name: "socket", args: [{ arg: 0, op: "==", value: "AF_PACKET" }] }` |',
     '| `personality` | PER_LINUX or the query value 0xffffffff (other personas disable ASLR or NX) |',
     '| `unshare` | only with `nestedSandbox: true`, and without CLONE_NEWCGROUP or CLONE_NEWTIME |',
     '| `chroot` | only with `nestedSandbox: true` (browsers chroot into an empty directory) |',

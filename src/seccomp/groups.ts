@@ -251,7 +251,13 @@ export function defaultConditionalEntries(ctx: GroupContext): SyscallEntry[] {
     { name: 'personality', args: [{ arg: 0, op: 'in', value: ['PER_LINUX', 0xffffffff] }] },
   ];
   if (ctx.network !== 'none') {
-    out.push({ name: 'socket', args: [{ arg: 0, op: 'in', value: ['AF_INET', 'AF_INET6', 'AF_NETLINK'] }] });
+    out.push({ name: 'socket', args: [{ arg: 0, op: 'in', value: ['AF_INET', 'AF_INET6'] }] });
+    // Netlink for routing (getifaddrs, network-change monitors) and device
+    // events (libudev) only: netfilter, generic netlink, xfrm and the rest are
+    // kernel attack surface that a nested user and network namespace would
+    // reach with CAP_NET_ADMIN.
+    out.push({ name: 'socket',
+      args: [{ arg: 0, op: '==', value: 'AF_NETLINK' }, { arg: 2, op: 'in', value: ['NETLINK_ROUTE', 'NETLINK_KOBJECT_UEVENT'] }] });
   }
   if (ctx.nestedSandbox) {
     // Chromium's and Firefox's layer-1 sandboxes: new user/pid/net/ipc
