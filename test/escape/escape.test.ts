@@ -145,6 +145,13 @@ const CASES: [string, string, string?][] = [
   ...(x86 ? ([['int80', SIGSYS], ['x32', SIGSYS]] as [string, string][]) : []),
   ['socket=16,3', EAFNOSUPPORT, 'ok'],
   ['socket=17,3', EAFNOSUPPORT],
+  // Netlink beyond routing and device events: sock_diag, netfilter, generic.
+  ['netlink=4', EAFNOSUPPORT],
+  ['netlink=12', EAFNOSUPPORT],
+  ['netlink=16', EAFNOSUPPORT],
+  // nf_tables from a nested user and network namespace, where a browser's
+  // own sandbox would hold CAP_NET_ADMIN.
+  ['nested_netfilter', EPERM, EAFNOSUPPORT],
   ['socket=2,3,1', EAFNOSUPPORT, EPERM],
   ['connect_unix=/run/systemd/private', ENOENT],
   [`connect_unix=/run/user/${user.uid}/bus`, ENOENT],
@@ -181,7 +188,7 @@ t.test('control: outside the sandbox the same probes succeed', async (t) => {
   t.teardown(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 300));
   const pid = sleeper.pid!;
-  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', ...(x86 ? ['int80'] : [])]);
+  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', 'netlink=4', 'netlink=12', 'netlink=16', 'nested_netfilter', ...(x86 ? ['int80'] : [])]);
   for (const [k, v] of plain) t.equal(v, 'ok', `outside: ${k}`);
   // The privileged ones, in a user namespace of the user's own.
   const userns = outside(['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'move_mount', 'chroot', 'socket=2,3,1', 'socket_hi'], ['unshare', '--user', '--map-root-user', '--mount', '--net']);

@@ -215,6 +215,22 @@ static long t_socket_hi(void)
 	return result(syscall(SYS_socket, 17UL | (1UL << 32), 3, 0));
 }
 
+/* A user and network namespace of its own (a browser's nested sandbox may make
+ * one), where it holds CAP_NET_ADMIN, then the netfilter configuration socket:
+ * nf_tables there is the kernel code most exploited from user namespaces. */
+static long t_nested_netfilter(void)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -errno;
+	return result(socket(AF_NETLINK, SOCK_RAW, 12 /* NETLINK_NETFILTER */));
+}
+
+/* ARG: a netlink protocol; the socket in the sandbox's own network. */
+static long t_netlink(void)
+{
+	return result(socket(AF_NETLINK, SOCK_RAW, atoi(arg)));
+}
+
 static long t_keyctl(void)
 {
 	return result(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
@@ -440,6 +456,7 @@ static const struct {
 	{ "tiocsti_hi", t_tiocsti_hi }, { "tioclinux", t_tioclinux }, { "fd", t_fd }, { "env", t_env },
 	{ "clone_newuser", t_clone_newuser }, { "clone3", t_clone3 }, { "move_mount", t_move_mount },
 	{ "pidfd_getfd", t_pidfd_getfd }, { "personality_hi", t_personality_hi }, { "socket_hi", t_socket_hi },
+	{ "nested_netfilter", t_nested_netfilter }, { "netlink", t_netlink },
 	{ "exec_setuid", t_exec_priv }, { "exec_setcap", t_exec_priv },
 };
 
