@@ -1,0 +1,126 @@
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cookiesForDisplay, encodeXauth, FAMILY_LOCAL, FAMILY_WILD, parseXauth, XauthFormatError, type XauthEntry } from '../../../src/desktop/xauth.js';
+import { displayNumber } from '../../../src/desktop/x11.js';
+import { covers, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
+import { planDesktop } from '../../../src/desktop/index.js';
+import { encodePlan, PlanEncodeError, RecordType } from '../../../src/launch/encode.js';
+import type { LaunchPlan } from '../../../src/launch/plan.js';
+import type { MergedProfile } from '../../../src/profile/index.js';
+import { TsjailError } from '../../../src/errors.js';
+
+const entry = (family: number, address: string, number: string, data: string): XauthEntry => ({
+  family,
+  address: Buffer.from(address),
+  number,
+  name: 'MIT-MAGIC-COOKIE-1',
+  data: Buffer.from(data, 'hex'),
+});
+
+t.test('Xauthority: round trip, and only the display asked for, as FamilyWild', async (t) => {
+  const entries = [
+    entry(FAMILY_LOCAL, 'host', '0', '00112233445566778899aabbccddeeff'),
+    entry(FAMILY_LOCAL, 'host', '1', 'ffeeddccbbaa99887766554433221100'),
+    entry(FAMILY_LOCAL, 'otherhost', '0', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'),
+    entry(0, '\x7f\x00\x00\x01', '0', 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'),
+  ];
+  const buf = encodeXauth(entries);
+  t.same(parseXauth(buf), entries, 'parse(encode(x)) = x');
+  const mine = cookiesForDisplay(parseXauth(buf), '0', 'host');
+  t.equal(mine.length, 1, 'one cookie');
+  t.equal(mine[0]!.family, FAMILY_WILD);
+  t.equal(mine[0]!.number, '0');
+  t.equal(mine[0]!.address.length, 0);
+  t.equal(mine[0]!.data.toString('hex'), '00112233445566778899aabbccddeeff');
+  t.same(cookiesForDisplay(parseXauth(buf), '7', 'host'), [], 'no cookie for a display without one');
+  t.throws(() => parseXauth(buf.subarray(0, buf.length - 3)), XauthFormatError, 'a truncated file is an error');
+});
+
+t.test('DISPLAY values', async (t) => {
+  t.equal(displayNumber(':0'), '0');
+  t.equal(displayNumber(':12.1'), '12');
+  t.equal(displayNumber('unix:3'), '3');
+  t.equal(displayNumber('remote:0'), undefined);
+  t.equal(displayNumber('localhost:10.0'), undefined);
+});
+
+t.test('D-Bus rules: names that lead out of the sandbox are refused, whatever the wildcard', async (t) => {
+  t.ok(covers('org.freedesktop.*', 'org.freedesktop.systemd1'));
+  t.ok(covers('*', 'org.gnome.Terminal'));
+  t.ok(covers('org.freedesktop.systemd1', 'org.freedesktop.systemd1'));
+  t.notOk(covers('org.freedesktop.Notifications', 'org.freedesktop.systemd1'));
+  t.notOk(covers('org.freedesktop.systemd1x.*', 'org.freedesktop.systemd1'));
+  const rules = { talk: ['org.freedesktop.Notifications'], own: ['org.example.App.*'], see: [], call: ['org.example.X=org.example.X.Get@/x'], broadcast: [] };
+  t.same(proxyRules('session', rules, 'p:1'), ['--talk=org.freedesktop.Notifications', '--own=org.example.App.*', '--call=org.example.X=org.example.X.Get@/x']);
+  for (const bad of [{ talk: ['org.freedesktop.*'] }, { call: ['org.freedesktop.systemd1=*'] }, { see: ['org.gnome.Terminal'] }, { own: ['*'] }]) {
+    const r = { talk: [], own: [], see: [], call: [], broadcast: [], ...bad };
+    t.throws(() => proxyRules('session', r, 'p:1'), TsjailError, JSON.stringify(bad));
+  }
+});
+
+t.test('D-Bus: only the buses named; the session bus at $XDG_RUNTIME_DIR/bus inside', async (t) => {
+  const src = { file: 'p', line: 1 };
+  const rules = { talk: ['org.freedesktop.Notifications'], own: [], see: [], call: [], broadcast: [], source: src };
+  const d = planDbus({ session: rules }, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' }, '/run/user/1000', '/run/user/1000');
+  t.same(d.buses.map((b) => [b.bus, b.address, b.inside]), [['session', 'unix:path=/run/user/1000/bus', '/run/user/1000/bus']]);
+  t.same(d.env, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' });
+  const none = planDbus({ session: rules }, {}, undefined, '/run/user/1000');
+  t.same(none.buses, [], 'no session bus on the host: none inside');
+  t.same(none.env, {});
+  const sys = planDbus({ system: rules }, {}, undefined, '/run/user/1000');
+  t.same(sys.buses.map((b) => b.inside), ['/run/dbus/system_bus_socket']);
+  t.same(Object.keys(sys.env), ['DBUS_SYSTEM_BUS_ADDRESS']);
+});
+
+t.test('sockets: each found socket bound into a private runtime directory, with its variable', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-desktop-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const listen = (p: string) =>
+    new Promise<net.Server>((resolve) => {
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      const s = net.createServer().listen(p, () => resolve(s));
+    });
+  const servers = [await listen(path.join(dir, 'wayland-1')), await listen(path.join(dir, 'pulse', 'native'))];
+  t.teardown(() => servers.forEach((s) => s.close()));
+  fs.mkdirSync(path.join(dir, 'home', '.config', 'pulse'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'home', '.config', 'pulse', 'cookie'), 'COOKIE');
+  const tagged = (v: string) => ({ value: v, source: { file: 'p.json5', line: 3 }, layer: 1 });
+  const profile = { sockets: ['wayland', 'pulseaudio', 'pipewire', 'x11'].map(tagged), dbus: {} } as unknown as MergedProfile;
+  const d = planDesktop(profile, { env: { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-1' }, uid: 1000, home: path.join(dir, 'home') });
+  t.equal(d.runtime, dir);
+  t.same(
+    d.fs.map((r) => [r.path, r.access]),
+    [[dir, 'tmpfs'], [path.join(dir, 'wayland-1'), 'ro'], [path.join(dir, 'pulse', 'native'), 'ro']],
+  );
+  t.same(d.env, { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-1', PULSE_SERVER: `unix:${dir}/pulse/native`, PULSE_COOKIE: `${dir}/pulse/cookie` });
+  const cookie = d.ops.find((o) => o.op === 'file');
+  t.ok(cookie && cookie.op === 'file' && Buffer.from(cookie.content).toString() === 'COOKIE' && cookie.mode === 0o600, 'a private copy of the cookie');
+  t.match(d.notes.join('\n'), /pipewire .*no PipeWire socket/);
+  t.match(d.notes.join('\n'), /x11 .*DISPLAY is not set/);
+  const nothing = planDesktop({ sockets: [], dbus: {} } as unknown as MergedProfile, { env: { XDG_RUNTIME_DIR: dir }, uid: 1000, home: dir });
+  t.same(nothing.fs, [], 'no sockets, no dbus: no runtime directory at all');
+  t.same(nothing.env, {});
+});
+
+t.test('LIFELINE records', async (t) => {
+  const plan: LaunchPlan = {
+    version: 1, net: true, uid: 1, gid: 1, hostname: 'h', verbose: 0, mounts: [], cwd: '/', rlimits: [], env: [],
+    argv: ['x'], exec: { program: 'x', path: '/bin' }, lifelines: [7, 9],
+  };
+  const buf = encodePlan(plan);
+  const types: number[] = [];
+  const fds: number[] = [];
+  for (let off = 16; off < buf.length; ) {
+    const type = buf.readUInt16LE(off);
+    const size = buf.readUInt32LE(off + 4);
+    types.push(type);
+    if (type === RecordType.LIFELINE) fds.push(buf.readUInt32LE(off + 8));
+    off += 8 + size;
+  }
+  t.same(fds, [7, 9]);
+  t.ok(types.indexOf(RecordType.LIFELINE) < types.indexOf(RecordType.CHDIR), 'among the setup records');
+  t.throws(() => encodePlan({ ...plan, lifelines: [2] }), PlanEncodeError);
+});
