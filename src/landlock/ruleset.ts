@@ -22,6 +22,18 @@ export const READ_EXEC = READ | FS.EXECUTE;
 export const WRITE =
   FS.WRITE_FILE | FS.TRUNCATE | FS.REMOVE_FILE | FS.REMOVE_DIR | FS.MAKE_REG | FS.MAKE_DIR | FS.MAKE_SYM | FS.MAKE_SOCK | FS.MAKE_FIFO | FS.REFER;
 export const DEVICE = FS.READ_FILE | FS.WRITE_FILE | FS.IOCTL_DEV;
+/**
+ * The minimal /dev: null, zero, full, random, urandom and tty are read and
+ * written, never ioctl'd (no IOCTL_DEV); its private pty instance is the one
+ * place a program opens terminals of its own, so /dev/pts gets ioctls too.
+ */
+const DEVFS = READ | FS.WRITE_FILE;
+/**
+ * /proc: read, and write the few files a program sets for itself (comm,
+ * oom_score_adj, uid_map of a nested sandbox). A shell's `>` opens with
+ * O_TRUNC, which needs TRUNCATE from ABI 3 on even on procfs.
+ */
+const PROC = READ | FS.WRITE_FILE | FS.TRUNCATE;
 /** Rights that make no sense on a non-directory (the kernel rejects them there). */
 const FILE_ONLY = FS.EXECUTE | FS.WRITE_FILE | FS.READ_FILE | FS.TRUNCATE | FS.IOCTL_DEV;
 
@@ -53,13 +65,18 @@ function nodeAccess(n: FsNode): bigint | undefined {
     case 'dev':
       return n.stat?.kind === 'dir' ? DEVICE | FS.READ_DIR : DEVICE;
     case 'proc':
-      // Programs read their own /proc entries and write a few (oom_score_adj, comm).
-      return READ | FS.WRITE_FILE;
+      return PROC;
     case 'devfs':
-      return DEVICE | FS.READ_DIR;
+      return DEVFS;
     default:
       return undefined;
   }
+}
+
+/** Each right of a mask with the ABI that brought it: "truncate (ABI 3)". */
+function describe(kind: 'fs' | 'scoped', mask: bigint): string[] {
+  const table: Record<string, bigint> = kind === 'fs' ? FS : SCOPE;
+  return rightNames(kind, mask).map((r) => `${r} (ABI ${firstAbiOf(kind, table[r.toUpperCase()]!)})`);
 }
 
 export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockResult {
@@ -88,33 +105,50 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   const handled = { fs: wanted.fs & row.fs, net: wanted.net & row.net, scoped: wanted.scoped & row.scoped };
   for (const kind of ['fs', 'scoped'] as const) {
     const dropped = wanted[kind] & ~handled[kind];
-    if (dropped !== 0n) {
-      notes.push(
-        `Landlock ABI ${req.abi} cannot enforce ${rightNames(kind, dropped)
-          .map((r) => `${r} (ABI ${firstAbiOf(kind, (kind === 'fs' ? FS : SCOPE)[r.toUpperCase() as never] as bigint)})`)
-          .join(', ')}`,
-      );
-    }
+    if (dropped !== 0n) notes.push(`Landlock ABI ${req.abi} cannot enforce ${describe(kind, dropped).join(', ')}`);
   }
   if (req.abi === 1) notes.push('Landlock ABI 1: moving files between directories fails with EXDEV (no REFER right)');
   if ((handled.scoped & SCOPE.ABSTRACT_UNIX_SOCKET) === 0n && req.network.mode === 'host') {
     warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6)');
   }
 
-  const paths = new Map<string, bigint>();
+  // The rules as the newest ABI would have them; what this kernel cannot
+  // enforce is cut below, after "required" has had its say.
+  const full = new Map<string, bigint>();
+  const grant = (p: string, a: bigint): void => {
+    if (a !== 0n) full.set(p, (full.get(p) ?? 0n) | a);
+  };
   // Listing the root tmpfs (and the directories tsjail made in it) must work; reading below needs a rule of its own.
-  paths.set('/', FS.READ_DIR);
+  grant('/', FS.READ_DIR);
   for (const n of view.nodes) {
     if (!n.mounted) continue;
     const access = nodeAccess(n);
     if (access === undefined) continue;
     const isDir = n.role === 'tmpfs' || n.role === 'proc' || n.role === 'devfs' || n.stat?.kind === 'dir';
-    let a = access & handled.fs;
-    if (!isDir) a &= FILE_ONLY;
-    if (a !== 0n) paths.set(n.path, (paths.get(n.path) ?? 0n) | a);
+    grant(n.path, isDir ? access : access & FILE_ONLY);
   }
   // /dev/shm is a writable tmpfs of its own below the device directory.
-  paths.set('/dev/shm', (READ | WRITE) & handled.fs);
+  grant('/dev/shm', READ | WRITE);
+  if (view.ops.some((op) => op.op === 'devpts')) grant('/dev/pts', DEVFS | FS.IOCTL_DEV);
+
+  if (req.mode === 'required') {
+    // What this profile needs: every right its rules grant, and scoping of
+    // abstract unix sockets when it shares the host's network (with a
+    // network namespace of its own they are out of reach anyway; signals
+    // already stop at the PID namespace but for tsjail's init).
+    let needFs = 0n;
+    for (const a of full.values()) needFs |= a;
+    const needScoped = req.network.mode === 'host' ? SCOPE.ABSTRACT_UNIX_SOCKET : 0n;
+    const missing = [
+      ...describe('fs', needFs & ~row.fs),
+      ...describe('scoped', needScoped & ~row.scoped),
+    ];
+    if (missing.length) {
+      throw new TsjailError(`the profile requires Landlock, and this kernel's ABI ${req.abi} lacks ${missing.join(', ')}`, { hint: 'see `tsjail doctor`' });
+    }
+  }
+  const paths = new Map<string, bigint>();
+  for (const [p, a] of full) if ((a & handled.fs) !== 0n) paths.set(p, a & handled.fs);
 
   const ports: { port: number; access: bigint }[] = [];
   if (tcp) {

@@ -82,3 +82,33 @@ t.test('required refuses without Landlock; best effort says what it lost', async
   t.equal(five.plan!.flags, 0);
   t.equal(buildLandlock(view, req(7, { logDenials: true })).plan!.flags, 2);
 });
+
+t.test('/dev: read and write its minimal nodes, ioctls only on declared devices and the private ptys', async (t) => {
+  const withPts: MountPlan = { ...view, ops: [{ op: 'devpts', dest: '/dev/pts' }] };
+  const r = buildLandlock(withPts, req(7));
+  t.equal(rule(r, '/dev'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'no IOCTL_DEV on /dev/null, /dev/tty and the rest');
+  t.equal(rule(r, '/dev/pts'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.IOCTL_DEV);
+  t.equal(rule(r, '/dev/dri'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.IOCTL_DEV, 'a declared device directory');
+  t.equal(rule(buildLandlock(view, req(7)), '/dev/pts'), undefined, 'no rule without a devpts mount');
+  t.equal(rule(buildLandlock(withPts, req(4)), '/dev/pts'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'IOCTL_DEV cut below ABI 5');
+});
+
+t.test('/proc: its own files are writable through a shell\'s O_TRUNC, never executable or creatable', async (t) => {
+  const r = buildLandlock(view, req(7));
+  t.equal(rule(r, '/proc'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.TRUNCATE);
+  t.equal(rule(buildLandlock(view, req(2)), '/proc'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'TRUNCATE cut below ABI 3');
+});
+
+t.test('required: refuses when the kernel lacks a right the profile\'s rules need, and says which', async (t) => {
+  const required = (abi: number, extra = {}) => () => buildLandlock(view, req(abi, { mode: 'required', ...extra }));
+  t.throws(required(1), /ABI 1 lacks refer \(ABI 2\), truncate \(ABI 3\), ioctl_dev \(ABI 5\)/, 'rw paths need REFER and TRUNCATE, a device IOCTL_DEV');
+  t.throws(required(4), /ABI 4 lacks ioctl_dev \(ABI 5\)$/);
+  t.doesNotThrow(required(5), 'network none: abstract sockets are out of reach through the network namespace');
+  t.throws(required(5, { network: net({ mode: 'host' }) }), /lacks abstract_unix_socket \(ABI 6\)$/);
+  t.doesNotThrow(required(6, { network: net({ mode: 'host' }) }));
+  const noDev: MountPlan = { ...view, nodes: view.nodes.filter((n) => n.role !== 'dev') };
+  t.doesNotThrow(() => buildLandlock(noDev, req(3, { mode: 'required' })), 'without devices ABI 3 has every right needed');
+  t.doesNotThrow(() => buildLandlock(view, req(7, { mode: 'required', logDenials: true })), 'audit is a diagnostic, never required');
+  const ro: MountPlan = { ...view, nodes: view.nodes.filter((n) => n.role === 'ro' || n.role === 'proc') };
+  t.throws(() => buildLandlock(ro, req(2, { mode: 'required' })), /lacks truncate/, '/proc is written');
+});
