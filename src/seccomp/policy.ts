@@ -6,7 +6,9 @@
 //   entry are ANDed, several entries for one syscall are ORed.
 // - Deny beats allow. tsjail adds mandatory denials that beat both: ioctl
 //   TIOCSTI/TIOCLINUX (fake terminal input, CVE-2017-5226, CVE-2023-28100) and,
-//   when network is "none", socket(AF_INET|AF_INET6|AF_NETLINK) (SPEC).
+//   when network is "none", socket(AF_INET|AF_INET6|AF_NETLINK) (SPEC); with
+//   nestedSandbox, setsockopt of the x_tables firewall (SOL_IP >= 64,
+//   SOL_IPV6 64/65), reachable with CAP_NET_ADMIN in a nested namespace.
 // - tsjail adds mandatory allows for what the launcher does after loading the
 //   filter: execve, execveat, write, exit, exit_group.
 // - Argument values are unsigned; negative numbers are two's complement of the
@@ -249,6 +251,17 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
     }
     const ioctl = table.byName('ioctl')!;
     rulesFor(map, ioctl).hardDeny.push({ conds: [{ arg: 1, width: 32, op: 'in', values: [BigInt(CONSTANTS.TIOCSTI!), BigInt(CONSTANTS.TIOCLINUX!)], mask: MAX32 }] });
+    const setsockopt = table.byName('setsockopt');
+    if (input.nestedSandbox && setsockopt !== undefined) {
+      // A nested user and network namespace holds CAP_NET_ADMIN there: keep
+      // it from x_tables' table replacement (iptables, arptables, ebtables,
+      // IPVS: SOL_IP options from 64; ip6tables: SOL_IPV6 64 and 65;
+      // CVE-2021-22555), which no application needs.
+      rulesFor(map, setsockopt).hardDeny.push(
+        { conds: [{ arg: 1, width: 32, op: '==', values: [0n], mask: MAX32 }, { arg: 2, width: 32, op: '>=', values: [64n], mask: MAX32 }] },
+        { conds: [{ arg: 1, width: 32, op: '==', values: [41n], mask: MAX32 }, { arg: 2, width: 32, op: 'in', values: [64n, 65n], mask: MAX32 }] },
+      );
+    }
     if (input.network === 'none') {
       const socket = table.byName('socket')!;
       rulesFor(map, socket).hardDeny.push({ conds: [{ arg: 0, width: 32, op: 'in', values: [BigInt(CONSTANTS.AF_INET!), BigInt(CONSTANTS.AF_INET6!), BigInt(CONSTANTS.AF_NETLINK!)], mask: MAX32 }] });
