@@ -152,6 +152,8 @@ const CASES: [string, string, string?][] = [
   // nf_tables from a nested user and network namespace, where a browser's
   // own sandbox would hold CAP_NET_ADMIN.
   ['nested_netfilter', EPERM, EAFNOSUPPORT],
+  // And x_tables (iptables' setsockopt) from there.
+  ['nested_xtables', EPERM],
   ['socket=2,3,1', EAFNOSUPPORT, EPERM],
   ['connect_unix=/run/systemd/private', ENOENT],
   [`connect_unix=/run/user/${user.uid}/bus`, ENOENT],
@@ -188,7 +190,7 @@ t.test('control: outside the sandbox the same probes succeed', async (t) => {
   t.teardown(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 300));
   const pid = sleeper.pid!;
-  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', 'netlink=4', 'netlink=12', 'netlink=16', 'nested_netfilter', ...(x86 ? ['int80'] : [])]);
+  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', 'netlink=4', 'netlink=12', 'netlink=16', 'nested_netfilter', 'nested_xtables', ...(x86 ? ['int80'] : [])]);
   for (const [k, v] of plain) t.equal(v, 'ok', `outside: ${k}`);
   // The privileged ones, in a user namespace of the user's own.
   const userns = outside(['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'move_mount', 'chroot', 'socket=2,3,1', 'socket_hi'], ['unshare', '--user', '--map-root-user', '--mount', '--net']);

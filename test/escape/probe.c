@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <netinet/in.h>
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
@@ -223,6 +224,21 @@ static long t_nested_netfilter(void)
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
 		return -errno;
 	return result(socket(AF_NETLINK, SOCK_RAW, 12 /* NETLINK_NETFILTER */));
+}
+
+/* The same namespaces, then the older x_tables interface (iptables' setsockopt,
+ * CVE-2021-22555). A truncated IPT_SO_SET_REPLACE fails with EINVAL once the
+ * kernel parses it; EPERM means it never got there. */
+static long t_nested_xtables(void)
+{
+	char buf[8] = { 0 };
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -errno;
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (s < 0)
+		return -errno;
+	long r = setsockopt(s, SOL_IP, 64 /* IPT_SO_SET_REPLACE */, buf, sizeof buf);
+	return r < 0 && errno != EPERM ? 0 : result(r);
 }
 
 /* ARG: a netlink protocol; the socket in the sandbox's own network. */
@@ -457,6 +473,7 @@ static const struct {
 	{ "clone_newuser", t_clone_newuser }, { "clone3", t_clone3 }, { "move_mount", t_move_mount },
 	{ "pidfd_getfd", t_pidfd_getfd }, { "personality_hi", t_personality_hi }, { "socket_hi", t_socket_hi },
 	{ "nested_netfilter", t_nested_netfilter }, { "netlink", t_netlink },
+	{ "nested_xtables", t_nested_xtables },
 	{ "exec_setuid", t_exec_priv }, { "exec_setcap", t_exec_priv },
 };
 
