@@ -6,18 +6,46 @@
  * kernel can (ABI 6), and network "none" hides it in any case.
  * A display on another host (host:N, TCP) is not supported: it would need
  * the network and a cookie for a remote machine.
+ *
+ * Inside, the display has another number: libxcb tries the abstract socket
+ * @/tmp/.X11-unix/XN first and falls back to the path only when that fails
+ * with ENOENT or ECONNREFUSED; when the sandbox shares the host's network
+ * and Landlock scopes abstract sockets, the host server's abstract socket
+ * answers EPERM instead and the client gives up. Under a number no host
+ * server listens on, the abstract attempt is refused and the client uses
+ * the bound path socket, which is the host's display.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TsjailError } from '../errors.js';
-import { bindRequest, emptyPart, hostSocket, type DesktopContext, type DesktopPart } from './types.js';
+import { emptyPart, hostSocket, showSocket, type DesktopContext, type DesktopPart } from './types.js';
 import { cookiesForDisplay, encodeXauth, parseXauth, XauthFormatError } from './xauth.js';
 
 /** `:0`, `:0.1`, `unix:0` -> "0"; anything naming a host -> undefined. */
 export function displayNumber(display: string): string | undefined {
   const m = /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(display);
   return m ? m[1] : undefined;
+}
+
+/** Abstract X11 socket names the host has (from /proc/net/unix), as display numbers. */
+function hostAbstractDisplays(): Set<string> {
+  const out = new Set<string>();
+  let table = '';
+  try {
+    table = fs.readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return out;
+  }
+  for (const m of table.matchAll(/@\/tmp\/\.X11-unix\/X(\d+)\s*$/gm)) out.add(m[1]!);
+  return out;
+}
+
+/** The display number inside: 1000 + N, or the next one no host server listens on. */
+export function insideDisplay(n: string, taken: Set<string> = hostAbstractDisplays()): string {
+  let m = 1000 + Number(n);
+  while (taken.has(String(m))) m++;
+  return String(m);
 }
 
 export function x11(ctx: DesktopContext): DesktopPart {
@@ -36,8 +64,10 @@ export function x11(ctx: DesktopContext): DesktopPart {
     part.notes.push(`x11 (${ctx.origin}): ${socket} is not a socket on this host; no X11 display in the sandbox`);
     return part;
   }
-  part.fs.push(bindRequest(socket, `${ctx.origin} (x11)`));
-  part.env.DISPLAY = `:${n}`;
+  const s = hostSocket(socket)!;
+  const m = insideDisplay(n);
+  showSocket(part, s, socket, `/tmp/.X11-unix/X${m}`, `${ctx.origin} (x11, host display :${n})`);
+  part.env.DISPLAY = `:${m}`;
 
   const authFile = ctx.env.XAUTHORITY || path.join(ctx.home, '.Xauthority');
   let raw: Buffer | undefined;
@@ -54,14 +84,14 @@ export function x11(ctx: DesktopContext): DesktopPart {
       if (e instanceof XauthFormatError) throw new TsjailError(`${authFile}: not an Xauthority file (${e.message})`);
       throw e;
     }
-    const mine = cookiesForDisplay(entries, n, os.hostname());
+    const mine = cookiesForDisplay(entries, n, os.hostname()).map((e) => ({ ...e, number: m }));
     if (mine.length === 0) {
       part.notes.push(`x11: ${authFile} has no cookie for display :${n}; the sandbox gets none`);
     } else {
       const dest = path.posix.join(ctx.runtime, 'Xauthority');
       part.ops.push({ op: 'file', dest, mode: 0o600, content: encodeXauth(mine), why: `the cookie of display :${n} only` });
       part.env.XAUTHORITY = dest;
-      part.notes.push(`x11: display :${n} through ${socket}, ${mine.length} cookie(s) of ${entries.length} in ${authFile}`);
+      part.notes.push(`x11: host display :${n} through ${socket}, as :${m} inside; ${mine.length} cookie(s) of ${entries.length} in ${authFile}`);
     }
   }
   return part;
