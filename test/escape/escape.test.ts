@@ -259,7 +259,7 @@ t.test('resource exhaustion stops at the profile\'s limits, the host unharmed', 
   t.equal(after.status, 0, 'the user can still start processes');
 });
 
-t.test('a bind source swapped for a symlink between planning and mounting is refused', async (t) => {
+t.test('a bind source swapped for a symlink, or renamed over, between planning and mounting is refused', async (t) => {
   const home = makeUserDir('swaphome');
   t.teardown(() => removeDir(home));
   writeUserFile(path.join(home, '.ssh/id_probe'), 'PRIVATE KEY', 0o600);
@@ -280,6 +280,14 @@ t.test('a bind source swapped for a symlink between planning and mounting is ref
   t.equal(r.status, 125, r.stderr);
   t.notMatch(r.stdout, /PRIVATE KEY/);
   t.match(r.stderr, /docs/);
+  // The same swap by rename: ~/.ssh itself moved into docs' place. No
+  // symlink on the way, but not the inode the plan saw.
+  fs.unlinkSync(docs);
+  fs.renameSync(path.join(home, '.ssh'), docs);
+  const renamed = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: home });
+  t.equal(renamed.status, 125, renamed.stderr);
+  t.notMatch(renamed.stdout, /PRIVATE KEY/);
+  t.match(renamed.stderr, /stale plan/);
   // And a fresh plan made after the swap follows the link only as a link: the
   // key is shown only because the user named the path, never by accident.
 });
