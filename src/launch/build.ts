@@ -46,7 +46,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     abi: ctx.landlockAbi,
     unavailable: ctx.landlockUnavailable,
     network: policy.network,
-    logDenials: ctx.logDenials,
+    logDenials: ctx.logDenials || p.landlockLogDenials,
   });
   notes.push(...landlock.notes);
 

@@ -7,7 +7,9 @@
  * expand to an absolute one) located at FILE:LINE of its entry.
  *   scalars (description, network, syscalls.action/multiarch, hostname,
  *   nestedSandbox, landlock)        the later layer wins; a layer that sets
- *                                   `network` replaces it whole (mode and tcp)
+ *                                   `network` replaces it whole (mode and tcp);
+ *                                   landlock's mode and logDenials each on
+ *                                   their own (a string sets the mode only)
  *   lists (command, devices, sockets, env.keep, dbus lists, syscalls
  *   allow/deny)                     union, first occurrence kept, in order
  *   env.set, limits                 per key, the later layer wins
@@ -88,6 +90,8 @@ export interface MergedProfile {
   hostname: string;
   nestedSandbox: boolean;
   landlock: LandlockMode;
+  /** landlock.logDenials: the kernel logs what Landlock refuses the program. */
+  landlockLogDenials: boolean;
   skipped: SkippedEntry[];
 }
 
@@ -120,6 +124,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     hostname: DEFAULT_HOSTNAME,
     nestedSandbox: false,
     landlock: 'best-effort',
+    landlockLogDenials: false,
     skipped: m.skipped,
   };
   let allowDeclared = false;
@@ -202,7 +207,11 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     Object.assign(out.limits, doc.limits ?? {});
     if (doc.hostname !== undefined) out.hostname = doc.hostname;
     if (doc.nestedSandbox !== undefined) out.nestedSandbox = doc.nestedSandbox;
-    if (doc.landlock !== undefined) out.landlock = doc.landlock;
+    if (typeof doc.landlock === 'string') out.landlock = doc.landlock;
+    else if (doc.landlock !== undefined) {
+      if (doc.landlock.mode !== undefined) out.landlock = doc.landlock.mode;
+      if (doc.landlock.logDenials !== undefined) out.landlockLogDenials = doc.landlock.logDenials;
+    }
   }
 
   if (!allowDeclared) out.syscalls.allow.push({ value: DEFAULT_SYSCALL_ALLOW, source: BUILTIN_SOURCE, layer: -1 });

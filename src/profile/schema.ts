@@ -93,7 +93,7 @@ const TOP: KeyChecks = {
   limits: (cx, v, p) => checkObject(cx, v, p, LIMITS),
   hostname: (cx, v, p) => checkHostname(cx, v, p),
   nestedSandbox: (cx, v, p) => { checkBoolean(cx, v, p); },
-  landlock: (cx, v, p) => { checkEnum(cx, v, p, LANDLOCK_MODES, 'landlock mode'); },
+  landlock: (cx, v, p) => checkLandlock(cx, v, p),
 };
 
 const FILESYSTEM: KeyChecks = Object.fromEntries(FILESYSTEM_KINDS.map((k) => [
@@ -297,6 +297,18 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
   else if (Object.hasOwn(v, 'tcp') && v['mode'] !== 'host') {
     cx.fail([...path, 'tcp'], 'TCP port lists need mode "host" (with "none" there is no network to filter)', 'key');
   }
+}
+
+function checkLandlock(cx: Checker, v: unknown, path: Path): void {
+  if (typeof v === 'string') { checkEnum(cx, v, path, LANDLOCK_MODES, 'landlock mode'); return; }
+  if (!isPlainObject(v)) {
+    cx.fail(path, `expected "best-effort", "required" or { mode, logDenials }, got ${describe(v)}`);
+    return;
+  }
+  checkObject(cx, v, path, {
+    mode: (c, x, q) => { checkEnum(c, x, q, LANDLOCK_MODES, 'landlock mode'); },
+    logDenials: (c, x, q) => { checkBoolean(c, x, q); },
+  });
 }
 
 function checkSyscallEntry(cx: Checker, v: unknown, path: Path): void {

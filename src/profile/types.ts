@@ -55,6 +55,13 @@ export type LimitValue = number | 'unlimited';
 export const LANDLOCK_MODES = ['best-effort', 'required'] as const;
 export type LandlockMode = (typeof LANDLOCK_MODES)[number];
 
+/** `landlock: "required"` is short for `landlock: { mode: "required" }`. */
+export interface LandlockDoc {
+  mode?: LandlockMode;
+  /** Have the kernel log what Landlock refuses the program (as --log-denials). */
+  logDenials?: boolean;
+}
+
 export interface NetworkDoc {
   mode: NetworkMode;
   tcp?: { connect?: number[]; bind?: number[] };
@@ -74,5 +81,5 @@ export interface ProfileDoc {
   limits?: Partial<Record<LimitName, LimitValue>>;
   hostname?: string;
   nestedSandbox?: boolean;
-  landlock?: LandlockMode;
+  landlock?: LandlockMode | LandlockDoc;
 }

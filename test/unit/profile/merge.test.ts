@@ -102,3 +102,18 @@ t.test('hostile keys stay data', async (t) => {
     '__proto__', 'filesystem.constructor',
   ]);
 });
+
+t.test('landlock: a string sets the mode; the object form sets mode and logDenials each on its own', async (t) => {
+  const dir = writeTree(t.testdir(), {
+    'include/audit.json5': '{ landlock: { logDenials: true } }',
+    'p.json5': '{ include: ["audit"], landlock: "required" }',
+    'q.json5': '{ include: ["audit"], landlock: { mode: "required", logDenials: false } }',
+  });
+  const o = { vars: vars(), searchPath: [dir, SHIPPED] };
+  const p = loadProfile(join(dir, 'p.json5'), o);
+  t.equal(p.landlock, 'required');
+  t.equal(p.landlockLogDenials, true, 'a string keeps what a lower layer said about logging');
+  const q = loadProfile(join(dir, 'q.json5'), o);
+  t.equal(q.landlockLogDenials, false, 'the later layer wins');
+  t.equal(loadProfile(join(dir, 'include', 'audit.json5'), o).landlock, 'best-effort', 'the object form without mode keeps the default');
+});

@@ -206,3 +206,17 @@ t.test('a profile string cannot forge a second diagnostic line', async (t) => {
   const [msg] = errorsOf(t, '{ sockets: ["x\\nfake.json5:1: everything is fine"] }');
   t.notMatch(msg!, /\n/);
 });
+
+t.test('landlock: a mode, or { mode, logDenials }', async (t) => {
+  t.same(errorsOf(t, '{ landlock: { mode: "required", logDenials: true } }'), []);
+  t.same(errorsOf(t, [
+    '{',
+    '  landlock: { mode: "strict", logDenials: "yes", audit: true },',
+    '}',
+  ].join('\n')), [
+    'p.json5:2: landlock.mode: unknown landlock mode "strict"; expected one of "best-effort", "required"',
+    'p.json5:2: landlock.logDenials: expected true or false, got string "yes"',
+    'p.json5:2: landlock.audit: unknown key (expected one of: mode, logDenials)',
+  ]);
+  t.same(errorsOf(t, '{ landlock: 1 }'), ['p.json5:1: landlock: expected "best-effort", "required" or { mode, logDenials }, got number 1']);
+});
