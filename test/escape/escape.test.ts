@@ -185,6 +185,30 @@ for (const profile of Object.keys(profiles)) {
   });
 }
 
+// Each layer backs up the others: on a kernel without Landlock the mount
+// view, seccomp and the dropped privileges still refuse every technique.
+// Only signals to the sandbox's own init (which forwards them to the program
+// and nothing else), and, with the host's network, the host's abstract
+// sockets (tsjail warns of this on such kernels) change.
+for (const profile of ['default', 'firefox']) {
+  t.test(`without Landlock the other layers still hold under the ${profile} profile`, async (t) => {
+    const r = tsjail([...profiles[profile]!, '--ro', bin, '--', probe, ...CASES.map((c) => c[0])], { cwd: bin, env: { TSJAIL_LANDLOCK_ABI: '0' } });
+    t.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    t.equal(lines.length, CASES.length, r.stdout);
+    const changed: Record<string, string> = {
+      kill: 'ok', pidfd_signal: 'ok', mknod: EPERM,
+      ...(profile === 'firefox' ? { connect_abstract: 'ok' } : {}),
+    };
+    CASES.forEach(([p, expect, browser], i) => {
+      const name = p.split('=')[0]!;
+      const withLandlock = browsers.includes(profile) && browser !== undefined ? browser : expect;
+      t.equal(lines[i], `${name} ${changed[name] ?? withLandlock}`, `${profile} without Landlock: ${p}`);
+    });
+    if (profile === 'firefox') t.match(r.stderr, /abstract/, 'and tsjail says the abstract sockets are not scoped');
+  });
+}
+
 t.test('control: outside the sandbox the same probes succeed', async (t) => {
   const sleeper = spawn(asUser(['sleep', '60'], userEnv({}))[0]!, asUser(['sleep', '60'], userEnv({})).slice(1), { stdio: 'ignore' });
   t.teardown(() => sleeper.kill('SIGKILL'));
