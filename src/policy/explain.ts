@@ -6,6 +6,14 @@
 import type { MergedProfile, PathEntry } from '../profile/index.js';
 import { DEVICE_CLASSES } from './devices.js';
 
+/** What a `sockets` entry lets the application do, in plain words. */
+const SOCKET_WORDS: Record<string, string> = {
+  wayland: 'may open windows on your Wayland desktop (only the compositor\'s socket)',
+  x11: 'may open windows on your X11 display (its socket and cookie only); X11 lets it see other windows and keystrokes',
+  pulseaudio: 'may play and record sound through PulseAudio',
+  pipewire: 'may play and record sound and video through PipeWire',
+};
+
 function where(e: { source: { file: string; line: number } }): string {
   return `${e.source.file.replace(/^.*\/profiles\//, '')}:${e.source.line}`;
 }
@@ -54,14 +62,26 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
           : 'the same network access as you have',
     ]),
   );
-  out.push(section('Desktop:', p.sockets.map((s) => `talks to ${s.value}  [${where(s)}]`)));
+  const seenSockets = new Set<string>();
+  const desktop = p.sockets
+    .filter((s) => !seenSockets.has(s.value) && seenSockets.add(s.value))
+    .map((s) => `${SOCKET_WORDS[s.value] ?? `talks to ${s.value}`}  [${where(s)}]`);
+  out.push(section('Desktop:', desktop));
   const dbus: string[] = [];
   for (const bus of ['session', 'system'] as const) {
     const b = p.dbus[bus];
     if (!b) continue;
-    for (const n of b.talk ?? []) dbus.push(`may talk to ${n} on the ${bus} bus`);
-    for (const n of b.own ?? []) dbus.push(`may own the name ${n} on the ${bus} bus`);
+    const rules = [
+      ...(b.talk ?? []).map((n) => `may call and hear ${n}`),
+      ...(b.own ?? []).map((n) => `may offer the service ${n}`),
+      ...(b.see ?? []).map((n) => `may see that ${n} exists`),
+      ...(b.call ?? []).map((n) => `may make the call ${n}`),
+      ...(b.broadcast ?? []).map((n) => `may hear the signals ${n}`),
+    ];
+    dbus.push(...(rules.length ? rules.map((r) => `${r} on the ${bus} bus  [${where(b)}]`) : [`the ${bus} bus, but no name on it  [${where(b)}]`]));
   }
+  if (dbus.length) dbus.push('nothing else on D-Bus: no terminal, no systemd, no other application');
+  else dbus.push('no D-Bus at all');
   out.push(section('D-Bus (through a filtering proxy):', dbus));
   const allow = p.syscalls.allow.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
   const deny = p.syscalls.deny.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
@@ -70,7 +90,7 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
       `allowed: ${allow.join(', ') || '@default'}`,
       ...(deny.length ? [`refused: ${deny.join(', ')}`] : []),
       `anything else ${p.syscalls.action === 'kill' ? 'kills the program' : p.syscalls.action === 'log' ? 'is allowed but logged' : 'fails with EPERM'}`,
-      ...(p.nestedSandbox ? ['may build its own sandbox inside (user namespaces)'] : []),
+      ...(p.nestedSandbox ? ['may build its own sandbox inside this one (user namespaces), still under these rules'] : []),
     ]),
   );
   const lim = Object.entries(p.limits).map(([k, v]) => `${k} = ${v}`);
