@@ -1,4 +1,4 @@
-// Issue 5, X11: Firefox ESR under profiles/firefox.json5 opens a window on
+// Issue 5, X11: Firefox ESR and Chromium under their profiles open a window on
 // an Xvfb display that the test starts as the test user, with cookie
 // authentication. A screenshot of the display (xwd) shows the colour the
 // page paints; the sandbox holds only that display's socket and cookie.
@@ -13,7 +13,7 @@ import { decodeXwd } from '../helpers/xwd.js';
 import { countColour } from '../helpers/png.js';
 
 const user = testUser();
-const tools = ['Xvfb', 'xauth', 'xwd', 'firefox-esr'];
+const tools = ['Xvfb', 'xauth', 'xwd'];
 const missing = tools.filter((p) => !installed(p));
 
 function freeDisplay(): number {
@@ -52,21 +52,14 @@ if (missing.length > 0) {
 
   const xArgv = asUser(['Xvfb', `:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth], userEnv(opts));
   const xvfb: ChildProcess = spawn(xArgv[0]!, xArgv.slice(1), { stdio: 'ignore' });
-  let firefox: ChildProcess | undefined;
   t.teardown(() => {
-    if (firefox?.pid) {
-      try {
-        process.kill(firefox.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
     xvfb.kill('SIGTERM');
     removeDir(home);
   });
 
   const screenshot = () => {
-    const r = spawnSync(asUser(['xwd', '-root', '-silent', '-display', `:${n}`], userEnv(opts))[0]!, asUser(['xwd', '-root', '-silent', '-display', `:${n}`], userEnv(opts)).slice(1), {
+    const argv = asUser(['xwd', '-root', '-silent', '-display', `:${n}`], userEnv(opts));
+    const r = spawnSync(argv[0]!, argv.slice(1), {
       timeout: 20_000,
       maxBuffer: 64 << 20,
     });
@@ -95,31 +88,50 @@ if (missing.length > 0) {
     t.notMatch(r.stdout, /\.Xauthority/, 'the host Xauthority file is not visible');
   });
 
-  t.test('Firefox opens a window that shows the page, green', async (t) => {
-    const before = screenshot();
-    t.equal(before.green, 0, 'nothing green on the display before');
-    const argv = asUser(
-      tsjailArgv(['firefox-esr', '--no-remote', '--new-instance', '--profile', path.join(work, 'x'), `file://${page}`]),
-      userEnv(opts),
-    );
-    writeUserFile(path.join(work, 'x', 'user.js'), 'user_pref("security.fileuri.strict_origin_policy", false);\n');
-    const started = Date.now();
-    firefox = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    firefox.stderr!.on('data', (d) => (stderr += d));
-    let shot = before;
-    while (Date.now() - started < 60_000) {
-      await new Promise((r) => setTimeout(r, 500));
-      shot = screenshot();
-      if (shot.green > 0.2 || firefox.exitCode !== null) break;
-    }
-    t.comment(`firefox-esr window on Xvfb painted after ${Date.now() - started} ms`);
-    t.equal(firefox.exitCode, null, `Firefox is still running ${stderr.slice(-1500)}`);
-    t.ok(shot.green > 0.2, `the window shows the page's green (${(shot.green * 100).toFixed(1)}% of the screen)`);
-    t.equal(shot.red, 0, 'no secret was readable');
-    t.equal(shot.blue, 0, 'the page could read its own control file');
-    const exited = new Promise((r) => firefox!.on('exit', r));
-    process.kill(firefox.pid!, 'SIGTERM');
-    await exited;
-  });
+  /** Start `browser` on the display and wait until the screen shows the page's colour. */
+  const windowTest = (name: string, argv: string[], needs: string) =>
+    t.test(`${name} opens a window that shows the page, green`, { skip: installed(needs) ? false : `${needs} is not installed here` }, async (t) => {
+      const before = screenshot();
+      t.equal(before.green, 0, 'nothing green on the display before');
+      const full = asUser(tsjailArgv(argv), userEnv(opts));
+      const started = Date.now();
+      const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const exited = new Promise((r) => child.on('exit', r));
+      let shot = before;
+      try {
+        while (Date.now() - started < 60_000) {
+          await new Promise((r) => setTimeout(r, 500));
+          shot = screenshot();
+          if (shot.green > 0.2 || child.exitCode !== null) break;
+        }
+        t.comment(`${name} window on Xvfb painted after ${Date.now() - started} ms`);
+        if (child.exitCode !== null) t.comment(stderr.slice(-3000));
+        t.equal(child.exitCode, null, `${name} is still running`);
+        t.ok(shot.green > 0.2, `the window shows the page's green (${(shot.green * 100).toFixed(1)}% of the screen)`);
+        t.equal(shot.red, 0, 'no secret was readable');
+        t.equal(shot.blue, 0, 'the page could read its own control file');
+      } finally {
+        // SIGTERM to tsjail reaches the browser; the whole sandbox goes with it.
+        if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
+        await exited;
+      }
+      const after = screenshot();
+      t.ok(after.green < 0.01, 'the window is gone once the sandbox ended');
+    });
+
+  writeUserFile(path.join(work, 'x', 'user.js'), 'user_pref("security.fileuri.strict_origin_policy", false);\n');
+  windowTest('firefox-esr', ['firefox-esr', '--no-remote', '--new-instance', '--profile', path.join(work, 'x'), `file://${page}`], 'firefox-esr');
+  // Chromium reads the page from its own folder; its probes are the same secrets.
+  const chromiumWork = path.join(home, '.config', 'chromium', 'tsjail-test');
+  const chromiumPage = writeProbePage(chromiumWork, secrets);
+  windowTest(
+    'chromium',
+    [
+      'chromium', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
+      '--allow-file-access-from-files', `--user-data-dir=${path.join(chromiumWork, 'u')}`, '--window-size=800,600', `file://${chromiumPage}`,
+    ],
+    'chromium',
+  );
 }
