@@ -5,9 +5,10 @@
 import * as fs from 'node:fs';
 import { Command } from 'clipanion';
 import { findShim } from '../launch/shim-path.js';
-import { abiRow, firstAbiOf, LATEST_ABI, NET, rightNames, SCOPE } from '../landlock/abi.js';
+import { abiRow, type AbiRow, firstAbiOf, FS, LATEST_ABI, NET, rightNames, SCOPE } from '../landlock/abi.js';
+import { describeRights, READ_EXEC, WRITE } from '../landlock/ruleset.js';
 import { hostArch } from '../seccomp/compile.js';
-import { landlockAbi } from '../sys/features.js';
+import { landlockAbi, type LandlockAvailability } from '../sys/features.js';
 import { checkUserns } from '../sys/userns.js';
 import { BaseCommand } from './base.js';
 import { out } from './output.js';
@@ -18,6 +19,60 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether Landlock is active: the LSM list when securityfs is mounted, else
+ * what the probe's answer implies (EOPNOTSUPP: built in but left out of lsm=
+ * at boot; ENOSYS: not built).
+ */
+export function landlockBoot(ll: Pick<LandlockAvailability, 'kernelAbi' | 'kernelReason' | 'errno'>, lsm: string | undefined): string {
+  const listed = lsm?.split(',').includes('landlock');
+  const known = lsm === undefined ? 'the active LSM list is unreadable (securityfs not mounted)' : `active LSMs: ${lsm}`;
+  if (ll.kernelAbi > 0) {
+    return listed === false ? `enabled (the kernel answers), though absent from the ${known}` : `enabled at boot; ${known}`;
+  }
+  switch (ll.kernelReason) {
+    case 'disabled':
+      return `built into the kernel but not enabled at boot: add landlock to the lsm= kernel parameter; ${known}`;
+    case 'not-built':
+      return `not built into this kernel (CONFIG_SECURITY_LANDLOCK); ${known}`;
+    default:
+      return `the probe failed with errno ${ll.errno ?? '?'}; ${known}`;
+  }
+}
+
+/** What tsjail enforces at one ABI, and what it cannot, as doctor's lines. */
+export function landlockEnforcement(row: AbiRow): [string, string][] {
+  const lines: [string, string][] = [];
+  lines.push(['  filesystem', `enforced: ${rightNames('fs', row.fs).join(' ')}`]);
+  const missingFs = abiRow(LATEST_ABI)!.fs & ~row.fs;
+  if (missingFs) lines.push(['', `not enforced here: ${describeRights('fs', missingFs).join(', ')}`]);
+  if ((row.fs & FS.REFER) === 0n) lines.push(['', 'moving files between directories fails with EXDEV']);
+  lines.push([
+    '  tcp ports',
+    row.net & NET.CONNECT_TCP
+      ? 'enforced where a profile lists them'
+      : `not available (ABI ${firstAbiOf('net', NET.CONNECT_TCP)}): profiles listing ports will not start`,
+  ]);
+  lines.push([
+    '  scoping',
+    row.scoped & SCOPE.ABSTRACT_UNIX_SOCKET
+      ? 'abstract unix sockets and signals stay inside the sandbox'
+      : `not available (ABI ${firstAbiOf('scoped', SCOPE.ABSTRACT_UNIX_SOCKET)}): with network "host" the host's abstract sockets (X11, D-Bus) are reachable`,
+  ]);
+  lines.push(['  audit', row.restrictFlags ? 'denials logged with --log-denials (kernel audit log)' : `not available (ABI 7)`]);
+  const requiredMissing = [
+    ...describeRights('fs', (READ_EXEC | WRITE | FS.IOCTL_DEV) & ~row.fs),
+    ...describeRights('scoped', SCOPE.ABSTRACT_UNIX_SOCKET & ~row.scoped),
+  ];
+  lines.push([
+    '  "required"',
+    requiredMissing.length === 0
+      ? 'every profile can start'
+      : `refused for profiles that need ${requiredMissing.join(', ')}`,
+  ]);
+  return lines;
 }
 
 export class DoctorCommand extends BaseCommand {
@@ -36,29 +91,19 @@ export class DoctorCommand extends BaseCommand {
     }
 
     const ll = landlockAbi(process.env);
-    const lsm = readText('/sys/kernel/security/lsm');
-    const boot = lsm === undefined ? 'active LSMs unknown (securityfs not mounted)' : `active LSMs: ${lsm}`;
+    const boot = landlockBoot(ll, readText('/sys/kernel/security/lsm'));
     if (ll.kernelAbi === 0) {
-      line('landlock', `NOT AVAILABLE: ${ll.unavailable}; ${boot}`);
+      line('landlock', `NOT AVAILABLE: ${boot}`);
       line('', 'tsjail will rely on the mount view alone; profiles with landlock: "required" or TCP port lists will not start');
     } else {
+      const newer = ll.kernelAbi > LATEST_ABI ? ` (tsjail knows up to ABI ${LATEST_ABI} and uses that)` : '';
       const lowered = ll.abi < ll.kernelAbi ? `, limited to ABI ${ll.abi} by TSJAIL_LANDLOCK_ABI` : '';
-      line('landlock', `ABI ${ll.kernelAbi}${lowered}; ${boot}`);
+      line('landlock', `ABI ${ll.kernelAbi}${newer}${lowered}; ${boot}`);
       const row = abiRow(ll.abi);
       if (!row) {
         line('', 'tsjail will not use it (TSJAIL_LANDLOCK_ABI=0)');
       } else {
-        line('  filesystem', `enforced: ${rightNames('fs', row.fs).join(' ')}`);
-        const missingFs = rightNames('fs', abiRow(LATEST_ABI)!.fs & ~row.fs);
-        if (missingFs.length) line('', `not enforced here: ${missingFs.join(' ')}`);
-        line('  tcp ports', row.net & NET.CONNECT_TCP ? 'enforced where a profile lists them' : `not available (ABI ${firstAbiOf('net', NET.CONNECT_TCP)}): profiles listing ports will not start`);
-        line(
-          '  scoping',
-          row.scoped & SCOPE.ABSTRACT_UNIX_SOCKET
-            ? 'abstract unix sockets and signals stay inside the sandbox'
-            : `not available (ABI ${firstAbiOf('scoped', SCOPE.ABSTRACT_UNIX_SOCKET)}): with network "host" the host's abstract sockets (X11, D-Bus) are reachable`,
-        );
-        line('  audit', row.restrictFlags ? 'denials logged with --log-denials (kernel audit log)' : `not available (ABI 7)`);
+        for (const [label, value] of landlockEnforcement(row)) line(label, value);
       }
     }
 

@@ -74,7 +74,7 @@ function nodeAccess(n: FsNode): bigint | undefined {
 }
 
 /** Each right of a mask with the ABI that brought it: "truncate (ABI 3)". */
-function describe(kind: 'fs' | 'scoped', mask: bigint): string[] {
+export function describeRights(kind: 'fs' | 'scoped', mask: bigint): string[] {
   const table: Record<string, bigint> = kind === 'fs' ? FS : SCOPE;
   return rightNames(kind, mask).map((r) => `${r} (ABI ${firstAbiOf(kind, table[r.toUpperCase()]!)})`);
 }
@@ -105,7 +105,7 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   const handled = { fs: wanted.fs & row.fs, net: wanted.net & row.net, scoped: wanted.scoped & row.scoped };
   for (const kind of ['fs', 'scoped'] as const) {
     const dropped = wanted[kind] & ~handled[kind];
-    if (dropped !== 0n) notes.push(`Landlock ABI ${req.abi} cannot enforce ${describe(kind, dropped).join(', ')}`);
+    if (dropped !== 0n) notes.push(`Landlock ABI ${req.abi} cannot enforce ${describeRights(kind, dropped).join(', ')}`);
   }
   if (req.abi === 1) notes.push('Landlock ABI 1: moving files between directories fails with EXDEV (no REFER right)');
   if ((handled.scoped & SCOPE.ABSTRACT_UNIX_SOCKET) === 0n && req.network.mode === 'host') {
@@ -140,8 +140,8 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
     for (const a of full.values()) needFs |= a;
     const needScoped = req.network.mode === 'host' ? SCOPE.ABSTRACT_UNIX_SOCKET : 0n;
     const missing = [
-      ...describe('fs', needFs & ~row.fs),
-      ...describe('scoped', needScoped & ~row.scoped),
+      ...describeRights('fs', needFs & ~row.fs),
+      ...describeRights('scoped', needScoped & ~row.scoped),
     ];
     if (missing.length) {
       throw new TsjailError(`the profile requires Landlock, and this kernel's ABI ${req.abi} lacks ${missing.join(', ')}`, { hint: 'see `tsjail doctor`' });

@@ -11,6 +11,9 @@ export interface LandlockAvailability {
   abi: number;
   kernelAbi: number;
   unavailable?: string;
+  /** Why the kernel itself has none (ENOSYS, EOPNOTSUPP, another errno). */
+  kernelReason?: 'not-built' | 'disabled' | 'error';
+  errno?: number;
 }
 
 export function landlockAbi(env: NodeJS.ProcessEnv = process.env): LandlockAvailability {
@@ -30,5 +33,7 @@ export function landlockAbi(env: NodeJS.ProcessEnv = process.env): LandlockAvail
     abi = Number(cap);
     if (abi === 0) unavailable = 'turned off by TSJAIL_LANDLOCK_ABI=0';
   }
-  return { abi, kernelAbi: probe.abi, unavailable };
+  return 'reason' in probe
+    ? { abi, kernelAbi: probe.abi, unavailable, kernelReason: probe.reason, errno: probe.errno }
+    : { abi, kernelAbi: probe.abi, unavailable };
 }
