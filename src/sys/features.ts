@@ -5,6 +5,7 @@
  * N (0: none). It can only lower what the kernel offers, never raise it; it
  * exists so the degraded paths can be tested and reproduced on a new kernel.
  */
+import { TsjailError } from '../errors.js';
 import { probeLandlockAbi } from './kernel.js';
 
 export interface LandlockAvailability {
@@ -29,7 +30,10 @@ export function landlockAbi(env: NodeJS.ProcessEnv = process.env): LandlockAvail
           : `unusable (errno ${probe.errno})`;
   }
   const cap = env.TSJAIL_LANDLOCK_ABI;
-  if (cap !== undefined && /^\d+$/.test(cap) && Number(cap) < abi) {
+  if (cap !== undefined && cap !== '' && !/^\d{1,3}$/.test(cap)) {
+    throw new TsjailError(`TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got ${JSON.stringify(cap.slice(0, 40))}`);
+  }
+  if (cap !== undefined && cap !== '' && Number(cap) < abi) {
     abi = Number(cap);
     if (abi === 0) unavailable = 'turned off by TSJAIL_LANDLOCK_ABI=0';
   }

@@ -340,3 +340,12 @@ t.test('landlock.logDenials in a profile sets the restrict flag as --log-denials
   t.equal(JSON.parse(low.stdout).landlock.flags, 0);
   t.match(low.stderr, /logging denials needs Landlock ABI 7; this kernel has ABI 6/);
 });
+
+t.test('TSJAIL_LANDLOCK_ABI: a bad value is one error line and 125; it never raises the kernel\'s ABI', async (t) => {
+  const bad = tsjail(['true'], { env: { TSJAIL_LANDLOCK_ABI: 'seven' } });
+  t.equal(bad.status, 125);
+  t.equal(bad.stderr, 'tsjail: TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got "seven"\n');
+  const high = tsjail(['--dry-run', 'true'], { env: { TSJAIL_LANDLOCK_ABI: '99' } });
+  t.equal(high.status, 0, high.stderr);
+  t.equal(JSON.parse(high.stdout).landlock.abi, 7, 'the kernel\'s own ABI');
+});
