@@ -52,9 +52,12 @@ if (privileged) {
 // completes from the backlog while the test waits in spawnSync.
 const x11dir = '/tmp/.X11-unix';
 const x11made = !fs.existsSync(x11dir);
-if (x11made) fs.mkdirSync(x11dir, { mode: 0o1777 });
+if (x11made) fs.mkdirSync(x11dir, { mode: 0o1777, recursive: true });
 fs.chmodSync(x11dir, 0o1777);
-const display = `X${70 + (process.pid % 900)}`;
+// A display number no X server of the desktop tests uses, free right now.
+let dn = 4000 + (process.pid % 1000);
+while (fs.existsSync(path.join(x11dir, `X${dn}`))) dn++;
+const display = `X${dn}`;
 const x11path = path.join(x11dir, display);
 const servers: net.Server[] = [];
 async function listen(where: string): Promise<void> {
@@ -71,7 +74,15 @@ t.teardown(() => {
   abstract.kill('SIGKILL');
   for (const s of servers) s.close();
   fs.rmSync(x11path, { force: true });
-  if (x11made) fs.rmSync(x11dir, { recursive: true, force: true });
+  // Only if empty: a desktop test running beside this one may have its
+  // X server's socket there by now.
+  if (x11made) {
+    try {
+      fs.rmdirSync(x11dir);
+    } catch {
+      // not empty: leave it
+    }
+  }
 });
 
 function splitArgv(a: string[]): [string, string[]] {
