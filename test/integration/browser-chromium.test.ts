@@ -70,7 +70,8 @@ if (!installed('chromium')) {
     // command line, then stops it.
     const script = [
       `chromium --headless ${QUIET.join(' ')} --user-data-dir="$HOME/.config/chromium/tsjail-test/p3" "file://${page}" 2>/dev/null &`,
-      'i=0; while [ $i -lt 100 ]; do pgrep -f -- --type=renderer >/dev/null && break; sleep 0.2; i=$((i+1)); done; sleep 1',
+      // Anchored at the start of the command line, so this shell's own text does not match.
+      "i=0; while [ $i -lt 150 ]; do pgrep -f -- '^/usr/lib/chromium/chromium .*--type=renderer' >/dev/null && break; sleep 0.2; i=$((i+1)); done; sleep 1",
       'for p in /proc/[0-9]*; do',
       '  printf "%s %s %s %s %s\\n" "${p#/proc/}" "$(readlink $p/ns/user)" "$(readlink $p/ns/pid)" "$(sed -n "s/^Seccomp_filters:[[:space:]]*//p" $p/status)" "$(tr "\\0\\n" "  " < $p/cmdline | cut -c1-200)"',
       'done',
