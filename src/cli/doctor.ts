@@ -80,6 +80,8 @@ export class DoctorCommand extends BaseCommand {
   static override usage = Command.Usage({ description: 'kernel features found and what tsjail will use' });
   async execute(): Promise<number> {
     let ok = true;
+    // First, so a bad TSJAIL_LANDLOCK_ABI is the only thing said.
+    const ll = landlockAbi(process.env);
     const line = (label: string, value: string): void => out(`${label.padEnd(20)} ${value}`);
     line('kernel', `${readText('/proc/sys/kernel/osrelease') ?? '?'} (${hostArch()})`);
 
@@ -90,7 +92,6 @@ export class DoctorCommand extends BaseCommand {
       line('', `fix: ${u.hint}`);
     }
 
-    const ll = landlockAbi(process.env);
     const boot = landlockBoot(ll, readText('/sys/kernel/security/lsm'));
     if (ll.kernelAbi === 0) {
       line('landlock', `NOT AVAILABLE: ${boot}`);

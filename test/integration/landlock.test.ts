@@ -345,6 +345,10 @@ t.test('TSJAIL_LANDLOCK_ABI: a bad value is one error line and 125; it never rai
   const bad = tsjail(['true'], { env: { TSJAIL_LANDLOCK_ABI: 'seven' } });
   t.equal(bad.status, 125);
   t.equal(bad.stderr, 'tsjail: TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got "seven"\n');
+  const doctor = tsjail(['doctor'], { env: { TSJAIL_LANDLOCK_ABI: 'seven' } });
+  t.equal(doctor.status, 125);
+  t.equal(doctor.stdout, '', 'doctor says nothing else');
+  t.equal(doctor.stderr, bad.stderr);
   const high = tsjail(['--dry-run', 'true'], { env: { TSJAIL_LANDLOCK_ABI: '99' } });
   t.equal(high.status, 0, high.stderr);
   t.equal(JSON.parse(high.stdout).landlock.abi, 7, 'the kernel\'s own ABI');
