@@ -5,6 +5,7 @@
 // single line naming the file at fault; never anything else. Seeded, so a
 // failure names the seed that reproduces it (TSJAIL_FUZZ_SEED, _ITERATIONS).
 import t from 'tap';
+import { rng } from './rng.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,17 +18,6 @@ import { REPO } from '../helpers/sandbox.js';
 
 const SEED = Number(process.env.TSJAIL_FUZZ_SEED ?? 20261122);
 const ITERATIONS = Number(process.env.TSJAIL_FUZZ_ITERATIONS ?? 600);
-
-/** mulberry32: small, seedable, good enough to explore inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-fuzz-')));
 t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
