@@ -63,8 +63,9 @@ export function landlockEnforcement(row: AbiRow): [string, string][] {
   ]);
   lines.push(['  audit', row.restrictFlags ? 'denials logged with --log-denials (kernel audit log)' : `not available (ABI 7)`]);
   const requiredMissing = [
-    ...describeRights('fs', (READ_EXEC | WRITE | FS.IOCTL_DEV) & ~row.fs),
-    ...describeRights('scoped', SCOPE.ABSTRACT_UNIX_SOCKET & ~row.scoped),
+    ...describeRights('fs', (READ_EXEC | WRITE) & ~row.fs),
+    ...describeRights('fs', FS.IOCTL_DEV & ~row.fs).map((r) => `${r} for devices`),
+    ...describeRights('scoped', SCOPE.ABSTRACT_UNIX_SOCKET & ~row.scoped).map((r) => `${r} for network "host"`),
   ];
   lines.push([
     '  "required"',

@@ -129,15 +129,18 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   }
   // /dev/shm is a writable tmpfs of its own below the device directory.
   grant('/dev/shm', READ | WRITE);
-  if (view.ops.some((op) => op.op === 'devpts')) grant('/dev/pts', DEVFS | FS.IOCTL_DEV);
+  // Not counted as a need of the profile: tsjail grants its own private ptys.
+  const ptys = view.ops.some((op) => op.op === 'devpts');
+  let needFs = 0n;
+  for (const a of full.values()) needFs |= a;
+  if (ptys) grant('/dev/pts', DEVFS | FS.IOCTL_DEV);
 
   if (req.mode === 'required') {
-    // What this profile needs: every right its rules grant, and scoping of
-    // abstract unix sockets when it shares the host's network (with a
-    // network namespace of its own they are out of reach anyway; signals
-    // already stop at the PID namespace but for tsjail's init).
-    let needFs = 0n;
-    for (const a of full.values()) needFs |= a;
+    // What this profile needs: every right its paths and devices are
+    // granted, and scoping of abstract unix sockets when it shares the
+    // host's network (with a network namespace of its own they are out of
+    // reach anyway; signals already stop at the PID namespace but for
+    // tsjail's init).
     const needScoped = req.network.mode === 'host' ? SCOPE.ABSTRACT_UNIX_SOCKET : 0n;
     const missing = [
       ...describeRights('fs', needFs & ~row.fs),

@@ -29,7 +29,8 @@ t.test('what is enforced at each ABI, and what "required" cannot have', async (t
   });
   t.equal(at(6).audit, 'not available (ABI 7)');
   t.match(at(5).scoping, /^not available \(ABI 6\)/);
-  t.equal(at(5)['"required"'], 'refused for profiles that need abstract_unix_socket (ABI 6)');
+  t.equal(at(5)['"required"'], 'refused for profiles that need abstract_unix_socket (ABI 6) for network "host"');
+  t.equal(at(2)['"required"'], 'refused for profiles that need truncate (ABI 3), ioctl_dev (ABI 5) for devices, abstract_unix_socket (ABI 6) for network "host"');
   t.match(at(3)['tcp ports'], /^not available \(ABI 4\): profiles listing ports will not start/);
   t.match(text(3), /not enforced here: ioctl_dev \(ABI 5\)/);
   t.match(text(1), /not enforced here: refer \(ABI 2\), truncate \(ABI 3\), ioctl_dev \(ABI 5\)/);
