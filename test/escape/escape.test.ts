@@ -51,8 +51,7 @@ if (privileged) {
 // /tmp/.X11-unix and an abstract name. Listening is enough: connect()
 // completes from the backlog while the test waits in spawnSync.
 const x11dir = '/tmp/.X11-unix';
-const x11made = !fs.existsSync(x11dir);
-if (x11made) fs.mkdirSync(x11dir, { mode: 0o1777, recursive: true });
+fs.mkdirSync(x11dir, { mode: 0o1777, recursive: true });
 fs.chmodSync(x11dir, 0o1777);
 // A display number no X server of the desktop tests uses, free right now.
 let dn = 4000 + (process.pid % 1000);
@@ -74,15 +73,8 @@ t.teardown(() => {
   abstract.kill('SIGKILL');
   for (const s of servers) s.close();
   fs.rmSync(x11path, { force: true });
-  // Only if empty: a desktop test running beside this one may have its
-  // X server's socket there by now.
-  if (x11made) {
-    try {
-      fs.rmdirSync(x11dir);
-    } catch {
-      // not empty: leave it
-    }
-  }
+  // /tmp/.X11-unix itself stays: it is the system's directory for X sockets,
+  // and a desktop test running beside this one may be starting its server in it.
 });
 
 function splitArgv(a: string[]): [string, string[]] {

@@ -27,7 +27,7 @@ if (missing.length > 0) {
   t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
 } else {
   if (IS_ROOT && !fs.existsSync('/tmp/.X11-unix')) {
-    fs.mkdirSync('/tmp/.X11-unix');
+    fs.mkdirSync('/tmp/.X11-unix', { recursive: true }); // another test may make it at the same moment
     fs.chmodSync('/tmp/.X11-unix', 0o1777);
   }
   const home = makeUserDir('x11');
