@@ -8,7 +8,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
 import { buildLaunchPlan } from '../launch/build.js';
 import { handOver } from '../launch/exec.js';
-import { planToJson } from '../launch/json.js';
+import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
 import { buildPolicy } from '../policy/build.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
@@ -93,7 +93,7 @@ export class RunCommand extends BaseCommand {
   }
 }
 
-function describeOp(op: import('../launch/plan.js').MountOp): string {
+function describeOp(op: import('../plan/plan.js').MountOp): string {
   const why = op.why ? `  [${op.why}]` : '';
   switch (op.op) {
     case 'bind':

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { DbusRules } from '../profile/types.js';
 import { TsjailError } from '../errors.js';
 import { hostSocket } from './types.js';
-import type { DbusBusPlan } from '../launch/plan.js';
+import type { DbusBusPlan } from '../plan/plan.js';
 
 export type { DbusBusPlan };
 

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import type { MergedProfile } from '../profile/index.js';
-import type { MountOp } from '../launch/plan.js';
+import type { MountOp } from '../plan/plan.js';
 import type { FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { DESKTOP_LAYER, type DesktopContext, type DesktopPart } from './types.js';
@@ -16,7 +16,7 @@ import { wayland } from './wayland.js';
 import { pulseaudio } from './pulseaudio.js';
 import { pipewire } from './pipewire.js';
 import { planDbus } from './dbus.js';
-import type { DbusBusPlan } from '../launch/plan.js';
+import type { DbusBusPlan } from '../plan/plan.js';
 
 export interface DesktopPlan {
   fs: FsRequest[];

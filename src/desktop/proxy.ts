@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TsjailError } from '../errors.js';
-import type { DbusBusPlan, MountOp } from '../launch/plan.js';
+import type { DbusBusPlan, MountOp } from '../plan/plan.js';
 
 export const PROXY_READY_TIMEOUT_MS = 5000;
 

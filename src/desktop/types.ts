@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { FsRequest } from '../mounts/plan.js';
-import type { MountOp } from '../launch/plan.js';
+import type { MountOp } from '../plan/plan.js';
 
 export interface DesktopContext {
   /** The caller's environment. */

@@ -12,7 +12,7 @@
  * tree, after pivot_root (seccomp-landlock.md §5.6).
  */
 import type { FsNode, MountPlan } from '../mounts/plan.js';
-import type { LandlockPlan } from '../launch/plan.js';
+import type { LandlockPlan } from '../plan/plan.js';
 import { TsjailError } from '../errors.js';
 import type { NetworkPolicy } from '../policy/build.js';
 import { abiRow, firstAbiOf, FS, NET, RESTRICT, rightNames, SCOPE } from './abi.js';

@@ -10,7 +10,7 @@ import { currentHardLimits, planLimits } from '../policy/limits.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
-import type { LaunchPlan } from './plan.js';
+import type { LaunchPlan } from '../plan/plan.js';
 
 export interface BuildResult {
   plan: LaunchPlan;

@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import { TsjailError } from '../errors.js';
 import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
 import { startProxy, type StartedProxy } from '../desktop/proxy.js';
-import { encodePlan } from './encode.js';
-import type { LaunchPlan, MountOp } from './plan.js';
+import { encodePlan } from '../plan/encode.js';
+import type { LaunchPlan, MountOp } from '../plan/plan.js';
 
 /** Positional writes (pwrite) leave the file offset at 0, where the shim starts reading. */
 function writeAll(fd: number, b: Uint8Array): void {

@@ -24,7 +24,7 @@
  * Side effects: lstat/readlink/readdir through resolve.ts and glob.ts only.
  */
 import * as path from 'node:path';
-import type { MountFlag, MountOp } from '../launch/plan.js';
+import type { MountFlag, MountOp } from '../plan/plan.js';
 import { TsjailError } from '../errors.js';
 import { expandGlob, GlobLimitError, hasGlob } from './glob.js';
 import {

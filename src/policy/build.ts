@@ -14,7 +14,7 @@ import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import { planDesktop } from '../desktop/index.js';
-import type { DbusBusPlan, MountOp } from '../launch/plan.js';
+import type { DbusBusPlan, MountOp } from '../plan/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';

@@ -6,8 +6,8 @@
  * under -v) rather than failing the launch.
  */
 import * as fs from 'node:fs';
-import type { RlimitOp } from '../launch/plan.js';
-import { RLIM_INFINITY } from '../launch/plan.js';
+import type { RlimitOp } from '../plan/plan.js';
+import { RLIM_INFINITY } from '../plan/plan.js';
 
 export const RLIMITS: Record<string, { resource: number; label: string }> = {
   cpu: { resource: 0, label: 'Max cpu time' },

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodePlan } from '../../src/launch/encode.js';
+import { encodePlan } from '../../src/plan/encode.js';
 import { planFromJson } from '../helpers/plan-json.js';
 import { asUser, IS_ROOT, tsjailArgv, makeUserDir, removeDir, testUser, tsjail, tsjailRoot, userEnv, writeUserFile } from '../helpers/sandbox.js';
 

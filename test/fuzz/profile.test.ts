@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { buildVarContext, loadProfile, ProfileError } from '../../src/profile/index.js';
 import { buildPolicy } from '../../src/policy/build.js';
 import { buildLaunchPlan } from '../../src/launch/build.js';
-import { encodePlan } from '../../src/launch/encode.js';
+import { encodePlan } from '../../src/plan/encode.js';
 import { TsjailError } from '../../src/errors.js';
 import { REPO } from '../helpers/sandbox.js';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePlan } from '../../src/launch/encode.js';
+import { encodePlan } from '../../src/plan/encode.js';
 import { planFromJson } from '../helpers/plan-json.js';
 import { REPO, tsjail } from '../helpers/sandbox.js';
 

@@ -1,10 +1,10 @@
 /**
- * The inverse of src/launch/json.ts for tests: a `--dry-run` document back to
+ * The inverse of src/plan/json.ts for tests: a `--dry-run` document back to
  * a LaunchPlan, so a test can take the plan tsjail made, change one thing the
  * policy layer would never produce, and hand it to the shim directly.
  * The seccomp program is only summarised in JSON and is left out.
  */
-import type { LandlockPlan, LaunchPlan, MountOp } from '../../src/launch/plan.js';
+import type { LandlockPlan, LaunchPlan, MountOp } from '../../src/plan/plan.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function planFromJson(j: any): LaunchPlan {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodePlan } from '../../src/launch/encode.js';
+import { encodePlan } from '../../src/plan/encode.js';
 import { FS } from '../../src/landlock/abi.js';
 import { planFromJson } from '../helpers/plan-json.js';
 import {

@@ -7,8 +7,8 @@ import { cookiesForDisplay, encodeXauth, FAMILY_LOCAL, FAMILY_WILD, parseXauth, 
 import { displayNumber } from '../../../src/desktop/x11.js';
 import { covers, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
 import { planDesktop } from '../../../src/desktop/index.js';
-import { encodePlan, PlanEncodeError, RecordType } from '../../../src/launch/encode.js';
-import type { LaunchPlan } from '../../../src/launch/plan.js';
+import { encodePlan, PlanEncodeError, RecordType } from '../../../src/plan/encode.js';
+import type { LaunchPlan } from '../../../src/plan/plan.js';
 import type { MergedProfile } from '../../../src/profile/index.js';
 import { TsjailError } from '../../../src/errors.js';
 

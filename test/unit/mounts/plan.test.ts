@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { planMounts, visibleDir, type FsRequest } from '../../../src/mounts/plan.js';
-import type { MountOp } from '../../../src/launch/plan.js';
+import type { MountOp } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
 
 // A host tree to plan against; real files, real symlinks.

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildEnv, DEFAULT_PATH } from '../../../src/policy/build.js';
 import { currentHardLimits, planLimits } from '../../../src/policy/limits.js';
-import { RLIM_INFINITY } from '../../../src/launch/plan.js';
+import { RLIM_INFINITY } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
 
 t.test('environment order: PATH, keep (globs), sockets, env.set, --env', async (t) => {

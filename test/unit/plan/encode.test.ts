@@ -1,6 +1,6 @@
 import t from 'tap';
-import { encodePlan, isPlanPath, PLAN_MAGIC, PlanEncodeError, RecordType } from '../../../src/launch/encode.js';
-import type { LaunchPlan } from '../../../src/launch/plan.js';
+import { encodePlan, isPlanPath, PLAN_MAGIC, PlanEncodeError, RecordType } from '../../../src/plan/encode.js';
+import type { LaunchPlan } from '../../../src/plan/plan.js';
 
 const base = (): LaunchPlan => ({
   version: 1,

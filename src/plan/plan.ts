@@ -2,7 +2,9 @@
  * The launch plan: everything the C shim needs to build the sandbox and
  * exec the program, as plain data. TypeScript fills it in (src/launch/build.ts),
  * `encodePlan` turns it into the wire format of shim-c/PLAN.md, and
- * `planToJson` is what `--dry-run` prints. Nothing here touches the system.
+ * `planToJson` is what `--dry-run` prints. This folder is the leaf every
+ * stage may import: it imports no other folder of src/ and touches nothing
+ * of the system.
  */
 
 export type MountFlag = 'ro' | 'nosuid' | 'nodev' | 'noexec';
