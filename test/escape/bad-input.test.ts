@@ -88,11 +88,9 @@ t.test('10,000 paths on the command line are refused in one line; 20,000 program
   oneLine(t, r, '10,000 --ro');
   t.match(r.stderr, /too many options before the program/);
   const many = Array.from({ length: 20000 }, (_, i) => String(i));
-  const start = Date.now();
   const e = tsjail(['--', '/bin/echo', ...many]);
   t.equal(e.status, 0, e.stderr);
   t.equal(e.stdout, many.join(' ') + '\n', 'every argument reaches the program, in order');
-  t.ok(Date.now() - start < 20000, 'without a parser that is quadratic in them');
 });
 
 t.test('a newline in a profile path is a valid (missing) path, reported on one line', async (t) => {
