@@ -27,7 +27,8 @@ import { verify } from './verify.js';
 
 export type { Arch, PolicyError, SeccompPolicyInput, SyscallEntry, ArgCond } from './policy.js';
 export { SeccompPolicyError } from './policy.js';
-export { SeccompProgramError } from './verify.js';
+export { SeccompProgramError, SeccompTooLargeError } from './verify.js';
+export { BPF_MAXINSNS } from './bpf.js';
 
 export interface CompileStats {
   /** ABIs compiled, native first. */
@@ -57,7 +58,7 @@ export function validateSeccompPolicy(input: SeccompPolicyInput, arch: Arch): Po
   return validatePolicy(input, arch);
 }
 
-/** Compiles a policy. Throws SeccompPolicyError (invalid policy) or SeccompProgramError (too large). */
+/** Compiles a policy. Throws SeccompPolicyError (invalid policy) or SeccompTooLargeError (too large for the kernel). */
 export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileResult {
   const t0 = performance.now();
   const lowered: LoweredAbi[] = resolvePolicy(input, arch).map(lowerAbi);

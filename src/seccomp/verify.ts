@@ -18,6 +18,15 @@ export class SeccompProgramError extends Error {
   }
 }
 
+/** The program is longer than the kernel takes; `instructions` says by how much. */
+export class SeccompTooLargeError extends SeccompProgramError {
+  constructor(readonly instructions: number) {
+    super(`seccomp program has ${instructions} instructions; the kernel accepts at most ${BPF_MAXINSNS} `
+      + '(BPF_MAXINSNS). Reduce argument conditions or split the rules.');
+    this.name = 'SeccompTooLargeError';
+  }
+}
+
 const ALLOWED = new Set([OP_LD_ABS, OP_AND, OP_JA, OP_JEQ, OP_JGT, OP_JGE, OP_JSET, OP_RET]);
 const COND = new Set([OP_JEQ, OP_JGT, OP_JGE, OP_JSET]);
 
@@ -25,10 +34,7 @@ const COND = new Set([OP_JEQ, OP_JGT, OP_JGE, OP_JSET]);
 export function verify(insns: readonly Insn[]): void {
   const n = insns.length;
   if (n === 0) throw new SeccompProgramError('empty seccomp program');
-  if (n > BPF_MAXINSNS) {
-    throw new SeccompProgramError(`seccomp program has ${n} instructions; the kernel accepts at most ${BPF_MAXINSNS} `
-      + '(BPF_MAXINSNS). Reduce argument conditions or split the rules.');
-  }
+  if (n > BPF_MAXINSNS) throw new SeccompTooLargeError(n);
   // bpf_check_classic(): the last instruction must be a return.
   if (insns[n - 1]!.code !== OP_RET) throw new SeccompProgramError('the program does not end with a return');
   insns.forEach((ins, pc) => {
