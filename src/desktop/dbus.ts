@@ -12,7 +12,8 @@
  * anything on the host).
  */
 import * as path from 'node:path';
-import type { DbusRules } from '../profile/types.js';
+import { DBUS_RULE_KINDS, type DbusRules, type SourceRef } from '../profile/index.js';
+import type { DbusRuleKind } from '../profile/types.js';
 import { TsjailError } from '../errors.js';
 import { hostSocket } from './types.js';
 import type { DbusBusPlan } from '../plan/plan.js';
@@ -59,19 +60,35 @@ function ruleName(kind: keyof DbusRules, value: string): string {
   return value;
 }
 
-export function proxyRules(bus: string, rules: DbusRules, origin: string): string[] {
-  const args: string[] = [];
-  for (const kind of ['see', 'talk', 'own', 'call', 'broadcast'] as const) {
-    for (const value of rules[kind]) {
-      const name = ruleName(kind, value);
-      const bad = FORBIDDEN_NAMES.find((f) => covers(name, f.name));
-      if (bad) {
-        throw new TsjailError(`${origin}: dbus.${bus}.${kind}: ${JSON.stringify(value)} would reach ${bad.name}: ${bad.why}`);
-      }
-      args.push(`--${kind}=${value}`);
+type BusRules = DbusRules & { source: SourceRef; sources?: Partial<Record<DbusRuleKind, SourceRef[]>> };
+
+/**
+ * Every rule of the profile that would reach a name in FORBIDDEN_NAMES,
+ * each at the line it was written. `run` (through planDbus) and `profile
+ * check` both refuse a profile with any.
+ */
+export function forbiddenRules(dbus: { session?: BusRules; system?: BusRules }): TsjailError[] {
+  const errors: TsjailError[] = [];
+  for (const bus of ['session', 'system'] as const) {
+    const rules = dbus[bus];
+    if (!rules) continue;
+    for (const kind of DBUS_RULE_KINDS) {
+      rules[kind].forEach((value, i) => {
+        const bad = FORBIDDEN_NAMES.find((f) => covers(ruleName(kind, value), f.name));
+        if (!bad) return;
+        const at = rules.sources?.[kind]?.[i] ?? rules.source;
+        errors.push(new TsjailError(`${at.file}:${at.line}: dbus.${bus}.${kind}: ${JSON.stringify(value)} would reach ${bad.name}: ${bad.why}`));
+      });
     }
   }
-  return args;
+  return errors;
+}
+
+/** xdg-dbus-proxy's arguments for one bus's rules; throws the first forbidden rule. */
+export function proxyRules(bus: 'session' | 'system', rules: BusRules): string[] {
+  const bad = forbiddenRules({ [bus]: rules });
+  if (bad.length > 0) throw bad[0]!;
+  return (['see', 'talk', 'own', 'call', 'broadcast'] as const).flatMap((kind) => rules[kind].map((value) => `--${kind}=${value}`));
 }
 
 /** The host's session bus: $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus when it is a socket. */
@@ -84,7 +101,7 @@ function sessionAddress(env: NodeJS.ProcessEnv, hostRuntime: string | undefined)
 export const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
 
 export function planDbus(
-  dbus: { session?: DbusRules & { source: { file: string; line: number } }; system?: DbusRules & { source: { file: string; line: number } } },
+  dbus: { session?: BusRules; system?: BusRules },
   env: NodeJS.ProcessEnv,
   hostRuntime: string | undefined,
   runtime: string,
@@ -92,7 +109,7 @@ export function planDbus(
   const out: DbusPlan = { buses: [], env: {}, notes: [] };
   if (dbus.session) {
     const origin = `${dbus.session.source.file}:${dbus.session.source.line}`;
-    const rules = proxyRules('session', dbus.session, origin);
+    const rules = proxyRules('session', dbus.session);
     const address = sessionAddress(env, hostRuntime);
     if (!address) {
       out.notes.push(`dbus.session (${origin}): no session bus (DBUS_SESSION_BUS_ADDRESS is not set); the sandbox gets none`);
@@ -104,8 +121,7 @@ export function planDbus(
     }
   }
   if (dbus.system) {
-    const origin = `${dbus.system.source.file}:${dbus.system.source.line}`;
-    const rules = proxyRules('system', dbus.system, origin);
+    const rules = proxyRules('system', dbus.system);
     const address = env.DBUS_SYSTEM_BUS_ADDRESS || `unix:path=${SYSTEM_BUS_SOCKET}`;
     out.buses.push({ bus: 'system', address, inside: SYSTEM_BUS_SOCKET, rules });
     out.env.DBUS_SYSTEM_BUS_ADDRESS = `unix:path=${SYSTEM_BUS_SOCKET}`;

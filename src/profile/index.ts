@@ -28,7 +28,7 @@ export { ProfileError, type SourceRef } from './errors.js';
 export { BASE_SNIPPET, MAX_INCLUDE_DEPTH } from './include.js';
 export { isProfilePath, searchPath, shippedProfilesDir, type ListedProfile, type ProgramProfile } from './locate.js';
 export {
-  BUILTIN_SOURCE, DEFAULT_HOSTNAME, type MergedNetwork, type MergedProfile, type PathEntry, type SkippedEntry, type Tagged,
+  BUILTIN_SOURCE, DEFAULT_HOSTNAME, type MergedDbusBus, type MergedNetwork, type MergedProfile, type PathEntry, type SkippedEntry, type Tagged,
 } from './merge.js';
 export { formatKeyPath } from './positions.js';
 export {

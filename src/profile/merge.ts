@@ -29,7 +29,7 @@ import { ProfileError, errorAt, type SourceRef } from './errors.js';
 import { sourceOf, type Layer } from './include.js';
 import { formatKeyPath, type PathSegment } from './positions.js';
 import {
-  DBUS_BUSES, DBUS_RULE_KINDS, FILESYSTEM_KINDS, type DbusRules, type FilesystemKind, type LandlockMode,
+  DBUS_BUSES, DBUS_RULE_KINDS, FILESYSTEM_KINDS, type DbusRuleKind, type DbusRules, type FilesystemKind, type LandlockMode,
   type LimitValue, type NetworkMode, type SyscallAction, type SyscallEntry,
 } from './types.js';
 import { expandPath, expandText, type VarContext } from './vars.js';
@@ -68,6 +68,13 @@ export interface MergedNetwork {
   source?: SourceRef;
 }
 
+/** One bus's rules: the union over the layers, each rule with where it was written (sources[kind][i] for kind[i]). */
+export interface MergedDbusBus extends DbusRules {
+  /** The last layer's `dbus.BUS` key. */
+  source: SourceRef;
+  sources: Record<DbusRuleKind, SourceRef[]>;
+}
+
 export interface MergedProfile {
   name: string;
   /** The files merged, in layer order (index = layer number). */
@@ -77,7 +84,7 @@ export interface MergedProfile {
   filesystem: Record<FilesystemKind, PathEntry[]>;
   devices: Tagged<string>[];
   sockets: Tagged<string>[];
-  dbus: { session?: DbusRules & { source: SourceRef }; system?: DbusRules & { source: SourceRef } };
+  dbus: { session?: MergedDbusBus; system?: MergedDbusBus };
   network: MergedNetwork;
   syscalls: {
     allow: Tagged<SyscallEntry>[];
@@ -162,8 +169,17 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     for (const bus of DBUS_BUSES) {
       const rules = doc.dbus?.[bus];
       if (rules === undefined) continue;
-      const merged = out.dbus[bus] ?? { talk: [], own: [], see: [], call: [], broadcast: [], source: src(['dbus', bus]) };
-      for (const kind of DBUS_RULE_KINDS) unionInto(merged[kind], rules[kind] ?? []);
+      const merged: MergedDbusBus = out.dbus[bus] ?? {
+        talk: [], own: [], see: [], call: [], broadcast: [], source: src(['dbus', bus]),
+        sources: { talk: [], own: [], see: [], call: [], broadcast: [] },
+      };
+      for (const kind of DBUS_RULE_KINDS) {
+        (rules[kind] ?? []).forEach((rule, i) => {
+          if (merged[kind].includes(rule)) return;
+          merged[kind].push(rule);
+          merged.sources[kind].push(src(['dbus', bus, kind, i]));
+        });
+      }
       merged.source = src(['dbus', bus]);
       out.dbus[bus] = merged;
     }

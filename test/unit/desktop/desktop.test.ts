@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cookiesForDisplay, encodeXauth, FAMILY_LOCAL, FAMILY_WILD, parseXauth, XauthFormatError, type XauthEntry } from '../../../src/desktop/xauth.js';
 import { displayNumber } from '../../../src/desktop/x11.js';
-import { covers, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
+import { covers, forbiddenRules, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
 import { planDesktop } from '../../../src/desktop/index.js';
 import { encodePlan, PlanEncodeError, RecordType } from '../../../src/plan/encode.js';
 import type { LaunchPlan } from '../../../src/plan/plan.js';
@@ -53,12 +53,28 @@ t.test('D-Bus rules: names that lead out of the sandbox are refused, whatever th
   t.ok(covers('org.freedesktop.systemd1', 'org.freedesktop.systemd1'));
   t.notOk(covers('org.freedesktop.Notifications', 'org.freedesktop.systemd1'));
   t.notOk(covers('org.freedesktop.systemd1x.*', 'org.freedesktop.systemd1'));
-  const rules = { talk: ['org.freedesktop.Notifications'], own: ['org.example.App.*'], see: [], call: ['org.example.X=org.example.X.Get@/x'], broadcast: [] };
-  t.same(proxyRules('session', rules, 'p:1'), ['--talk=org.freedesktop.Notifications', '--own=org.example.App.*', '--call=org.example.X=org.example.X.Get@/x']);
+  const source = { file: 'p', line: 1 };
+  const rules = { talk: ['org.freedesktop.Notifications'], own: ['org.example.App.*'], see: [], call: ['org.example.X=org.example.X.Get@/x'], broadcast: [], source };
+  t.same(proxyRules('session', rules), ['--talk=org.freedesktop.Notifications', '--own=org.example.App.*', '--call=org.example.X=org.example.X.Get@/x']);
   for (const bad of [{ talk: ['org.freedesktop.*'] }, { call: ['org.freedesktop.systemd1=*'] }, { see: ['org.gnome.Terminal'] }, { own: ['*'] }]) {
-    const r = { talk: [], own: [], see: [], call: [], broadcast: [], ...bad };
-    t.throws(() => proxyRules('session', r, 'p:1'), TsjailError, JSON.stringify(bad));
+    const r = { talk: [], own: [], see: [], call: [], broadcast: [], source, ...bad };
+    t.throws(() => proxyRules('session', r), TsjailError, JSON.stringify(bad));
   }
+});
+
+t.test('D-Bus: every forbidden rule is an error at the line it was written', async (t) => {
+  const line = (n: number) => ({ file: 'p.json5', line: n });
+  const session = {
+    talk: ['org.freedesktop.Notifications', 'org.freedesktop.systemd1'], own: [], see: [], call: [], broadcast: [],
+    source: line(2), sources: { talk: [line(3), line(4)], own: [], see: [], call: [], broadcast: [] },
+  };
+  const system = { talk: [], own: [], see: ['org.freedesktop.login1'], call: [], broadcast: [], source: line(9) };
+  t.same(forbiddenRules({ session, system }).map((e) => e.message), [
+    'p.json5:4: dbus.session.talk: "org.freedesktop.systemd1" would reach org.freedesktop.systemd1: systemd\'s manager starts and stops units (commands) outside the sandbox',
+    'p.json5:9: dbus.system.see: "org.freedesktop.login1" would reach org.freedesktop.login1: logind\'s manager can power off, suspend and switch sessions',
+  ], 'a rule without its own line is reported at its bus');
+  t.throws(() => proxyRules('session', session), { message: /^p\.json5:4: / });
+  t.same(forbiddenRules({ session: { ...session, talk: ['org.freedesktop.Notifications'] } }), []);
 });
 
 t.test('D-Bus: only the buses named; the session bus at $XDG_RUNTIME_DIR/bus inside', async (t) => {

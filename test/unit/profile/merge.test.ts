@@ -26,6 +26,10 @@ t.test('the SPEC example merges with its snippets', async (t) => {
   t.same(p.dbus, { session: {
     talk: ['org.freedesktop.Notifications'], own: ['org.mozilla.firefox.*'], see: [], call: [], broadcast: [],
     source: { file: join(SHIP, 'firefox.json5'), line: 15, col: 20 },
+    sources: {
+      talk: [{ file: join(SHIP, 'firefox.json5'), line: 15, col: 29 }], own: [{ file: join(SHIP, 'firefox.json5'), line: 16, col: 28 }],
+      see: [], call: [], broadcast: [],
+    },
   } });
   t.same(p.filesystem.rw.map((e) => e.path), [`${HOME}/.mozilla`, `${HOME}/Downloads`]);
   t.same(p.filesystem.deny.map((e) => e.path), [`${HOME}/.ssh`, `${HOME}/.gnupg`]);
