@@ -63,7 +63,7 @@ export class RunCommand extends BaseCommand {
       profile,
       this.program,
       this.args,
-      { ro: this.ro, rw: this.rw, tmpfs: this.tmpfs, deny: this.deny, net: this.net as 'none' | 'host' | undefined, env: this.env },
+      { ro: this.ro, rw: this.rw, tmpfs: this.tmpfs, deny: this.deny, net: this.net as 'none' | 'host' | undefined, env: this.env, logDenials: this.logDenials },
       { env: caller.env, cwd: caller.cwd, home: caller.home },
     );
     const ll = landlockAbi(caller.env);
@@ -73,7 +73,6 @@ export class RunCommand extends BaseCommand {
       verbose: this.verbose,
       landlockAbi: ll.abi,
       landlockUnavailable: ll.unavailable,
-      logDenials: this.logDenials,
     });
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {

@@ -1,16 +1,19 @@
 /**
- * Policy -> LaunchPlan: the last pure step before the hand-over. It asks the
- * mount planner for the filesystem view, the seccomp compiler for the filter
- * and the Landlock module for the ruleset, and decides the few things that
- * depend on the finished view (the working directory).
+ * Policy -> LaunchPlan, the last step before the hand-over. Its only input
+ * is the Policy (and the kernel's facts in BuildContext): it asks the mount
+ * planner for the filesystem view, the seccomp compiler for the filter and
+ * the Landlock module for the ruleset, and decides the few things that
+ * depend on the finished view (the working directory). It reads the host
+ * only through the mount planner (lstat, readlink, readdir) and
+ * /proc/self/limits (the caller's hard limits).
  */
 import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
-import { currentHardLimits, planLimits } from '../policy/limits.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from '../plan/plan.js';
+import { currentHardLimits, planLimits } from './limits.js';
 
 export interface BuildResult {
   plan: LaunchPlan;
@@ -26,14 +29,18 @@ export interface BuildContext {
   /** The kernel's Landlock ABI (0: none) and, when none, why. */
   landlockAbi: number;
   landlockUnavailable?: string;
-  logDenials: boolean;
 }
+
+const REFUSED: Record<Policy['seccomp']['syscalls']['action'], string> = {
+  errno: 'fail with EPERM',
+  kill: 'kill the program',
+  log: 'are logged',
+};
 
 export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult {
   const notes = [...policy.notes];
   const mounts = planMounts({ requests: policy.fs, devices: policy.devices, extraOps: policy.extraOps });
   notes.push(...mounts.notes);
-  const p = policy.profile;
 
   // The caller's directory when the sandbox shows it, else home, else the root.
   let cwd = '/';
@@ -42,30 +49,28 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   if (cwd !== policy.cwd) notes.push(`working directory ${policy.cwd} is not visible in the sandbox; using ${cwd}`);
 
   const landlock = buildLandlock(mounts, {
-    mode: p.landlock,
+    mode: policy.landlock.mode,
     abi: ctx.landlockAbi,
     unavailable: ctx.landlockUnavailable,
     network: policy.network,
-    logDenials: ctx.logDenials || p.landlockLogDenials,
+    logDenials: policy.landlock.logDenials,
   });
   notes.push(...landlock.notes);
 
   const arch = hostArch();
-  const filter = compileProfileSeccomp(p, policy.network.mode, arch);
-  notes.push(
-    `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${p.syscalls.action === 'errno' ? 'fail with EPERM' : p.syscalls.action === 'kill' ? 'kill the program' : 'are logged'}`,
-  );
+  const filter = compileProfileSeccomp(policy.seccomp, policy.network.mode, arch);
+  notes.push(`seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`);
 
   const plan: LaunchPlan = {
     version: 1,
     net: policy.network.mode === 'none',
     uid: ctx.uid,
     gid: ctx.gid,
-    hostname: p.hostname,
+    hostname: policy.hostname,
     verbose: ctx.verbose ? 1 : 0,
     mounts: mounts.ops,
     cwd,
-    rlimits: planLimits(p.limits, currentHardLimits(), notes),
+    rlimits: planLimits(policy.limits, currentHardLimits(), notes),
     env: policy.env,
     argv: [policy.program, ...policy.args],
     exec: { program: policy.program, path: policy.searchPath },

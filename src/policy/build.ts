@@ -1,7 +1,10 @@
 /**
  * One merged model of what the sandbox allows: the merged profile with the
- * command line folded in on top. Later stages (mount planning, Landlock,
- * seccomp, the launch plan) read only this, never a profile.
+ * command line folded in on top. Launch planning (src/launch/build.ts and
+ * the stages it calls: mounts, Landlock, seccomp, limits) reads only this,
+ * never a profile. Building it reads the caller's files where the desktop
+ * integrations look for sockets and cookies, and checks that command-line
+ * paths exist.
  *
  * Command-line paths form the top layer; unlike profile paths they must
  * exist, and relative ones are taken from the current directory.
@@ -10,9 +13,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Minimatch } from 'minimatch';
 import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
+import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
+import type { ProfileSyscalls } from './seccomp.js';
 import { planDesktop } from '../desktop/index.js';
 import type { DbusBusPlan, MountOp } from '../plan/plan.js';
 
@@ -32,10 +37,11 @@ export interface CliOverrides {
   deny: string[];
   net?: 'none' | 'host';
   env: string[];
+  /** --log-denials: the kernel logs what Landlock refuses (as the profile's landlock.logDenials). */
+  logDenials?: boolean;
 }
 
 export interface Policy {
-  profile: MergedProfile;
   program: string;
   args: string[];
   fs: FsRequest[];
@@ -45,6 +51,12 @@ export interface Policy {
   /** The D-Bus proxy to start at the hand-over (src/desktop/dbus.ts), if the profile has a dbus key. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   network: NetworkPolicy;
+  /** The syscall rules, each entry with where it was written (for FILE:LINE errors). */
+  seccomp: ProfileSyscalls;
+  landlock: { mode: LandlockMode; logDenials: boolean };
+  /** setrlimit(2) values by resource name (src/launch/limits.ts). */
+  limits: Record<string, LimitValue>;
+  hostname: string;
   /** The program's whole environment, in order. */
   env: string[];
   /** PATH inside, used to find the program. */
@@ -134,7 +146,6 @@ export function buildPolicy(
   const env = buildEnv(ctx.env, profile.env.keep, desktop.env, profile.env.set, cli.env);
   const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
   return {
-    profile,
     program,
     args,
     fs: fsReq,
@@ -142,6 +153,10 @@ export function buildPolicy(
     extraOps: desktop.ops,
     dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,
     network,
+    seccomp: { syscalls: profile.syscalls, nestedSandbox: profile.nestedSandbox },
+    landlock: { mode: profile.landlock, logDenials: (cli.logDenials ?? false) || profile.landlockLogDenials },
+    limits: profile.limits,
+    hostname: profile.hostname,
     env,
     searchPath,
     home: ctx.home,

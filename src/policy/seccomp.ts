@@ -1,6 +1,7 @@
 /**
- * The merged profile's `syscalls` -> the seccomp compiler's input, and the
- * compiler's complaints -> FILE:LINE errors pointing at the entry at fault.
+ * The syscall rules (a merged profile's, or a Policy's copy of them) -> the
+ * seccomp compiler's input, and the compiler's complaints -> FILE:LINE
+ * errors pointing at the entry at fault. Reads no file.
  * `run` (through the launch plan), `profile check` and the `seccomp` verbs
  * all compile through checkProfileSeccomp, so they refuse the same profiles.
  */
@@ -15,7 +16,7 @@ import {
   type SeccompPolicyInput,
 } from '../seccomp/compile.js';
 
-/** The parts of a merged profile the filter is made of. */
+/** The parts of a merged profile the filter is made of (Policy.seccomp holds them). */
 export type ProfileSyscalls = Pick<MergedProfile, 'syscalls' | 'nestedSandbox'>;
 
 type Network = 'none' | 'host';

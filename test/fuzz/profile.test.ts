@@ -86,7 +86,7 @@ function attempt(file: string): 'plan' | 'error' {
   try {
     const p = loadProfile(file, { vars, searchPath });
     const policy = buildPolicy(p, 'prog', ['a'], { ro: [], rw: [], tmpfs: [], deny: [], env: [] }, { env: { PATH: '/usr/bin', HOME: home }, cwd: path.join(home, 'docs'), home });
-    const built = buildLaunchPlan(policy, { uid: 1000, gid: 1000, verbose: false, landlockAbi: 7, logDenials: false });
+    const built = buildLaunchPlan(policy, { uid: 1000, gid: 1000, verbose: false, landlockAbi: 7 });
     encodePlan(built.plan);
     return 'plan';
   } catch (e) {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildEnv, DEFAULT_PATH } from '../../../src/policy/build.js';
-import { currentHardLimits, planLimits } from '../../../src/policy/limits.js';
+import { currentHardLimits, planLimits } from '../../../src/launch/limits.js';
 import { RLIM_INFINITY } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
 
