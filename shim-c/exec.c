@@ -50,7 +50,11 @@ void exec_program(const struct plan *plan)
 			case EACCES:
 				denied = 1;
 				break;
-			case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT:
+			case ENOENT:
+			case ENOTDIR:
+			case ESTALE:
+			case ENODEV:
+			case ETIMEDOUT:
 				break;
 			default:
 				cannot_execute(name, errno);

@@ -97,7 +97,8 @@ static void keep_lifelines(const struct plan *plan, int plan_fd)
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = plan->lifelines[i];
 		if (fds[i] == plan_fd || fcntl(fds[i], F_GETFD) < 0)
-			die_msg("lifeline", "fd %d is not an open descriptor of the caller", fds[i]);
+			die_msg("lifeline", "fd %d is not an open descriptor of the caller",
+				fds[i]);
 		if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
 			die("lifeline", "fd %d: set close-on-exec", fds[i]);
 	}
@@ -110,7 +111,8 @@ static void keep_lifelines(const struct plan *plan, int plan_fd)
 		}
 	unsigned from = 3;
 	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)fds[i] > from && syscall(NR_close_range, from, (unsigned)fds[i] - 1, 0U) < 0)
+		if ((unsigned)fds[i] > from &&
+		    syscall(NR_close_range, from, (unsigned)fds[i] - 1, 0U) < 0)
 			die("start", "close_range(%u, %d)", from, fds[i] - 1);
 		from = (unsigned)fds[i] + 1;
 	}

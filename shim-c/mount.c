@@ -138,7 +138,8 @@ static int open_or_make(int dir, const char *name, int make, const char *dest)
 	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOENT && make) {
-		int r = make == 'd' ? mkdirat(dir, name, 0755) : mknodat(dir, name, S_IFREG | 0444, 0);
+		int r = make == 'd' ? mkdirat(dir, name, 0755)
+				    : mknodat(dir, name, S_IFREG | 0444, 0);
 		if (r < 0 && errno != EEXIST)
 			die("mount point", "%s: create %s", dest, name);
 		fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -289,7 +290,10 @@ static char *read_mountinfo(void)
 static void remount_tree(int tree, unsigned attrs, const char *dest)
 {
 	struct statx sx;
-	struct info { int id, parent, in; char *path; } *v = NULL;
+	struct info {
+		int id, parent, in;
+		char *path;
+	} *v = NULL;
 	size_t n = 0, cap = 0;
 
 	if (statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
@@ -386,10 +390,11 @@ static void bind_host(const struct plan_mount *m)
 			die_msg(step, "%s is not the device the plan names: stale plan", m->src);
 	} else if ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino ||
 		   (m->kind == PLAN_KIND_DIR) != !!S_ISDIR(st.st_mode)) {
-		die_msg(step, "%s changed since the plan was made (dev %llu ino %llu, plan %llu %llu): "
-			"stale plan", m->src, (unsigned long long)st.st_dev,
-			(unsigned long long)st.st_ino, (unsigned long long)m->dev,
-			(unsigned long long)m->ino);
+		die_msg(step,
+			"%s changed since the plan was made (dev %llu ino %llu, plan %llu %llu): "
+			"stale plan",
+			m->src, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			(unsigned long long)m->dev, (unsigned long long)m->ino);
 	}
 	int target = open_dest(m->dest, is_dev || m->kind == PLAN_KIND_OTHER ? 'f' : 'd');
 	int tree = clone_tree(src, "", m->dest);
@@ -425,7 +430,9 @@ static void remount_dest(const struct plan_mount *m)
 static void deny(const struct plan_mount *m)
 {
 	if (m->kind == PLAN_KIND_DIR) {
-		static const struct fs_opt opts[] = { { "mode", "0" }, { "size", "4k" }, { NULL, NULL } };
+		static const struct fs_opt opts[] = { { "mode", "0" },
+						      { "size", "4k" },
+						      { NULL, NULL } };
 		new_fs("tmpfs", opts, DENY_ATTRS, m->dest);
 		return;
 	}
@@ -457,7 +464,8 @@ static void make_node(const struct plan_mount *m)
 		if (symlinkat(m->src, dir, last) < 0)
 			die("symlink", "%s -> %s", m->dest, m->src);
 	} else {
-		int fd = openat(dir, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m->mode);
+		int fd = openat(dir, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				m->mode);
 		size_t done = 0;
 		if (fd < 0)
 			die("file", "create %s", m->dest);
@@ -495,7 +503,8 @@ void mount_apply(const struct plan *plan)
 			bind_host(m);
 			break;
 		case R_PROC:
-			new_fs("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m->dest);
+			new_fs("proc", NULL,
+			       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m->dest);
 			break;
 		case R_DEVPTS:
 			new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, m->dest);
@@ -505,7 +514,8 @@ void mount_apply(const struct plan *plan)
 			break;
 		case R_BINDSELF: {
 			int target = open_dest(m->dest, 0);
-			bind_tree(clone_tree(target, "", m->dest), target, attrs_of(m->flags), m->dest);
+			bind_tree(clone_tree(target, "", m->dest), target, attrs_of(m->flags),
+				  m->dest);
 			break;
 		}
 		case R_DENY:

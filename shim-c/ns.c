@@ -37,9 +37,9 @@ pid_t ns_clone(int net)
 		return (pid_t)pid;
 	if (errno == EPERM || errno == ENOSPC || errno == EUSERS || errno == EINVAL)
 		die("clone", "unprivileged user namespaces were refused (check "
-		    "kernel.unprivileged_userns_clone on Debian, "
-		    "kernel.apparmor_restrict_unprivileged_userns on Ubuntu, "
-		    "user.max_user_namespaces)");
+			     "kernel.unprivileged_userns_clone on Debian, "
+			     "kernel.apparmor_restrict_unprivileged_userns on Ubuntu, "
+			     "user.max_user_namespaces)");
 	die("clone", "new namespaces");
 }
 
@@ -65,8 +65,8 @@ void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid
 	write_proc("/proc/self/uid_map", map);
 	snprintf(map, sizeof map, "%u %u 1\n", inside_gid, (unsigned)outside_gid);
 	write_proc("/proc/self/gid_map", map);
-	note("mapped uid %u to %u, gid %u to %u", inside_uid, (unsigned)outside_uid,
-	     inside_gid, (unsigned)outside_gid);
+	note("mapped uid %u to %u, gid %u to %u", inside_uid, (unsigned)outside_uid, inside_gid,
+	     (unsigned)outside_gid);
 }
 
 void ns_loopback_up(void)

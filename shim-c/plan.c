@@ -43,21 +43,37 @@ struct parser {
 const char *plan_type_name(unsigned type)
 {
 	static const char *const names[] = {
-		[R_NAMESPACES] = "NAMESPACES", [R_IDS] = "IDS", [R_HOSTNAME] = "HOSTNAME",
-		[R_VERBOSE] = "VERBOSE", [R_LIFELINE] = "LIFELINE", [R_TMPFS] = "TMPFS", [R_BIND] = "BIND",
-		[R_MKDIR] = "MKDIR", [R_SYMLINK] = "SYMLINK", [R_FILE] = "FILE",
-		[R_PROC] = "PROC", [R_DEVBIND] = "DEVBIND", [R_DEVPTS] = "DEVPTS",
-		[R_REMOUNT] = "REMOUNT", [R_BINDSELF] = "BINDSELF", [R_DENY] = "DENY",
-		[R_CHDIR] = "CHDIR", [R_RLIMIT] = "RLIMIT", [R_ENV] = "ENV",
-		[R_ARGV] = "ARGV", [R_EXEC] = "EXEC", [R_LANDLOCK] = "LANDLOCK",
-		[R_LL_PATH] = "LL_PATH", [R_LL_PORT] = "LL_PORT", [R_SECCOMP] = "SECCOMP",
+		[R_NAMESPACES] = "NAMESPACES",
+		[R_IDS] = "IDS",
+		[R_HOSTNAME] = "HOSTNAME",
+		[R_VERBOSE] = "VERBOSE",
+		[R_LIFELINE] = "LIFELINE",
+		[R_TMPFS] = "TMPFS",
+		[R_BIND] = "BIND",
+		[R_MKDIR] = "MKDIR",
+		[R_SYMLINK] = "SYMLINK",
+		[R_FILE] = "FILE",
+		[R_PROC] = "PROC",
+		[R_DEVBIND] = "DEVBIND",
+		[R_DEVPTS] = "DEVPTS",
+		[R_REMOUNT] = "REMOUNT",
+		[R_BINDSELF] = "BINDSELF",
+		[R_DENY] = "DENY",
+		[R_CHDIR] = "CHDIR",
+		[R_RLIMIT] = "RLIMIT",
+		[R_ENV] = "ENV",
+		[R_ARGV] = "ARGV",
+		[R_EXEC] = "EXEC",
+		[R_LANDLOCK] = "LANDLOCK",
+		[R_LL_PATH] = "LL_PATH",
+		[R_LL_PORT] = "LL_PORT",
+		[R_SECCOMP] = "SECCOMP",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
 
 /* Record the first error only; later ones are consequences of it. */
-__attribute__((format(printf, 2, 3)))
-static bool fail(struct parser *ps, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static bool fail(struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
@@ -68,7 +84,8 @@ static bool fail(struct parser *ps, const char *fmt, ...)
 	if (!ps->errlen)
 		return false;
 	if (ps->type)
-		n = snprintf(ps->err, ps->errlen, "record %u (%s): ", ps->index, plan_type_name(ps->type));
+		n = snprintf(ps->err, ps->errlen, "record %u (%s): ", ps->index,
+			     plan_type_name(ps->type));
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return false;
 	va_start(ap, fmt);
@@ -118,8 +135,8 @@ static bool get_u64(struct parser *ps, uint64_t *v, const char *what)
 /* len:u32 bytes[len], copied into the arena with a NUL after it. Each
  * copy takes at most len+1 of the 4+len bytes it had in the plan, so an
  * arena as large as the plan always suffices; check anyway. */
-static bool get_bytes(struct parser *ps, const uint8_t **out, size_t *outlen,
-		      uint32_t max, const char *what)
+static bool get_bytes(struct parser *ps, const uint8_t **out, size_t *outlen, uint32_t max,
+		      const char *what)
 {
 	uint32_t n;
 
@@ -163,7 +180,8 @@ static bool path_ok(const char *s)
 		return true;
 	for (const char *seg = s + 1;;) {
 		size_t n = strcspn(seg, "/");
-		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+		if (n == 0 || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return false;
 		if (seg[n] == '\0')
 			return true;
@@ -250,12 +268,14 @@ static bool decode(struct parser *ps)
 		       check(ps, pl->uid != UINT32_MAX && pl->gid != UINT32_MAX, "id 4294967295");
 	case R_HOSTNAME:
 		return get_str(ps, &pl->hostname, "name") &&
-		       check(ps, strlen(pl->hostname) <= MAX_HOSTNAME, "hostname longer than 64 bytes");
+		       check(ps, strlen(pl->hostname) <= MAX_HOSTNAME,
+			     "hostname longer than 64 bytes");
 	case R_VERBOSE:
 		return get_u32(ps, &pl->verbose, "level");
 	case R_LIFELINE: {
 		uint32_t fd;
-		if (!get_u32(ps, &fd, "fd") || !check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX"))
+		if (!get_u32(ps, &fd, "fd") ||
+		    !check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX"))
 			return false;
 		for (size_t i = 0; i < pl->nlifelines; i++)
 			if (!check(ps, pl->lifelines[i] != (int)fd, "fd listed twice"))
@@ -283,7 +303,8 @@ static bool decode(struct parser *ps)
 		pl->argv[pl->argc++] = (char *)s;
 		return true;
 	case R_EXEC:
-		return get_str(ps, &pl->program, "program") && get_str(ps, &pl->search_path, "path") &&
+		return get_str(ps, &pl->program, "program") &&
+		       get_str(ps, &pl->search_path, "path") &&
 		       check(ps, pl->program[0] != '\0', "empty program");
 	case R_LANDLOCK:
 		pl->has_landlock = 1;
@@ -292,8 +313,7 @@ static bool decode(struct parser *ps)
 		 * silently: refuse it instead. */
 		return get_u32(ps, &pl->ll_abi, "abi") && get_u64(ps, &pl->ll_fs, "fs") &&
 		       get_u64(ps, &pl->ll_net, "net") && get_u64(ps, &pl->ll_scoped, "scoped") &&
-		       get_u32(ps, &pl->ll_flags, "flags") &&
-		       check(ps, pl->ll_abi >= 1, "abi 0") &&
+		       get_u32(ps, &pl->ll_flags, "flags") && check(ps, pl->ll_abi >= 1, "abi 0") &&
 		       check(ps, pl->ll_abi >= 4 || pl->ll_net == 0, "net rights need abi 4") &&
 		       check(ps, pl->ll_abi >= 6 || pl->ll_scoped == 0, "scoped rights need abi 6");
 	case R_LL_PATH: {
@@ -312,7 +332,8 @@ static bool decode(struct parser *ps)
 		    !get_bytes(ps, &pl->seccomp_prog, &n, MAX_INSNS * 8, "program"))
 			return false;
 		pl->seccomp_len = n;
-		return check(ps, n > 0 && n % 8 == 0, "program length is not a positive multiple of 8");
+		return check(ps, n > 0 && n % 8 == 0,
+			     "program length is not a positive multiple of 8");
 	}
 	default:
 		return decode_mount(ps, &pl->mounts[pl->nmounts++]);
@@ -323,8 +344,14 @@ static bool decode(struct parser *ps)
 static bool singleton(unsigned type)
 {
 	switch (type) {
-	case R_NAMESPACES: case R_IDS: case R_HOSTNAME: case R_VERBOSE:
-	case R_CHDIR: case R_EXEC: case R_LANDLOCK: case R_SECCOMP:
+	case R_NAMESPACES:
+	case R_IDS:
+	case R_HOSTNAME:
+	case R_VERBOSE:
+	case R_CHDIR:
+	case R_EXEC:
+	case R_LANDLOCK:
+	case R_SECCOMP:
 		return true;
 	}
 	return false;
@@ -336,7 +363,8 @@ struct counts {
 };
 
 /* Pass 1: framing and record types, nothing decoded. */
-static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t count, struct counts *c)
+static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t count,
+		 struct counts *c)
 {
 	size_t off = HEADER_SIZE;
 
@@ -352,18 +380,29 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		if (reserved)
 			return fail(ps, "record %u: reserved field is %u, not 0", i, reserved);
 		if (size > len - off - 8)
-			return fail(ps, "record %u: size %u runs past the end of the plan", i, size);
+			return fail(ps, "record %u: size %u runs past the end of the plan", i,
+				    size);
 		if (singleton(type) && (c->seen >> type & 1))
 			return fail(ps, "record %u: a second %s record", i, plan_type_name(type));
 		c->seen |= (uint64_t)1 << type;
 		switch (type) {
-		case R_RLIMIT: c->rlimits++; break;
-		case R_ENV: c->env++; break;
-		case R_ARGV: c->argv++; break;
-		case R_LL_PATH: case R_LL_PORT: c->ll_rules++; break;
+		case R_RLIMIT:
+			c->rlimits++;
+			break;
+		case R_ENV:
+			c->env++;
+			break;
+		case R_ARGV:
+			c->argv++;
+			break;
+		case R_LL_PATH:
+		case R_LL_PORT:
+			c->ll_rules++;
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
-				return fail(ps, "record %u: more than %u LIFELINE records", i, PLAN_MAX_LIFELINES);
+				return fail(ps, "record %u: more than %u LIFELINE records", i,
+					    PLAN_MAX_LIFELINES);
 			break;
 		default:
 			if (type >= R_TMPFS && type <= R_DENY)
@@ -406,9 +445,13 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	if (len < HEADER_SIZE)
 		return fail(&ps, "plan of %zu bytes is shorter than its header", len), -1;
 	if (le32(buf) != PLAN_MAGIC)
-		return fail(&ps, "bad magic 0x%08x (not a launch plan, or wrong byte order)", le32(buf)), -1;
+		return fail(&ps, "bad magic 0x%08x (not a launch plan, or wrong byte order)",
+			    le32(buf)),
+		       -1;
 	if (le32(buf + 4) != PLAN_VERSION)
-		return fail(&ps, "plan version %u, this shim reads version %u", le32(buf + 4), PLAN_VERSION), -1;
+		return fail(&ps, "plan version %u, this shim reads version %u", le32(buf + 4),
+			    PLAN_VERSION),
+		       -1;
 	if (le32(buf + 8) != len)
 		return fail(&ps, "header says %u bytes, the plan has %zu", le32(buf + 8), len), -1;
 	if (len > MAX_PLAN)
@@ -427,7 +470,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
 	out->arena = malloc(len);
 	ps.arena_size = len;
-	if (!out->mounts || !out->rlimits || !out->envp || !out->argv || !out->ll_rules || !out->arena) {
+	if (!out->mounts || !out->rlimits || !out->envp || !out->argv || !out->ll_rules ||
+	    !out->arena) {
 		fail(&ps, "out of memory");
 		goto bad;
 	}

@@ -16,8 +16,8 @@
 
 unsigned verbose;
 
-__attribute__((format(printf, 2, 0)))
-static void put_line(const char *prefix, const char *fmt, va_list ap, int err)
+__attribute__((format(printf, 2, 0))) static void put_line(const char *prefix, const char *fmt,
+							   va_list ap, int err)
 {
 	char buf[1024];
 	size_t n = (size_t)snprintf(buf, sizeof buf, "%s", prefix);
@@ -34,8 +34,8 @@ static void put_line(const char *prefix, const char *fmt, va_list ap, int err)
 		return;
 }
 
-__attribute__((format(printf, 3, 0)))
-static _Noreturn void vdie(const char *step, int err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static _Noreturn void vdie(const char *step, int err,
+								 const char *fmt, va_list ap)
 {
 	char prefix[128];
 

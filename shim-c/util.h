@@ -20,9 +20,16 @@
  * 6.1 headers). Since Linux 5.1 new syscalls get one number on every
  * architecture, so these hold for x86_64 and aarch64 alike. */
 enum {
-	NR_open_tree = 428, NR_move_mount = 429, NR_fsopen = 430, NR_fsconfig = 431,
-	NR_fsmount = 432, NR_close_range = 436, NR_openat2 = 437, NR_mount_setattr = 442,
-	NR_landlock_create_ruleset = 444, NR_landlock_add_rule = 445,
+	NR_open_tree = 428,
+	NR_move_mount = 429,
+	NR_fsopen = 430,
+	NR_fsconfig = 431,
+	NR_fsmount = 432,
+	NR_close_range = 436,
+	NR_openat2 = 437,
+	NR_mount_setattr = 442,
+	NR_landlock_create_ruleset = 444,
+	NR_landlock_add_rule = 445,
 	NR_landlock_restrict_self = 446,
 };
 
@@ -30,8 +37,7 @@ enum {
 extern unsigned verbose;
 
 /* Print "tsjail: STEP: DETAIL: strerror(errno)" and exit 125. */
-_Noreturn void die(const char *step, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+_Noreturn void die(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same without the errno part, for failures that have none. */
 _Noreturn void die_msg(const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -39,8 +45,7 @@ _Noreturn void die_msg(const char *step, const char *fmt, ...)
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print one line on stderr and exit with CODE (exec's 126 and 127). */
-_Noreturn void quit(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+_Noreturn void quit(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Close every descriptor from 3 up (close_range(2), Linux 5.9). */
 void close_from_3(const char *step);

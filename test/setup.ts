@@ -18,18 +18,28 @@ for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim']) {
 }
 
 if (IS_ROOT) {
-  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) run('useradd', ['--create-home', '--shell', '/bin/bash', TEST_USER]);
+  if (spawnSync('id', ['-u', TEST_USER]).status !== 0)
+    run('useradd', ['--create-home', '--shell', '/bin/bash', TEST_USER]);
   fs.chmodSync(`/home/${TEST_USER}`, 0o755);
   // A fresh copy per run, swapped in with an atomic rename of a symlink, so a
   // run that is still using the previous copy keeps it; copies older than an
   // hour are removed.
   const dir = `${STAGE}.${Date.now()}-${process.pid}`;
   fs.mkdirSync(dir, { recursive: true });
-  for (const item of ['package.json', 'bin', 'dist', 'profiles', 'node_modules', 'shim-c/tsjail-shim', 'test/helpers']) {
+  for (const item of [
+    'package.json',
+    'bin',
+    'dist',
+    'profiles',
+    'node_modules',
+    'shim-c/tsjail-shim',
+    'test/helpers',
+  ]) {
     const dest = path.join(dir, item);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     // Hard links are instant and share the modes npm gave; fall back to a copy across file systems.
-    if (spawnSync('cp', ['-al', path.join(REPO, item), dest]).status !== 0) run('cp', ['-a', path.join(REPO, item), dest]);
+    if (spawnSync('cp', ['-al', path.join(REPO, item), dest]).status !== 0)
+      run('cp', ['-a', path.join(REPO, item), dest]);
   }
   run('chmod', ['-R', 'a+rX', dir]);
   const link = `${STAGE}.link-${process.pid}`;

@@ -25,7 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { CFG_NONE, CFG_TSJAIL, CFG_LIBSECCOMP, NCFG };
+enum {
+	CFG_NONE,
+	CFG_TSJAIL,
+	CFG_LIBSECCOMP,
+	NCFG
+};
 static const char *cfg_name[NCFG] = { "no filter", "tsjail @default", "libseccomp tree (opt 2)" };
 
 static double now_ns(void)
@@ -53,25 +58,34 @@ static int load_tsjail(const char *path)
 
 static enum scmp_compare cmp_of(const char *s)
 {
-	if (!strcmp(s, "EQ")) return SCMP_CMP_EQ;
-	if (!strcmp(s, "NE")) return SCMP_CMP_NE;
-	if (!strcmp(s, "GE")) return SCMP_CMP_GE;
-	if (!strcmp(s, "GT")) return SCMP_CMP_GT;
-	if (!strcmp(s, "LT")) return SCMP_CMP_LT;
-	if (!strcmp(s, "LE")) return SCMP_CMP_LE;
+	if (!strcmp(s, "EQ"))
+		return SCMP_CMP_EQ;
+	if (!strcmp(s, "NE"))
+		return SCMP_CMP_NE;
+	if (!strcmp(s, "GE"))
+		return SCMP_CMP_GE;
+	if (!strcmp(s, "GT"))
+		return SCMP_CMP_GT;
+	if (!strcmp(s, "LT"))
+		return SCMP_CMP_LT;
+	if (!strcmp(s, "LE"))
+		return SCMP_CMP_LE;
 	return SCMP_CMP_MASKED_EQ;
 }
 
 static uint32_t action_of(const char *s)
 {
-	if (!strcmp(s, "ALLOW")) return SCMP_ACT_ALLOW;
-	if (!strcmp(s, "EAFNOSUPPORT")) return SCMP_ACT_ERRNO(EAFNOSUPPORT);
+	if (!strcmp(s, "ALLOW"))
+		return SCMP_ACT_ALLOW;
+	if (!strcmp(s, "EAFNOSUPPORT"))
+		return SCMP_ACT_ERRNO(EAFNOSUPPORT);
 	return SCMP_ACT_ERRNO(EPERM);
 }
 
 static int load_libseccomp(const char *path)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS)); /* EPERM rules must differ from the default */
+	scmp_filter_ctx ctx =
+		seccomp_init(SCMP_ACT_ERRNO(ENOSYS)); /* EPERM rules must differ from the default */
 	if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2))
 		return -1;
 	FILE *f = fopen(path, "r");
@@ -84,7 +98,8 @@ static int load_libseccomp(const char *path)
 		if (sscanf(line, "%3s %n", kind, &used) != 1)
 			continue;
 		if (kind[0] == 'A') {
-			if (sscanf(line + used, "%d", &nr) == 1 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0))
+			if (sscanf(line + used, "%d", &nr) == 1 &&
+			    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0))
 				fprintf(stderr, "libseccomp refused allow %d\n", nr);
 			continue;
 		}
@@ -101,7 +116,8 @@ static int load_libseccomp(const char *path)
 				return -1;
 			p += used;
 			enum scmp_compare c = cmp_of(op);
-			cmps[i] = c == SCMP_CMP_MASKED_EQ ? (struct scmp_arg_cmp){ arg, c, m, v } : (struct scmp_arg_cmp){ arg, c, v, 0 };
+			cmps[i] = c == SCMP_CMP_MASKED_EQ ? (struct scmp_arg_cmp){ arg, c, m, v }
+							  : (struct scmp_arg_cmp){ arg, c, v, 0 };
 		}
 		if (seccomp_rule_add_array(ctx, action_of(act), nr, count, cmps))
 			fprintf(stderr, "libseccomp refused rule: %s", line);
@@ -114,7 +130,9 @@ static int load_libseccomp(const char *path)
 	return rc;
 }
 
-struct sample { double getppid, ioctl; };
+struct sample {
+	double getppid, ioctl;
+};
 
 static struct sample measure(long calls)
 {
@@ -152,9 +170,12 @@ int main(int argc, char **argv)
 	long calls = 2000000;
 	int rounds = 7, opt;
 	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
-		if (opt == 'n') calls = atol(optarg);
-		else if (opt == 'r') rounds = atoi(optarg);
-		else return 2;
+		if (opt == 'n')
+			calls = atol(optarg);
+		else if (opt == 'r')
+			rounds = atoi(optarg);
+		else
+			return 2;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: bench [-n CALLS] [-r ROUNDS] TSJAIL.bpf POLICY.txt\n");
@@ -162,7 +183,8 @@ int main(int argc, char **argv)
 	}
 	const char *tsjail = argv[optind], *policy = argv[optind + 1];
 	double g[NCFG][64], io[NCFG][64];
-	if (rounds > 64) rounds = 64;
+	if (rounds > 64)
+		rounds = 64;
 	for (int r = 0; r < rounds; r++) {
 		for (int c = 0; c < NCFG; c++) {
 			int fd[2];
@@ -171,7 +193,9 @@ int main(int argc, char **argv)
 			pid_t pid = fork();
 			if (pid == 0) {
 				close(fd[0]);
-				int rc = c == CFG_TSJAIL ? load_tsjail(tsjail) : c == CFG_LIBSECCOMP ? load_libseccomp(policy) : 0;
+				int rc = c == CFG_TSJAIL       ? load_tsjail(tsjail)
+					 : c == CFG_LIBSECCOMP ? load_libseccomp(policy)
+							       : 0;
 				if (rc) {
 					fprintf(stderr, "loading %s failed: %d\n", cfg_name[c], rc);
 					_exit(1);
@@ -192,15 +216,19 @@ int main(int argc, char **argv)
 		}
 	}
 	double mg[NCFG], mi[NCFG];
-	printf("%-26s %14s %14s   (%ld calls x %d interleaved rounds, median ns/call)\n", "configuration", "getppid", "ioctl FIONREAD", calls, rounds);
+	printf("%-26s %14s %14s   (%ld calls x %d interleaved rounds, median ns/call)\n",
+	       "configuration", "getppid", "ioctl FIONREAD", calls, rounds);
 	for (int c = 0; c < NCFG; c++) {
 		mg[c] = median(g[c], rounds);
 		mi[c] = median(io[c], rounds);
 		printf("%-26s %14.1f %14.1f\n", cfg_name[c], mg[c], mi[c]);
 	}
-	printf("tsjail - no filter:        %+14.1f %+14.1f ns\n", mg[CFG_TSJAIL] - mg[CFG_NONE], mi[CFG_TSJAIL] - mi[CFG_NONE]);
-	printf("libseccomp - no filter:    %+14.1f %+14.1f ns\n", mg[CFG_LIBSECCOMP] - mg[CFG_NONE], mi[CFG_LIBSECCOMP] - mi[CFG_NONE]);
-	printf("tsjail / libseccomp:       %14.3f %14.3f\n", mg[CFG_TSJAIL] / mg[CFG_LIBSECCOMP], mi[CFG_TSJAIL] / mi[CFG_LIBSECCOMP]);
+	printf("tsjail - no filter:        %+14.1f %+14.1f ns\n", mg[CFG_TSJAIL] - mg[CFG_NONE],
+	       mi[CFG_TSJAIL] - mi[CFG_NONE]);
+	printf("libseccomp - no filter:    %+14.1f %+14.1f ns\n", mg[CFG_LIBSECCOMP] - mg[CFG_NONE],
+	       mi[CFG_LIBSECCOMP] - mi[CFG_NONE]);
+	printf("tsjail / libseccomp:       %14.3f %14.3f\n", mg[CFG_TSJAIL] / mg[CFG_LIBSECCOMP],
+	       mi[CFG_TSJAIL] / mi[CFG_LIBSECCOMP]);
 	printf("filter overhead ratio (tsjail/libseccomp, minus no filter): %.3f\n",
 	       (mi[CFG_TSJAIL] - mi[CFG_NONE]) / (mi[CFG_LIBSECCOMP] - mi[CFG_NONE]));
 	return 0;

@@ -26,11 +26,17 @@ function readText(file: string): string | undefined {
  * what the probe's answer implies (EOPNOTSUPP: built in but left out of lsm=
  * at boot; ENOSYS: not built).
  */
-export function landlockBoot(ll: Pick<LandlockAvailability, 'kernelAbi' | 'kernelReason' | 'errno'>, lsm: string | undefined): string {
+export function landlockBoot(
+  ll: Pick<LandlockAvailability, 'kernelAbi' | 'kernelReason' | 'errno'>,
+  lsm: string | undefined,
+): string {
   const listed = lsm?.split(',').includes('landlock');
-  const known = lsm === undefined ? 'the active LSM list is unreadable (securityfs not mounted)' : `active LSMs: ${lsm}`;
+  const known =
+    lsm === undefined ? 'the active LSM list is unreadable (securityfs not mounted)' : `active LSMs: ${lsm}`;
   if (ll.kernelAbi > 0) {
-    return listed === false ? `enabled (the kernel answers), though absent from the ${known}` : `enabled at boot; ${known}`;
+    return listed === false
+      ? `enabled (the kernel answers), though absent from the ${known}`
+      : `enabled at boot; ${known}`;
   }
   switch (ll.kernelReason) {
     case 'disabled':
@@ -61,7 +67,10 @@ export function landlockEnforcement(row: AbiRow): [string, string][] {
       ? 'abstract unix sockets and signals stay inside the sandbox'
       : `not available (ABI ${firstAbiOf('scoped', SCOPE.ABSTRACT_UNIX_SOCKET)}): with network "host" the host's abstract sockets (X11, D-Bus) are reachable`,
   ]);
-  lines.push(['  audit', row.restrictFlags ? 'denials logged with --log-denials (kernel audit log)' : `not available (ABI 7)`]);
+  lines.push([
+    '  audit',
+    row.restrictFlags ? 'denials logged with --log-denials (kernel audit log)' : `not available (ABI 7)`,
+  ]);
   const requiredMissing = [
     ...describeRights('fs', (READ_EXEC | WRITE) & ~row.fs),
     ...describeRights('fs', FS.IOCTL_DEV & ~row.fs).map((r) => `${r} for devices`),
@@ -96,7 +105,10 @@ export class DoctorCommand extends BaseCommand {
     const boot = landlockBoot(ll, readText('/sys/kernel/security/lsm'));
     if (ll.kernelAbi === 0) {
       line('landlock', `NOT AVAILABLE: ${boot}`);
-      line('', 'tsjail will rely on the mount view alone; profiles with landlock: "required" or TCP port lists will not start');
+      line(
+        '',
+        'tsjail will rely on the mount view alone; profiles with landlock: "required" or TCP port lists will not start',
+      );
     } else {
       const newer = ll.kernelAbi > LATEST_ABI ? ` (tsjail knows up to ABI ${LATEST_ABI} and uses that)` : '';
       const lowered = ll.abi < ll.kernelAbi ? `, limited to ABI ${ll.abi} by TSJAIL_LANDLOCK_ABI` : '';
@@ -111,7 +123,10 @@ export class DoctorCommand extends BaseCommand {
 
     const status = readText('/proc/self/status') ?? '';
     const seccomp = /^Seccomp:/m.test(status);
-    line('seccomp filters', seccomp ? `available; tsjail compiles its own allowlist for ${hostArch()}` : 'NOT AVAILABLE');
+    line(
+      'seccomp filters',
+      seccomp ? `available; tsjail compiles its own allowlist for ${hostArch()}` : 'NOT AVAILABLE',
+    );
     if (!seccomp) ok = false;
     try {
       line('shim', findShim());

@@ -39,11 +39,19 @@ export function splitAtProgram(argv: string[]): { head: string[]; rest: string[]
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = new Cli({ binaryLabel: 'tsjail', binaryName: 'tsjail', binaryVersion: VERSION, enableCapture: false, enableColors: false });
+  const cli = new Cli({
+    binaryLabel: 'tsjail',
+    binaryName: 'tsjail',
+    binaryVersion: VERSION,
+    enableCapture: false,
+    enableColors: false,
+  });
   const verb = argv[0] !== undefined && VERBS.has(argv[0]) && argv[0] !== 'run';
   const split = verb ? undefined : splitAtProgram(argv);
   if (split && split.head.length > MAX_OPTION_TOKENS) {
-    say(`too many options before the program (${split.head.length - 1}; at most ${MAX_OPTION_TOKENS - 1}): put long path lists in a profile`);
+    say(
+      `too many options before the program (${split.head.length - 1}; at most ${MAX_OPTION_TOKENS - 1}): put long path lists in a profile`,
+    );
     return 125;
   }
   // Start-up: clipanion builds its parser from every registered command, so

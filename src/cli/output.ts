@@ -7,14 +7,16 @@ import * as fs from 'node:fs';
 /** One line, always: control characters (a newline in a path) are shown escaped. */
 export function say(line: string): void {
   // eslint-disable-next-line no-control-regex
-  const safe = line.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const safe = line.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   fs.writeSync(2, `tsjail: ${safe}\n`);
 }
 
 /** All of it: a write to a pipe may take only part of a large buffer. */
 export function out(text: string): void {
   const buf = Buffer.from(text.endsWith('\n') ? text : text + '\n');
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     try {
       off += fs.writeSync(1, buf, off);
     } catch (e) {

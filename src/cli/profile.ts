@@ -11,7 +11,9 @@ import { out, say } from './output.js';
 
 export class ProfileListCommand extends BaseCommand {
   static override paths = [['profile', 'list']];
-  static override usage = Command.Usage({ description: 'list the profiles on the search path, with their source file' });
+  static override usage = Command.Usage({
+    description: 'list the profiles on the search path, with their source file',
+  });
   async execute(): Promise<number> {
     const list = listProfiles(loadOptions(currentCaller()));
     const width = Math.max(4, ...list.map((p) => p.name.length));

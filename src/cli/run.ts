@@ -40,7 +40,7 @@ export class RunCommand extends BaseCommand {
   rw = Option.Array('--rw', [], { description: 'show PATH writable (repeatable)' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'an empty private directory at PATH (repeatable)' });
   deny = Option.Array('--deny', [], { description: 'hide PATH (repeatable)' });
-  net = Option.String('--net', { description: 'none|host: override the profile\'s network' });
+  net = Option.String('--net', { description: "none|host: override the profile's network" });
   env = Option.Array('--env', [], { description: 'NAME=VALUE set inside (repeatable)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'print the launch plan as JSON; run nothing' });
   verbose = Option.Boolean('-v,--verbose', false, { description: 'say what is mounted, allowed and skipped' });
@@ -63,7 +63,15 @@ export class RunCommand extends BaseCommand {
       profile,
       this.program,
       this.args,
-      { ro: this.ro, rw: this.rw, tmpfs: this.tmpfs, deny: this.deny, net: this.net as 'none' | 'host' | undefined, env: this.env, logDenials: this.logDenials },
+      {
+        ro: this.ro,
+        rw: this.rw,
+        tmpfs: this.tmpfs,
+        deny: this.deny,
+        net: this.net as 'none' | 'host' | undefined,
+        env: this.env,
+        logDenials: this.logDenials,
+      },
       { env: caller.env, cwd: caller.cwd, home: caller.home },
     );
     const ll = landlockAbi(caller.env);

@@ -13,12 +13,12 @@ import { BaseCommand } from './base.js';
 import { currentCaller, loadOptions } from './context.js';
 import { out } from './output.js';
 
-const archOption = () =>
-  Option.String('--arch', { description: 'x86_64 or aarch64 (default: this machine\'s)' });
+const archOption = () => Option.String('--arch', { description: "x86_64 or aarch64 (default: this machine's)" });
 
 function parseArch(a: string | undefined): Arch {
   if (a === undefined) return hostArch();
-  if (a !== 'x86_64' && a !== 'aarch64') throw new UsageError(`--arch: expected x86_64 or aarch64, got ${JSON.stringify(a)}`);
+  if (a !== 'x86_64' && a !== 'aarch64')
+    throw new UsageError(`--arch: expected x86_64 or aarch64, got ${JSON.stringify(a)}`);
   return a;
 }
 
@@ -31,7 +31,12 @@ export class SeccompCompileCommand extends BaseCommand {
   static override paths = [['seccomp', 'compile']];
   static override usage = Command.Usage({
     description: 'write the raw BPF filter of a profile (struct sock_filter[], loadable as-is)',
-    examples: [['Give bubblewrap the filter of the firefox profile', '$0 seccomp compile firefox -o ff.bpf && bwrap --seccomp 10 ... 10<ff.bpf']],
+    examples: [
+      [
+        'Give bubblewrap the filter of the firefox profile',
+        '$0 seccomp compile firefox -o ff.bpf && bwrap --seccomp 10 ... 10<ff.bpf',
+      ],
+    ],
   });
   profile = Option.String({ name: 'NAME|PATH' });
   output = Option.String('-o,--output', { required: true, description: 'file to write' });
@@ -61,7 +66,8 @@ export class SeccompDisasmCommand extends BaseCommand {
     const st = fs.statSync(this.source, { throwIfNoEntry: false });
     if (st?.isFile() && !this.source.endsWith('.json5')) {
       bytes = fs.readFileSync(this.source);
-      if (bytes.length === 0 || bytes.length % 8 !== 0) throw new TsjailError(`${this.source}: not a BPF program (length ${bytes.length} is not a multiple of 8)`);
+      if (bytes.length === 0 || bytes.length % 8 !== 0)
+        throw new TsjailError(`${this.source}: not a BPF program (length ${bytes.length} is not a multiple of 8)`);
     } else {
       bytes = compileFor(this.source, arch);
     }

@@ -77,7 +77,11 @@ export function forbiddenRules(dbus: { session?: BusRules; system?: BusRules }):
         const bad = FORBIDDEN_NAMES.find((f) => covers(ruleName(kind, value), f.name));
         if (!bad) return;
         const at = rules.sources?.[kind]?.[i] ?? rules.source;
-        errors.push(new TsjailError(`${at.file}:${at.line}: dbus.${bus}.${kind}: ${JSON.stringify(value)} would reach ${bad.name}: ${bad.why}`));
+        errors.push(
+          new TsjailError(
+            `${at.file}:${at.line}: dbus.${bus}.${kind}: ${JSON.stringify(value)} would reach ${bad.name}: ${bad.why}`,
+          ),
+        );
       });
     }
   }
@@ -88,13 +92,16 @@ export function forbiddenRules(dbus: { session?: BusRules; system?: BusRules }):
 export function proxyRules(bus: 'session' | 'system', rules: BusRules): string[] {
   const bad = forbiddenRules({ [bus]: rules });
   if (bad.length > 0) throw bad[0]!;
-  return (['see', 'talk', 'own', 'call', 'broadcast'] as const).flatMap((kind) => rules[kind].map((value) => `--${kind}=${value}`));
+  return (['see', 'talk', 'own', 'call', 'broadcast'] as const).flatMap((kind) =>
+    rules[kind].map((value) => `--${kind}=${value}`),
+  );
 }
 
 /** The host's session bus: $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus when it is a socket. */
 function sessionAddress(env: NodeJS.ProcessEnv, hostRuntime: string | undefined): string | undefined {
   if (env.DBUS_SESSION_BUS_ADDRESS) return env.DBUS_SESSION_BUS_ADDRESS;
-  if (hostRuntime && hostSocket(path.posix.join(hostRuntime, 'bus'))) return `unix:path=${path.posix.join(hostRuntime, 'bus')}`;
+  if (hostRuntime && hostSocket(path.posix.join(hostRuntime, 'bus')))
+    return `unix:path=${path.posix.join(hostRuntime, 'bus')}`;
   return undefined;
 }
 
@@ -112,7 +119,9 @@ export function planDbus(
     const rules = proxyRules('session', dbus.session);
     const address = sessionAddress(env, hostRuntime);
     if (!address) {
-      out.notes.push(`dbus.session (${origin}): no session bus (DBUS_SESSION_BUS_ADDRESS is not set); the sandbox gets none`);
+      out.notes.push(
+        `dbus.session (${origin}): no session bus (DBUS_SESSION_BUS_ADDRESS is not set); the sandbox gets none`,
+      );
     } else {
       const inside = path.posix.join(runtime, 'bus');
       out.buses.push({ bus: 'session', address, inside, rules });

@@ -50,14 +50,21 @@ export function planDesktop(
   const dirs = runtimeDirs(caller.env, caller.uid);
   out.runtime = dirs.sandbox;
   out.hostRuntime = dirs.host;
-  out.fs.push({ path: dirs.sandbox, access: 'tmpfs', layer: DESKTOP_LAYER, origin: 'desktop runtime directory', required: false });
+  out.fs.push({
+    path: dirs.sandbox,
+    access: 'tmpfs',
+    layer: DESKTOP_LAYER,
+    origin: 'desktop runtime directory',
+    required: false,
+  });
   out.env.XDG_RUNTIME_DIR = dirs.sandbox;
   const seen = new Set<string>();
   for (const s of sockets) {
     if (seen.has(s.value)) continue;
     seen.add(s.value);
     const integrate = INTEGRATIONS[s.value];
-    if (!integrate) throw new TsjailError(`${s.source.file}:${s.source.line}: sockets: unknown socket ${JSON.stringify(s.value)}`);
+    if (!integrate)
+      throw new TsjailError(`${s.source.file}:${s.source.line}: sockets: unknown socket ${JSON.stringify(s.value)}`);
     const part = integrate({
       env: caller.env,
       uid: caller.uid,

@@ -12,10 +12,13 @@ export function pipewire(ctx: DesktopContext): DesktopPart {
   const remote = ctx.env.PIPEWIRE_REMOTE;
   let host: string | undefined;
   if (remote && remote.startsWith('/')) host = path.posix.normalize(remote);
-  else if (ctx.hostRuntime) host = path.posix.join(ctx.hostRuntime, remote && !remote.includes('/') ? remote : 'pipewire-0');
+  else if (ctx.hostRuntime)
+    host = path.posix.join(ctx.hostRuntime, remote && !remote.includes('/') ? remote : 'pipewire-0');
   const s = host ? hostSocket(host) : undefined;
   if (!host || !s) {
-    part.notes.push(`pipewire (${ctx.origin}): no PipeWire socket${host ? ` at ${host}` : ' (XDG_RUNTIME_DIR is not set)'}; skipped`);
+    part.notes.push(
+      `pipewire (${ctx.origin}): no PipeWire socket${host ? ` at ${host}` : ' (XDG_RUNTIME_DIR is not set)'}; skipped`,
+    );
     return part;
   }
   const inside = path.posix.join(ctx.runtime, 'pipewire-0');

@@ -39,7 +39,9 @@ export function findProxy(env: NodeJS.ProcessEnv): string {
       continue;
     }
   }
-  throw new TsjailError('the profile has a "dbus" key, which needs xdg-dbus-proxy (Debian package xdg-dbus-proxy), and it is not installed');
+  throw new TsjailError(
+    'the profile has a "dbus" key, which needs xdg-dbus-proxy (Debian package xdg-dbus-proxy), and it is not installed',
+  );
 }
 
 /** Sleep without an event loop (the hand-over is synchronous). */
@@ -114,14 +116,18 @@ export function startProxy(
       }
       if (Date.now() > deadline) {
         abort();
-        throw new TsjailError(`xdg-dbus-proxy was not ready within ${opts.timeoutMs ?? PROXY_READY_TIMEOUT_MS} ms (bus ${buses.map((b) => b.address).join(', ')})`);
+        throw new TsjailError(
+          `xdg-dbus-proxy was not ready within ${opts.timeoutMs ?? PROXY_READY_TIMEOUT_MS} ms (bus ${buses.map((b) => b.address).join(', ')})`,
+        );
       }
       sleepMs(5);
       continue;
     }
     if (n === 0) {
       abort();
-      throw new TsjailError(`xdg-dbus-proxy exited before it was ready; is the bus at ${buses.map((b) => b.address).join(', ')} running?`);
+      throw new TsjailError(
+        `xdg-dbus-proxy exited before it was ready; is the bus at ${buses.map((b) => b.address).join(', ')} running?`,
+      );
     }
     break;
   }

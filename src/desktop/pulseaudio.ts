@@ -16,7 +16,9 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
   if (server) {
     const m = /^unix:(\/.*)$/.exec(server) ?? /^(\/.*)$/.exec(server);
     if (!m) {
-      part.notes.push(`pulseaudio (${ctx.origin}): PULSE_SERVER=${server} is not a unix socket; no sound server in the sandbox`);
+      part.notes.push(
+        `pulseaudio (${ctx.origin}): PULSE_SERVER=${server} is not a unix socket; no sound server in the sandbox`,
+      );
       return part;
     }
     host = path.posix.normalize(m[1]!);
@@ -25,7 +27,9 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
   }
   const s = host ? hostSocket(host) : undefined;
   if (!host || !s) {
-    part.notes.push(`pulseaudio (${ctx.origin}): no PulseAudio socket${host ? ` at ${host}` : ' (XDG_RUNTIME_DIR is not set)'}; no sound server in the sandbox`);
+    part.notes.push(
+      `pulseaudio (${ctx.origin}): no PulseAudio socket${host ? ` at ${host}` : ' (XDG_RUNTIME_DIR is not set)'}; no sound server in the sandbox`,
+    );
     return part;
   }
   const inside = path.posix.join(ctx.runtime, 'pulse', 'native');
@@ -34,7 +38,11 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
   part.notes.push(`pulseaudio: ${host}`);
 
   const configHome = ctx.env.XDG_CONFIG_HOME || path.join(ctx.home, '.config');
-  const candidates = [ctx.env.PULSE_COOKIE, path.join(configHome, 'pulse', 'cookie'), path.join(ctx.home, '.pulse-cookie')];
+  const candidates = [
+    ctx.env.PULSE_COOKIE,
+    path.join(configHome, 'pulse', 'cookie'),
+    path.join(ctx.home, '.pulse-cookie'),
+  ];
   for (const c of candidates) {
     if (!c || !path.isAbsolute(c)) continue;
     let cookie: Buffer;

@@ -57,7 +57,9 @@ export function x11(ctx: DesktopContext): DesktopPart {
   }
   const n = displayNumber(display);
   if (n === undefined) {
-    throw new TsjailError(`${ctx.origin}: x11: DISPLAY=${display} is not a local display (:N); tsjail only passes local X11 sockets`);
+    throw new TsjailError(
+      `${ctx.origin}: x11: DISPLAY=${display} is not a local display (:N); tsjail only passes local X11 sockets`,
+    );
   }
   const socket = `/tmp/.X11-unix/X${n}`;
   if (!hostSocket(socket)) {
@@ -89,9 +91,17 @@ export function x11(ctx: DesktopContext): DesktopPart {
       part.notes.push(`x11: ${authFile} has no cookie for display :${n}; the sandbox gets none`);
     } else {
       const dest = path.posix.join(ctx.runtime, 'Xauthority');
-      part.ops.push({ op: 'file', dest, mode: 0o600, content: encodeXauth(mine), why: `the cookie of display :${n} only` });
+      part.ops.push({
+        op: 'file',
+        dest,
+        mode: 0o600,
+        content: encodeXauth(mine),
+        why: `the cookie of display :${n} only`,
+      });
       part.env.XAUTHORITY = dest;
-      part.notes.push(`x11: host display :${n} through ${socket}, as :${m} inside; ${mine.length} cookie(s) of ${entries.length} in ${authFile}`);
+      part.notes.push(
+        `x11: host display :${n} through ${socket}, as :${m} inside; ${mine.length} cookie(s) of ${entries.length} in ${authFile}`,
+      );
     }
   }
   return part;

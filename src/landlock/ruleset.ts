@@ -20,7 +20,16 @@ import { abiRow, firstAbiOf, FS, NET, RESTRICT, rightNames, SCOPE } from './abi.
 export const READ = FS.READ_FILE | FS.READ_DIR;
 export const READ_EXEC = READ | FS.EXECUTE;
 export const WRITE =
-  FS.WRITE_FILE | FS.TRUNCATE | FS.REMOVE_FILE | FS.REMOVE_DIR | FS.MAKE_REG | FS.MAKE_DIR | FS.MAKE_SYM | FS.MAKE_SOCK | FS.MAKE_FIFO | FS.REFER;
+  FS.WRITE_FILE |
+  FS.TRUNCATE |
+  FS.REMOVE_FILE |
+  FS.REMOVE_DIR |
+  FS.MAKE_REG |
+  FS.MAKE_DIR |
+  FS.MAKE_SYM |
+  FS.MAKE_SOCK |
+  FS.MAKE_FIFO |
+  FS.REFER;
 export const DEVICE = FS.READ_FILE | FS.WRITE_FILE | FS.IOCTL_DEV;
 /**
  * The minimal /dev: null, zero, full, random, urandom and tty are read and
@@ -91,25 +100,39 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   const row = abiRow(req.abi);
   if (!row) {
     const why = req.unavailable ?? 'not available';
-    if (tcp) throw new TsjailError(`the profile limits TCP ports, which only Landlock can enforce, and Landlock is ${why} on this kernel`);
-    if (req.mode === 'required') throw new TsjailError(`the profile requires Landlock, which is ${why} on this kernel`, { hint: 'see `tsjail doctor`' });
+    if (tcp)
+      throw new TsjailError(
+        `the profile limits TCP ports, which only Landlock can enforce, and Landlock is ${why} on this kernel`,
+      );
+    if (req.mode === 'required')
+      throw new TsjailError(`the profile requires Landlock, which is ${why} on this kernel`, {
+        hint: 'see `tsjail doctor`',
+      });
     notes.push(`Landlock ${why}: the mount view alone confines the filesystem`);
-    if (req.network.mode === 'host') warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them');
+    if (req.network.mode === 'host')
+      warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them');
     return { notes, warnings };
   }
   if (tcp && row.net === 0n) {
     throw new TsjailError(`the profile limits TCP ports, which needs Landlock ABI 4; this kernel has ABI ${req.abi}`);
   }
 
-  const wanted = { fs: READ_EXEC | WRITE | DEVICE | FS.MAKE_CHAR | FS.MAKE_BLOCK, net: netWanted, scoped: SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL };
+  const wanted = {
+    fs: READ_EXEC | WRITE | DEVICE | FS.MAKE_CHAR | FS.MAKE_BLOCK,
+    net: netWanted,
+    scoped: SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL,
+  };
   const handled = { fs: wanted.fs & row.fs, net: wanted.net & row.net, scoped: wanted.scoped & row.scoped };
   for (const kind of ['fs', 'scoped'] as const) {
     const dropped = wanted[kind] & ~handled[kind];
-    if (dropped !== 0n) notes.push(`Landlock ABI ${req.abi} cannot enforce ${describeRights(kind, dropped).join(', ')}`);
+    if (dropped !== 0n)
+      notes.push(`Landlock ABI ${req.abi} cannot enforce ${describeRights(kind, dropped).join(', ')}`);
   }
   if (req.abi === 1) notes.push('Landlock ABI 1: moving files between directories fails with EXDEV (no REFER right)');
   if ((handled.scoped & SCOPE.ABSTRACT_UNIX_SOCKET) === 0n && req.network.mode === 'host') {
-    warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6)');
+    warnings.push(
+      'abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6)',
+    );
   }
 
   // The rules as the newest ABI would have them; what this kernel cannot
@@ -142,12 +165,12 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
     // reach anyway; signals already stop at the PID namespace but for
     // tsjail's init).
     const needScoped = req.network.mode === 'host' ? SCOPE.ABSTRACT_UNIX_SOCKET : 0n;
-    const missing = [
-      ...describeRights('fs', needFs & ~row.fs),
-      ...describeRights('scoped', needScoped & ~row.scoped),
-    ];
+    const missing = [...describeRights('fs', needFs & ~row.fs), ...describeRights('scoped', needScoped & ~row.scoped)];
     if (missing.length) {
-      throw new TsjailError(`the profile requires Landlock, and this kernel's ABI ${req.abi} lacks ${missing.join(', ')}`, { hint: 'see `tsjail doctor`' });
+      throw new TsjailError(
+        `the profile requires Landlock, and this kernel's ABI ${req.abi} lacks ${missing.join(', ')}`,
+        { hint: 'see `tsjail doctor`' },
+      );
     }
   }
   const paths = new Map<string, bigint>();
@@ -155,8 +178,10 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
 
   const ports: { port: number; access: bigint }[] = [];
   if (tcp) {
-    if (req.network.tcp.restrictConnect) for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });
-    if (req.network.tcp.restrictBind) for (const p of req.network.tcp.bind) ports.push({ port: p, access: NET.BIND_TCP });
+    if (req.network.tcp.restrictConnect)
+      for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });
+    if (req.network.tcp.restrictBind)
+      for (const p of req.network.tcp.bind) ports.push({ port: p, access: NET.BIND_TCP });
   }
   let flags = 0;
   if (req.logDenials) {

@@ -59,7 +59,9 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
 
   const arch = hostArch();
   const filter = compileProfileSeccomp(policy.seccomp, policy.network.mode, arch);
-  notes.push(`seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`);
+  notes.push(
+    `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,
+  );
 
   const plan: LaunchPlan = {
     version: 1,

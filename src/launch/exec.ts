@@ -33,7 +33,11 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
     if (plan.dbus && plan.dbus.buses.length > 0) {
       // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
       proxy = startProxy(plan.dbus.buses, { env, hostRuntime: plan.dbus.hostRuntime, clearCloexec: restoreStdio });
-      final = { ...plan, mounts: withBinds(plan.mounts, proxy.binds), lifelines: [...(plan.lifelines ?? []), proxy.lifeline] };
+      final = {
+        ...plan,
+        mounts: withBinds(plan.mounts, proxy.binds),
+        lifelines: [...(plan.lifelines ?? []), proxy.lifeline],
+      };
     }
     const bytes = encodePlan(final);
     const fd = sealedMemfd('tsjail-plan', bytes, writeAll);

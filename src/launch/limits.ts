@@ -57,7 +57,9 @@ export function planLimits(
     let v = value === 'unlimited' ? RLIM_INFINITY : BigInt(value);
     const max = hard.get(def.label);
     if (max !== undefined && v > max) {
-      notes.push(`limit ${name} ${value} lowered to the caller's hard limit ${max === RLIM_INFINITY ? 'unlimited' : max}`);
+      notes.push(
+        `limit ${name} ${value} lowered to the caller's hard limit ${max === RLIM_INFINITY ? 'unlimited' : max}`,
+      );
       v = max;
     }
     ops.push({ name, resource: def.resource, soft: v, hard: v });

@@ -128,14 +128,26 @@ function builtinNodesAndOps(cache: StatCache): { nodes: FsNode[]; ops: MountOp[]
     { op: 'proc', dest: '/proc', why: 'a procfs of the sandbox PID namespace' },
     // Kernel knobs stay read-only even where the user namespace would let a write through.
     // The kernel decides which of these exist (CONFIG_MAGIC_SYSRQ...); the host's /proc tells.
-    ...['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'].filter((p) => cache.lstat(p) !== null).map(
-      (dest): MountOp => ({ op: 'bindself', dest, flags: ['ro', 'nosuid', 'nodev', 'noexec'], why: 'kernel settings read-only' }),
-    ),
+    ...['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs']
+      .filter((p) => cache.lstat(p) !== null)
+      .map((dest): MountOp => ({
+        op: 'bindself',
+        dest,
+        flags: ['ro', 'nosuid', 'nodev', 'noexec'],
+        why: 'kernel settings read-only',
+      })),
     { op: 'tmpfs', dest: '/dev', mode: 0o755, size: 0, flags: ['nosuid', 'noexec'], why: 'a minimal /dev' },
     ...devices,
     { op: 'devpts', dest: '/dev/pts', why: 'a private pty instance' },
     { op: 'symlink', target: 'pts/ptmx', dest: '/dev/ptmx' },
-    { op: 'tmpfs', dest: '/dev/shm', mode: 0o1777, size: 0, flags: ['nosuid', 'nodev', 'noexec'], why: 'private POSIX shared memory' },
+    {
+      op: 'tmpfs',
+      dest: '/dev/shm',
+      mode: 0o1777,
+      size: 0,
+      flags: ['nosuid', 'nodev', 'noexec'],
+      why: 'private POSIX shared memory',
+    },
     { op: 'symlink', target: '/proc/self/fd', dest: '/dev/fd' },
     { op: 'symlink', target: '/proc/self/fd/0', dest: '/dev/stdin' },
     { op: 'symlink', target: '/proc/self/fd/1', dest: '/dev/stdout' },
@@ -226,7 +238,9 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       continue;
     }
     if (r.req.access !== 'deny' && r.req.access !== 'exec' && inBuilt) {
-      throw new TsjailError(`${r.req.origin}: ${r.req.path}: /proc and /dev are built by tsjail; use "devices" for device nodes`);
+      throw new TsjailError(
+        `${r.req.origin}: ${r.req.path}: /proc and /dev are built by tsjail; use "devices" for device nodes`,
+      );
     }
     if (r.req.access === 'tmpfs' && real === '/') {
       throw new TsjailError(`${r.req.origin}: the root is already an empty tmpfs`);
@@ -302,7 +316,15 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     }
     const cover = covering(r.res.real);
     if (!at && cover && cover.role === 'rw') {
-      addNode({ path: r.res.real, role: 'rw', exec: true, origin: r.req.origin, layer: r.req.layer, stat: r.res.stat, mounted: true });
+      addNode({
+        path: r.res.real,
+        role: 'rw',
+        exec: true,
+        origin: r.req.origin,
+        layer: r.req.layer,
+        stat: r.res.stat,
+        mounted: true,
+      });
     } else if (cover && cover.role === 'ro') {
       notes.push(`exec ${r.req.path} (${r.req.origin}): read-only paths are executable already`);
     } else {
@@ -328,20 +350,41 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
           notes.push(`deny ${n.path} (${n.origin}): not visible anyway`);
         } else if (hasVisibleBelow(n)) {
           n.role = 'mask';
-          ops.push({ op: 'tmpfs', dest: n.path, mode: 0o755, size: 0, flags: ['nosuid', 'nodev', 'noexec'], why: `deny (${n.origin}), with allowed paths below` });
+          ops.push({
+            op: 'tmpfs',
+            dest: n.path,
+            mode: 0o755,
+            size: 0,
+            flags: ['nosuid', 'nodev', 'noexec'],
+            why: `deny (${n.origin}), with allowed paths below`,
+          });
           finalRemounts.push({ op: 'remount', dest: n.path, flags: ['ro', 'nosuid', 'nodev', 'noexec'] });
         } else {
-          ops.push({ op: 'deny', dest: n.path, kind: n.stat?.kind === 'dir' ? 'dir' : 'file', why: `deny (${n.origin})` });
+          ops.push({
+            op: 'deny',
+            dest: n.path,
+            kind: n.stat?.kind === 'dir' ? 'dir' : 'file',
+            why: `deny (${n.origin})`,
+          });
         }
         break;
       case 'tmpfs': {
         if (!n.stat && coverShowsHost) {
           n.mounted = false;
-          notes.push(`skipped tmpfs ${n.path} (${n.origin}): does not exist, and no mount point can be made inside the host's ${cover!.path}`);
+          notes.push(
+            `skipped tmpfs ${n.path} (${n.origin}): does not exist, and no mount point can be made inside the host's ${cover!.path}`,
+          );
           break;
         }
         const mode = n.mode ?? (n.stat?.kind === 'dir' ? n.stat.mode : 0o755);
-        ops.push({ op: 'tmpfs', dest: n.path, mode, size: 0, flags: n.exec ? RWX_FLAGS : RW_FLAGS, why: `tmpfs (${n.origin})` });
+        ops.push({
+          op: 'tmpfs',
+          dest: n.path,
+          mode,
+          size: 0,
+          flags: n.exec ? RWX_FLAGS : RW_FLAGS,
+          why: `tmpfs (${n.origin})`,
+        });
         break;
       }
       case 'ro':
@@ -366,7 +409,16 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       case 'dev': {
         const st = n.stat!;
         if (st.kind === 'dir') {
-          ops.push({ op: 'bind', src: n.path, dest: n.path, dev: st.dev, ino: st.ino, kind: 'dir', flags: ['nosuid', 'noexec'], why: `device (${n.origin})` });
+          ops.push({
+            op: 'bind',
+            src: n.path,
+            dest: n.path,
+            dev: st.dev,
+            ino: st.ino,
+            kind: 'dir',
+            flags: ['nosuid', 'noexec'],
+            why: `device (${n.origin})`,
+          });
         } else {
           ops.push({ op: 'devbind', src: n.path, dest: n.path, rdev: st.rdev, why: `device (${n.origin})` });
         }
@@ -390,7 +442,8 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
   }
   for (const l of linksOnly) {
     const cover = covering(l.at);
-    if (!(cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) && !byPath.has(l.at)) links.set(l.at, l.target);
+    if (!(cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) && !byPath.has(l.at))
+      links.set(l.at, l.target);
   }
   for (const [at, target] of links) ops.push({ op: 'symlink', target, dest: at });
   ops.push(...(input.extraOps ?? []));
@@ -400,7 +453,12 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     .map((op, i) => ({ op, i }))
     .sort((a, b) => depth(a.op.dest) - depth(b.op.dest) || a.i - b.i)
     .map((x) => x.op);
-  ordered.push(...finalRemounts, { op: 'remount', dest: '/', flags: ['ro', 'nosuid', 'nodev'], why: 'nothing new at the root' });
+  ordered.push(...finalRemounts, {
+    op: 'remount',
+    dest: '/',
+    flags: ['ro', 'nosuid', 'nodev'],
+    why: 'nothing new at the root',
+  });
   return { ops: ordered, nodes, notes, warnings };
 }
 

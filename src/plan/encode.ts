@@ -167,13 +167,15 @@ export function encodePlan(plan: LaunchPlan): Buffer {
 
   add((w) => (w.u32(plan.net ? 1 : 0), RecordType.NAMESPACES));
   add((w) => (w.u32(plan.uid).u32(plan.gid), RecordType.IDS));
-  if (Buffer.byteLength(plan.hostname) > 64 || plan.hostname === '') throw new PlanEncodeError(`hostname must be 1 to 64 bytes`);
+  if (Buffer.byteLength(plan.hostname) > 64 || plan.hostname === '')
+    throw new PlanEncodeError(`hostname must be 1 to 64 bytes`);
   add((w) => (w.str(plan.hostname, 'hostname'), RecordType.HOSTNAME));
   if (plan.verbose) add((w) => (w.u32(plan.verbose), RecordType.VERBOSE));
   const lifelines = plan.lifelines ?? [];
   if (lifelines.length > 16) throw new PlanEncodeError(`${lifelines.length} lifelines exceed 16`);
   for (const fd of lifelines) {
-    if (!Number.isInteger(fd) || fd < 3 || fd > 0x7fffffff) throw new PlanEncodeError(`lifeline fd ${fd} is not a descriptor above 2`);
+    if (!Number.isInteger(fd) || fd < 3 || fd > 0x7fffffff)
+      throw new PlanEncodeError(`lifeline fd ${fd} is not a descriptor above 2`);
     add((w) => (w.u32(fd), RecordType.LIFELINE));
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
@@ -203,6 +205,10 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   const bodyLen = records.reduce((n, b) => n + b.length, 0);
   if (16 + bodyLen > MAX_PLAN) throw new PlanEncodeError(`plan of ${16 + bodyLen} bytes exceeds ${MAX_PLAN}`);
   if (count > MAX_RECORDS) throw new PlanEncodeError(`plan of ${count} records exceeds ${MAX_RECORDS}`);
-  const header = new Writer().u32(PLAN_MAGIC).u32(PLAN_VERSION).u32(16 + bodyLen).u32(count);
+  const header = new Writer()
+    .u32(PLAN_MAGIC)
+    .u32(PLAN_VERSION)
+    .u32(16 + bodyLen)
+    .u32(count);
   return Buffer.concat([header.bytes(), ...records], 16 + bodyLen);
 }

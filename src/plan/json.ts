@@ -35,7 +35,12 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
     hostname: plan.hostname,
     mounts: plan.mounts.map(mountJson),
     cwd: plan.cwd,
-    rlimits: plan.rlimits.map((r) => ({ name: r.name, resource: r.resource, soft: r.soft.toString(), hard: r.hard.toString() })),
+    rlimits: plan.rlimits.map((r) => ({
+      name: r.name,
+      resource: r.resource,
+      soft: r.soft.toString(),
+      hard: r.hard.toString(),
+    })),
     env: plan.env,
     argv: plan.argv,
     exec: plan.exec,

@@ -11,7 +11,16 @@ export type MountFlag = 'ro' | 'nosuid' | 'nodev' | 'noexec';
 
 export type MountOp =
   | { op: 'tmpfs'; dest: string; mode: number; size: number; flags: MountFlag[]; why?: string }
-  | { op: 'bind'; src: string; dest: string; dev: bigint; ino: bigint; kind: 'dir' | 'file'; flags: MountFlag[]; why?: string }
+  | {
+      op: 'bind';
+      src: string;
+      dest: string;
+      dev: bigint;
+      ino: bigint;
+      kind: 'dir' | 'file';
+      flags: MountFlag[];
+      why?: string;
+    }
   | { op: 'mkdir'; dest: string; mode: number; why?: string }
   | { op: 'symlink'; target: string; dest: string; why?: string }
   | { op: 'file'; dest: string; mode: number; content: Uint8Array; why?: string }

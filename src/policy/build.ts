@@ -71,12 +71,20 @@ export function where(src: SourceRef): string {
 }
 
 function fromProfile(entries: PathEntry[], access: FsAccess): FsRequest[] {
-  return entries.map((e) => ({ path: e.path, access, layer: e.layer, origin: where(e.source), required: false, glob: e.glob }));
+  return entries.map((e) => ({
+    path: e.path,
+    access,
+    layer: e.layer,
+    origin: where(e.source),
+    required: false,
+    glob: e.glob,
+  }));
 }
 
 function fromCli(paths: string[], access: FsAccess, option: string, cwd: string): FsRequest[] {
   return paths.map((p) => {
-    if (p === '' || p.includes('\0')) throw new TsjailError(`${option}: empty path or NUL byte in ${JSON.stringify(p)}`);
+    if (p === '' || p.includes('\0'))
+      throw new TsjailError(`${option}: empty path or NUL byte in ${JSON.stringify(p)}`);
     const abs = path.resolve(cwd, p);
     if (!fs.existsSync(abs)) throw new TsjailError(`${option} ${p}: no such file or directory`);
     return { path: abs, access, layer: CLI_LAYER, origin: option, required: true };
@@ -105,7 +113,8 @@ export function buildEnv(
   for (const kv of cliEnv) {
     const eq = kv.indexOf('=');
     const name = eq > 0 ? kv.slice(0, eq) : '';
-    if (!ENV_NAME.test(name)) throw new TsjailError(`--env ${JSON.stringify(kv)}: expected NAME=VALUE with a valid variable name`);
+    if (!ENV_NAME.test(name))
+      throw new TsjailError(`--env ${JSON.stringify(kv)}: expected NAME=VALUE with a valid variable name`);
     if (kv.includes('\0')) throw new TsjailError(`--env ${name}: the value contains a NUL byte`);
     env.set(name, kv.slice(eq + 1));
   }

@@ -8,7 +8,7 @@ import { DEVICE_CLASSES } from './devices.js';
 
 /** What a `sockets` entry lets the application do, in plain words. */
 const SOCKET_WORDS: Record<string, string> = {
-  wayland: 'may open windows on your Wayland desktop (only the compositor\'s socket)',
+  wayland: "may open windows on your Wayland desktop (only the compositor's socket)",
   x11: 'may open windows on your X11 display (its socket and cookie only); X11 lets it see other windows and keystrokes',
   pulseaudio: 'may play and record sound through PulseAudio',
   pipewire: 'may play and record sound and video through PipeWire',
@@ -37,7 +37,9 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
   out.push(`from ${p.files.join(', ')}\n`);
   out.push(
     section('Files (nothing else of this computer is visible):', [
-      ...(f.ro.some(fromBase) ? ['may read the system runtime: /usr and the parts of /etc programs need  [include/base.json5]'] : []),
+      ...(f.ro.some(fromBase)
+        ? ['may read the system runtime: /usr and the parts of /etc programs need  [include/base.json5]']
+        : []),
       ...paths(f.ro, 'may read'),
       ...paths(f.rw, 'may read and change'),
       ...paths(f.exec, 'may run programs it wrote in'),
@@ -78,23 +80,41 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
       ...(b.call ?? []).map((n) => `may make the call ${n}`),
       ...(b.broadcast ?? []).map((n) => `may hear the signals ${n}`),
     ];
-    dbus.push(...(rules.length ? rules.map((r) => `${r} on the ${bus} bus  [${where(b)}]`) : [`the ${bus} bus, but no name on it  [${where(b)}]`]));
+    dbus.push(
+      ...(rules.length
+        ? rules.map((r) => `${r} on the ${bus} bus  [${where(b)}]`)
+        : [`the ${bus} bus, but no name on it  [${where(b)}]`]),
+    );
   }
   if (dbus.length) dbus.push('nothing else on D-Bus: no terminal, no systemd, no other application');
   else dbus.push('no D-Bus at all');
   out.push(section('D-Bus (through a filtering proxy):', dbus));
-  const allow = p.syscalls.allow.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
-  const deny = p.syscalls.deny.map((e) => (typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`));
+  const allow = p.syscalls.allow.map((e) =>
+    typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`,
+  );
+  const deny = p.syscalls.deny.map((e) =>
+    typeof e.value === 'string' ? e.value : `${e.value.name} (with conditions)`,
+  );
   out.push(
     section('System calls:', [
       `allowed: ${allow.join(', ') || '@default'}`,
       ...(deny.length ? [`refused: ${deny.join(', ')}`] : []),
       `anything else ${p.syscalls.action === 'kill' ? 'kills the program' : p.syscalls.action === 'log' ? 'is allowed but logged' : 'fails with EPERM'}`,
-      ...(p.nestedSandbox ? ['may build its own sandbox inside this one (user namespaces), still under these rules'] : []),
+      ...(p.nestedSandbox
+        ? ['may build its own sandbox inside this one (user namespaces), still under these rules']
+        : []),
     ]),
   );
   const lim = Object.entries(p.limits).map(([k, v]) => `${k} = ${v}`);
   out.push(section('Limits:', lim));
-  out.push(section('Environment:', [`keeps ${p.env.keep.join(', ') || 'nothing'} (and PATH)`, ...Object.entries(p.env.set).map(([k, v]) => `sets ${k}=${v}`)]));
-  return out.filter((s) => s !== '').join('\n').trimEnd();
+  out.push(
+    section('Environment:', [
+      `keeps ${p.env.keep.join(', ') || 'nothing'} (and PATH)`,
+      ...Object.entries(p.env.set).map(([k, v]) => `sets ${k}=${v}`),
+    ]),
+  );
+  return out
+    .filter((s) => s !== '')
+    .join('\n')
+    .trimEnd();
 }

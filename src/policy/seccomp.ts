@@ -22,7 +22,11 @@ export type ProfileSyscalls = Pick<MergedProfile, 'syscalls' | 'nestedSandbox'>;
 type Network = 'none' | 'host';
 type List = 'allow' | 'deny';
 
-function inputOf(p: ProfileSyscalls, network: Network, keep: (t: Tagged<SyscallEntry>) => boolean = () => true): SeccompPolicyInput {
+function inputOf(
+  p: ProfileSyscalls,
+  network: Network,
+  keep: (t: Tagged<SyscallEntry>) => boolean = () => true,
+): SeccompPolicyInput {
   return {
     allow: p.syscalls.allow.filter(keep).map((e) => e.value),
     deny: p.syscalls.deny.filter(keep).map((e) => e.value),
@@ -53,7 +57,9 @@ export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: 
       errors: invalid.map((e) => {
         const tagged = e.index >= 0 ? p.syscalls[e.list][e.index] : undefined;
         // Without an entry (action, network): the schema lets no such value through.
-        return tagged ? at(tagged.source, `syscalls.${e.list}`, e.message) : new ProfileError({ file: 'syscalls' }, e.message);
+        return tagged
+          ? at(tagged.source, `syscalls.${e.list}`, e.message)
+          : new ProfileError({ file: 'syscalls' }, e.message);
       }),
     };
   }
@@ -88,7 +94,14 @@ function tooLarge(p: ProfileSyscalls, network: Network, arch: Arch, total: numbe
   for (const list of ['allow', 'deny'] as const) {
     for (const t of p.syscalls[list]) {
       if (t.layer < 0) continue; // the built-in "@default": no file to point at
-      const key = typeof t.value === 'string' ? (t.value.startsWith('@') ? t.value : undefined) : t.value.args?.length ? t.value.name : undefined;
+      const key =
+        typeof t.value === 'string'
+          ? t.value.startsWith('@')
+            ? t.value
+            : undefined
+          : t.value.args?.length
+            ? t.value.name
+            : undefined;
       if (key === undefined) continue;
       const c = candidates.get(key) ?? { list, entries: [] };
       c.entries.push(t);
@@ -100,7 +113,10 @@ function tooLarge(p: ProfileSyscalls, network: Network, arch: Arch, total: numbe
     const drop = new Set(c.entries);
     let left: number;
     try {
-      left = compileSeccomp(inputOf(p, network, (t) => !drop.has(t)), arch).instructions;
+      left = compileSeccomp(
+        inputOf(p, network, (t) => !drop.has(t)),
+        arch,
+      ).instructions;
     } catch (e) {
       if (!(e instanceof SeccompTooLargeError)) throw e;
       left = e.instructions;
@@ -121,5 +137,9 @@ function tooLarge(p: ProfileSyscalls, network: Network, arch: Arch, total: numbe
     : n === 1
       ? `this argument rule for ${best.key} takes`
       : `the ${n} argument rules for ${best.key} (from here to ${last.source.file}:${last.source.line}) take`;
-  return at(first.source, `syscalls.${best.list}`, `${head}; ${what} ${best.saved} of them: write fewer or broader conditions`);
+  return at(
+    first.source,
+    `syscalls.${best.list}`,
+    `${head}; ${what} ${best.saved} of them: write fewer or broader conditions`,
+  );
 }

@@ -53,8 +53,12 @@ export function resolveLayers(req: LayerRequest): LayerResult {
   const rootReal = real(req.file);
   const base = findSnippetFile(BASE_SNIPPET, req.searchPath);
   if (base === null) {
-    state.errors.push(new ProfileError({ file: req.file },
-      `the built-in snippet "${BASE_SNIPPET}" was not found in include/ of: ${req.searchPath.join(', ')}`));
+    state.errors.push(
+      new ProfileError(
+        { file: req.file },
+        `the built-in snippet "${BASE_SNIPPET}" was not found in include/ of: ${req.searchPath.join(', ')}`,
+      ),
+    );
   } else if (real(base) !== rootReal) {
     state.visit(base, BASE_SNIPPET, 'snippet', undefined);
   }
@@ -99,7 +103,9 @@ class Resolver {
     } catch (err) {
       if (!(err instanceof ProfileError)) throw err;
       // An unreadable snippet is reported where it is included, too.
-      this.errors.push(via !== undefined && err.line === undefined ? at(via, file, `snippet "${label}": ${err.detail}`) : err);
+      this.errors.push(
+        via !== undefined && err.line === undefined ? at(via, file, `snippet "${label}": ${err.detail}`) : err,
+      );
       return;
     }
     const checked = validateDoc(loaded);

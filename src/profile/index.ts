@@ -18,8 +18,16 @@ import { isAbsolute, resolve } from 'node:path';
 import { ProfileError } from './errors.js';
 import { resolveLayers } from './include.js';
 import {
-  checkProfileName, findLocalFiles, findProfileFile, findProfileForProgram as findForProgram,
-  isProfilePath, listProfiles as listOnPath, nameFromFile, searchPath, type ListedProfile, type ProgramProfile,
+  checkProfileName,
+  findLocalFiles,
+  findProfileFile,
+  findProfileForProgram as findForProgram,
+  isProfilePath,
+  listProfiles as listOnPath,
+  nameFromFile,
+  searchPath,
+  type ListedProfile,
+  type ProgramProfile,
 } from './locate.js';
 import { mergeLayers, type MergedProfile } from './merge.js';
 import type { VarContext } from './vars.js';
@@ -28,17 +36,40 @@ export { ProfileError, type SourceRef } from './errors.js';
 export { BASE_SNIPPET, MAX_INCLUDE_DEPTH } from './include.js';
 export { isProfilePath, searchPath, shippedProfilesDir, type ListedProfile, type ProgramProfile } from './locate.js';
 export {
-  BUILTIN_SOURCE, DEFAULT_HOSTNAME, type MergedDbusBus, type MergedNetwork, type MergedProfile, type PathEntry, type SkippedEntry, type Tagged,
+  BUILTIN_SOURCE,
+  DEFAULT_HOSTNAME,
+  type MergedDbusBus,
+  type MergedNetwork,
+  type MergedProfile,
+  type PathEntry,
+  type SkippedEntry,
+  type Tagged,
 } from './merge.js';
 export { formatKeyPath } from './positions.js';
 export {
-  DBUS_RULE_KINDS, DEVICE_CLASSES, FILESYSTEM_KINDS, LIMIT_NAMES, SOCKET_NAMES, SYSCALL_ARG_OPS,
-  type DbusRules, type DeviceClass, type FilesystemKind, type LimitValue, type ProfileDoc, type SocketName,
-  type SyscallArgCond, type SyscallEntry,
+  DBUS_RULE_KINDS,
+  DEVICE_CLASSES,
+  FILESYSTEM_KINDS,
+  LIMIT_NAMES,
+  SOCKET_NAMES,
+  SYSCALL_ARG_OPS,
+  type DbusRules,
+  type DeviceClass,
+  type FilesystemKind,
+  type LimitValue,
+  type ProfileDoc,
+  type SocketName,
+  type SyscallArgCond,
+  type SyscallEntry,
 } from './types.js';
 export {
-  KNOWN_VARS, buildVarContext, expandPath, parseUserDirs, processVarContext,
-  type VarContext, type VarContextInit,
+  KNOWN_VARS,
+  buildVarContext,
+  expandPath,
+  parseUserDirs,
+  processVarContext,
+  type VarContext,
+  type VarContextInit,
 } from './vars.js';
 
 export interface LoadOptions {

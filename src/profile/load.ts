@@ -73,10 +73,15 @@ function syntaxError(file: string, err: unknown): ProfileError {
 export function describeFsError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   switch (e.code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ELOOP': return 'too many levels of symbolic links';
-    default: return typeof e.message === 'string' ? e.message : String(err);
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return typeof e.message === 'string' ? e.message : String(err);
   }
 }

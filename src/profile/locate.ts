@@ -30,12 +30,18 @@ export const INCLUDE_DIR = 'include';
 export function searchPath(env: Readonly<Record<string, string | undefined>>): string[] {
   const override = env['TSJAIL_PROFILE_PATH'];
   if (override !== undefined && override !== '') {
-    return override.split(':').filter((d) => d !== '').map((d) => resolve(d));
+    return override
+      .split(':')
+      .filter((d) => d !== '')
+      .map((d) => resolve(d));
   }
   const dirs: string[] = [];
-  const config = env['XDG_CONFIG_HOME']?.startsWith('/') === true
-    ? env['XDG_CONFIG_HOME']
-    : env['HOME']?.startsWith('/') === true ? join(env['HOME'], '.config') : undefined;
+  const config =
+    env['XDG_CONFIG_HOME']?.startsWith('/') === true
+      ? env['XDG_CONFIG_HOME']
+      : env['HOME']?.startsWith('/') === true
+        ? join(env['HOME'], '.config')
+        : undefined;
   if (config !== undefined) dirs.push(join(config, 'tsjail', 'profiles'));
   dirs.push('/etc/tsjail/profiles');
   const shipped = shippedProfilesDir();
@@ -78,7 +84,10 @@ export function findSnippetFile(name: string, dirs: readonly string[]): string |
 
 /** Every NAME.local.json5 on the path, lowest priority (last directory) first. */
 export function findLocalFiles(name: string, dirs: readonly string[]): string[] {
-  return [...dirs].reverse().map((d) => join(d, name + LOCAL_EXT)).filter(isFile);
+  return [...dirs]
+    .reverse()
+    .map((d) => join(d, name + LOCAL_EXT))
+    .filter(isFile);
 }
 
 export interface ListedProfile {
@@ -167,7 +176,9 @@ function profileNamesIn(dir: string): string[] {
 
 function readField(file: string, key: string): unknown {
   const { data } = loadFile(file);
-  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>)[key] : undefined;
+  return typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? (data as Record<string, unknown>)[key]
+    : undefined;
 }
 
 function peekField(file: string, key: string): unknown {

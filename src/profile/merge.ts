@@ -29,8 +29,17 @@ import { ProfileError, errorAt, type SourceRef } from './errors.js';
 import { sourceOf, type Layer } from './include.js';
 import { formatKeyPath, type PathSegment } from './positions.js';
 import {
-  DBUS_BUSES, DBUS_RULE_KINDS, FILESYSTEM_KINDS, type DbusRuleKind, type DbusRules, type FilesystemKind, type LandlockMode,
-  type LimitValue, type NetworkMode, type SyscallAction, type SyscallEntry,
+  DBUS_BUSES,
+  DBUS_RULE_KINDS,
+  FILESYSTEM_KINDS,
+  type DbusRuleKind,
+  type DbusRules,
+  type FilesystemKind,
+  type LandlockMode,
+  type LimitValue,
+  type NetworkMode,
+  type SyscallAction,
+  type SyscallEntry,
 } from './types.js';
 import { expandPath, expandText, type VarContext } from './vars.js';
 
@@ -157,7 +166,13 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
         const entry = m.path(layer, ['devices', i], declared);
         if (entry === undefined) return;
         if (!/^\/dev\/[^/]/.test(entry.path)) {
-          m.errors.push(errorAt(entry.source, `${JSON.stringify(declared)} is not a path under /dev/`, formatKeyPath(['devices', i])));
+          m.errors.push(
+            errorAt(
+              entry.source,
+              `${JSON.stringify(declared)} is not a path under /dev/`,
+              formatKeyPath(['devices', i]),
+            ),
+          );
           return;
         }
         value = entry.path;
@@ -170,7 +185,12 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
       const rules = doc.dbus?.[bus];
       if (rules === undefined) continue;
       const merged: MergedDbusBus = out.dbus[bus] ?? {
-        talk: [], own: [], see: [], call: [], broadcast: [], source: src(['dbus', bus]),
+        talk: [],
+        own: [],
+        see: [],
+        call: [],
+        broadcast: [],
+        source: src(['dbus', bus]),
         sources: { talk: [], own: [], see: [], call: [], broadcast: [] },
       };
       for (const kind of DBUS_RULE_KINDS) {
@@ -268,7 +288,10 @@ function pushTagged<T>(into: Tagged<T>[], value: T, source: SourceRef, layer: nu
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }

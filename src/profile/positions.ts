@@ -239,7 +239,12 @@ class Mapper {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
 };
 
 function isLineEnd(c: string): boolean {

@@ -16,8 +16,17 @@ import { ProfileError } from './errors.js';
 import type { LoadedFile } from './load.js';
 import { formatKeyPath, lookupPos, type PathSegment } from './positions.js';
 import {
-  DBUS_BUSES, DBUS_RULE_KINDS, DEVICE_CLASSES, FILESYSTEM_KINDS, LANDLOCK_MODES, LIMIT_NAMES,
-  NETWORK_MODES, SOCKET_NAMES, SYSCALL_ACTIONS, SYSCALL_ARG_OPS, type ProfileDoc,
+  DBUS_BUSES,
+  DBUS_RULE_KINDS,
+  DEVICE_CLASSES,
+  FILESYSTEM_KINDS,
+  LANDLOCK_MODES,
+  LIMIT_NAMES,
+  NETWORK_MODES,
+  SOCKET_NAMES,
+  SYSCALL_ACTIONS,
+  SYSCALL_ARG_OPS,
+  type ProfileDoc,
 } from './types.js';
 
 export const MAX_LIST_ITEMS = 4096;
@@ -57,7 +66,9 @@ class Checker {
 
   fail(path: Path, message: string, at: 'key' | 'value' = 'value'): false {
     const pos = lookupPos(this.loaded.positions, path, at);
-    this.errors.push(new ProfileError({ file: this.loaded.file, line: pos.line, keyPath: formatKeyPath(path) }, message));
+    this.errors.push(
+      new ProfileError({ file: this.loaded.file, line: pos.line, keyPath: formatKeyPath(path) }, message),
+    );
     return false;
   }
 }
@@ -65,10 +76,12 @@ class Checker {
 export function validateDoc(loaded: LoadedFile): SchemaResult {
   const cx = new Checker(loaded);
   for (const dup of loaded.positions.duplicates) {
-    cx.errors.push(new ProfileError(
-      { file: loaded.file, line: dup.second.line, keyPath: dup.path },
-      `key written twice (first at line ${dup.first.line}); the first would be ignored`,
-    ));
+    cx.errors.push(
+      new ProfileError(
+        { file: loaded.file, line: dup.second.line, keyPath: dup.path },
+        `key written twice (first at line ${dup.first.line}); the first would be ignored`,
+      ),
+    );
   }
   checkTop(cx, loaded.data);
   return cx.errors.length === 0 ? { doc: loaded.data as ProfileDoc, errors: [] } : { errors: cx.errors };
@@ -80,7 +93,9 @@ export function validateDoc(loaded: LoadedFile): SchemaResult {
 type KeyChecks = Record<string, (cx: Checker, v: unknown, path: Path) => void>;
 
 const TOP: KeyChecks = {
-  description: (cx, v, p) => { checkString(cx, v, p, { max: MAX_STRING_LENGTH }); },
+  description: (cx, v, p) => {
+    checkString(cx, v, p, { max: MAX_STRING_LENGTH });
+  },
   command: (cx, v, p) => checkList(cx, v, p, (x, q) => checkCommandName(cx, x, q)),
   include: (cx, v, p) => checkList(cx, v, p, (x, q) => checkSnippetName(cx, x, q)),
   filesystem: (cx, v, p) => checkObject(cx, v, p, FILESYSTEM),
@@ -92,40 +107,58 @@ const TOP: KeyChecks = {
   env: (cx, v, p) => checkObject(cx, v, p, ENV),
   limits: (cx, v, p) => checkObject(cx, v, p, LIMITS),
   hostname: (cx, v, p) => checkHostname(cx, v, p),
-  nestedSandbox: (cx, v, p) => { checkBoolean(cx, v, p); },
+  nestedSandbox: (cx, v, p) => {
+    checkBoolean(cx, v, p);
+  },
   landlock: (cx, v, p) => checkLandlock(cx, v, p),
 };
 
-const FILESYSTEM: KeyChecks = Object.fromEntries(FILESYSTEM_KINDS.map((k) => [
-  k, (cx: Checker, v: unknown, p: Path) => checkList(cx, v, p, (x, q) => checkPath(cx, x, q)),
-]));
+const FILESYSTEM: KeyChecks = Object.fromEntries(
+  FILESYSTEM_KINDS.map((k) => [
+    k,
+    (cx: Checker, v: unknown, p: Path) => checkList(cx, v, p, (x, q) => checkPath(cx, x, q)),
+  ]),
+);
 
-const BUS: KeyChecks = Object.fromEntries(DBUS_RULE_KINDS.map((k) => [
-  k, (cx: Checker, v: unknown, p: Path) => checkList(cx, v, p, (x, q) =>
-    k === 'call' || k === 'broadcast' ? checkDbusRule(cx, x, q) : checkDbusName(cx, x, q)),
-]));
+const BUS: KeyChecks = Object.fromEntries(
+  DBUS_RULE_KINDS.map((k) => [
+    k,
+    (cx: Checker, v: unknown, p: Path) =>
+      checkList(cx, v, p, (x, q) =>
+        k === 'call' || k === 'broadcast' ? checkDbusRule(cx, x, q) : checkDbusName(cx, x, q),
+      ),
+  ]),
+);
 
-const DBUS: KeyChecks = Object.fromEntries(DBUS_BUSES.map((b) => [
-  b, (cx: Checker, v: unknown, p: Path) => checkObject(cx, v, p, BUS),
-]));
+const DBUS: KeyChecks = Object.fromEntries(
+  DBUS_BUSES.map((b) => [b, (cx: Checker, v: unknown, p: Path) => checkObject(cx, v, p, BUS)]),
+);
 
 const SYSCALLS: KeyChecks = {
   allow: (cx, v, p) => checkList(cx, v, p, (x, q) => checkSyscallEntry(cx, x, q)),
   deny: (cx, v, p) => checkList(cx, v, p, (x, q) => checkSyscallEntry(cx, x, q)),
-  action: (cx, v, p) => { checkEnum(cx, v, p, SYSCALL_ACTIONS, 'action'); },
-  multiarch: (cx, v, p) => { checkBoolean(cx, v, p); },
+  action: (cx, v, p) => {
+    checkEnum(cx, v, p, SYSCALL_ACTIONS, 'action');
+  },
+  multiarch: (cx, v, p) => {
+    checkBoolean(cx, v, p);
+  },
 };
 
 const ENV: KeyChecks = {
-  keep: (cx, v, p) => checkList(cx, v, p, (x, q) => {
-    if (checkString(cx, x, q, { max: 256 }) && !ENV_PATTERN_RE.test(x as string)) {
-      cx.fail(q, `${JSON.stringify(x)} is not a variable name or pattern (letters, digits, _, and * ? [..])`);
-    }
-  }),
+  keep: (cx, v, p) =>
+    checkList(cx, v, p, (x, q) => {
+      if (checkString(cx, x, q, { max: 256 }) && !ENV_PATTERN_RE.test(x as string)) {
+        cx.fail(q, `${JSON.stringify(x)} is not a variable name or pattern (letters, digits, _, and * ? [..])`);
+      }
+    }),
   set: (cx, v, p) => {
     if (!checkPlainObject(cx, v, p)) return;
     const entries = Object.entries(v);
-    if (entries.length > MAX_LIST_ITEMS) { cx.fail(p, `more than ${MAX_LIST_ITEMS} variables`); return; }
+    if (entries.length > MAX_LIST_ITEMS) {
+      cx.fail(p, `more than ${MAX_LIST_ITEMS} variables`);
+      return;
+    }
     for (const [name, value] of entries) {
       const q = [...p, name];
       if (!ENV_NAME_RE.test(name) || name.length > 256) {
@@ -137,9 +170,9 @@ const ENV: KeyChecks = {
   },
 };
 
-const LIMITS: KeyChecks = Object.fromEntries(LIMIT_NAMES.map((k) => [
-  k, (cx: Checker, v: unknown, p: Path) => checkLimit(cx, v, p, k),
-]));
+const LIMITS: KeyChecks = Object.fromEntries(
+  LIMIT_NAMES.map((k) => [k, (cx: Checker, v: unknown, p: Path) => checkLimit(cx, v, p, k)]),
+);
 
 function checkTop(cx: Checker, v: unknown): void {
   if (!isPlainObject(v)) {
@@ -170,12 +203,21 @@ function checkPlainObject(cx: Checker, v: unknown, path: Path): v is Record<stri
 }
 
 function checkList(cx: Checker, v: unknown, path: Path, item: (x: unknown, q: Path) => void): void {
-  if (!Array.isArray(v)) { cx.fail(path, `expected a list [ ... ], got ${describe(v)}`); return; }
-  if (v.length > MAX_LIST_ITEMS) { cx.fail(path, `more than ${MAX_LIST_ITEMS} entries`); return; }
+  if (!Array.isArray(v)) {
+    cx.fail(path, `expected a list [ ... ], got ${describe(v)}`);
+    return;
+  }
+  if (v.length > MAX_LIST_ITEMS) {
+    cx.fail(path, `more than ${MAX_LIST_ITEMS} entries`);
+    return;
+  }
   v.forEach((x, i) => item(x, [...path, i]));
 }
 
-interface StringRules { max?: number; allowEmpty?: boolean }
+interface StringRules {
+  max?: number;
+  allowEmpty?: boolean;
+}
 
 function checkString(cx: Checker, v: unknown, path: Path, rules: StringRules = {}): boolean {
   if (typeof v !== 'string') return cx.fail(path, `expected a string, got ${describe(v)}`);
@@ -283,14 +325,22 @@ function checkHostname(cx: Checker, v: unknown, path: Path): void {
 }
 
 function checkNetwork(cx: Checker, v: unknown, path: Path): void {
-  if (typeof v === 'string') { checkEnum(cx, v, path, NETWORK_MODES, 'network mode'); return; }
+  if (typeof v === 'string') {
+    checkEnum(cx, v, path, NETWORK_MODES, 'network mode');
+    return;
+  }
   if (!isPlainObject(v)) {
     cx.fail(path, `expected "none", "host" or { mode, tcp }, got ${describe(v)}`);
     return;
   }
-  const ports = (x: unknown, q: Path): void => checkList(cx, x, q, (port, r) => { checkInteger(cx, port, r, 1, 65535); });
+  const ports = (x: unknown, q: Path): void =>
+    checkList(cx, x, q, (port, r) => {
+      checkInteger(cx, port, r, 1, 65535);
+    });
   checkObject(cx, v, path, {
-    mode: (c, x, q) => { checkEnum(c, x, q, NETWORK_MODES, 'network mode'); },
+    mode: (c, x, q) => {
+      checkEnum(c, x, q, NETWORK_MODES, 'network mode');
+    },
     tcp: (c, x, q) => checkObject(c, x, q, { connect: (_c, y, r) => ports(y, r), bind: (_c, y, r) => ports(y, r) }),
   });
   if (!Object.hasOwn(v, 'mode')) cx.fail(path, 'missing key "mode" ("none" or "host")');
@@ -300,14 +350,21 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
 }
 
 function checkLandlock(cx: Checker, v: unknown, path: Path): void {
-  if (typeof v === 'string') { checkEnum(cx, v, path, LANDLOCK_MODES, 'landlock mode'); return; }
+  if (typeof v === 'string') {
+    checkEnum(cx, v, path, LANDLOCK_MODES, 'landlock mode');
+    return;
+  }
   if (!isPlainObject(v)) {
     cx.fail(path, `expected "best-effort", "required" or { mode, logDenials }, got ${describe(v)}`);
     return;
   }
   checkObject(cx, v, path, {
-    mode: (c, x, q) => { checkEnum(c, x, q, LANDLOCK_MODES, 'landlock mode'); },
-    logDenials: (c, x, q) => { checkBoolean(c, x, q); },
+    mode: (c, x, q) => {
+      checkEnum(c, x, q, LANDLOCK_MODES, 'landlock mode');
+    },
+    logDenials: (c, x, q) => {
+      checkBoolean(c, x, q);
+    },
   });
 }
 
@@ -331,7 +388,10 @@ function checkSyscallEntry(cx: Checker, v: unknown, path: Path): void {
     args: (c, x, q) => {
       // Several conditions may test one argument (a range), so this bounds
       // the filter's size rather than counting arguments.
-      if (Array.isArray(x) && x.length > MAX_ARG_CONDS) { c.fail(q, `more than ${MAX_ARG_CONDS} conditions`); return; }
+      if (Array.isArray(x) && x.length > MAX_ARG_CONDS) {
+        c.fail(q, `more than ${MAX_ARG_CONDS} conditions`);
+        return;
+      }
       checkList(c, x, q, (cond, r) => checkArgCond(c, cond, r));
     },
   });
@@ -341,24 +401,37 @@ function checkSyscallEntry(cx: Checker, v: unknown, path: Path): void {
 function checkArgCond(cx: Checker, v: unknown, path: Path): void {
   if (!checkPlainObject(cx, v, path)) return;
   checkObject(cx, v, path, {
-    arg: (c, x, q) => { checkInteger(c, x, q, 0, 5); },
-    op: (c, x, q) => { checkEnum(c, x, q, SYSCALL_ARG_OPS, 'comparison'); },
+    arg: (c, x, q) => {
+      checkInteger(c, x, q, 0, 5);
+    },
+    op: (c, x, q) => {
+      checkEnum(c, x, q, SYSCALL_ARG_OPS, 'comparison');
+    },
     value: (c, x, q) => {
       if (v['op'] === 'in') {
-        if (!Array.isArray(x) || x.length === 0) { c.fail(q, `op "in" needs a non-empty list, got ${describe(x)}`); return; }
-        if (x.length > 64) { c.fail(q, 'more than 64 values'); return; }
+        if (!Array.isArray(x) || x.length === 0) {
+          c.fail(q, `op "in" needs a non-empty list, got ${describe(x)}`);
+          return;
+        }
+        if (x.length > 64) {
+          c.fail(q, 'more than 64 values');
+          return;
+        }
         x.forEach((y, i) => checkArgScalar(c, y, [...q, i]));
       } else {
         checkArgScalar(c, x, q);
       }
     },
-    mask: (c, x, q) => { checkArgScalar(c, x, q); },
+    mask: (c, x, q) => {
+      checkArgScalar(c, x, q);
+    },
   });
   for (const key of ['arg', 'op', 'value']) {
     if (!Object.hasOwn(v, key)) cx.fail(path, `missing key "${key}"`);
   }
   if (v['op'] === '&==' && !Object.hasOwn(v, 'mask')) cx.fail(path, 'op "&==" needs a "mask"');
-  if (Object.hasOwn(v, 'mask') && v['op'] !== '&==') cx.fail([...path, 'mask'], 'a mask is only used with op "&=="', 'key');
+  if (Object.hasOwn(v, 'mask') && v['op'] !== '&==')
+    cx.fail([...path, 'mask'], 'a mask is only used with op "&=="', 'key');
 }
 
 /** A number (exact, so within ±2^53) or a constant expression for src/seccomp. */
@@ -369,16 +442,25 @@ function checkArgScalar(cx: Checker, v: unknown, path: Path): void {
     }
     return;
   }
-  if (typeof v === 'string') { checkString(cx, v, path, { max: 256 }); return; }
+  if (typeof v === 'string') {
+    checkString(cx, v, path, { max: 256 });
+    return;
+  }
   cx.fail(path, `expected a number or a constant name, got ${describe(v)}`);
 }
 
 /** RLIMIT_NICE is 20 - nice (1..40), RLIMIT_RTPRIO a priority 0..99 (setrlimit(2)). */
 function checkLimit(cx: Checker, v: unknown, path: Path, name: string): void {
   if (v === 'unlimited') return;
-  if (typeof v === 'string') { cx.fail(path, `expected a non-negative integer or "unlimited", got ${JSON.stringify(v)}`); return; }
+  if (typeof v === 'string') {
+    cx.fail(path, `expected a non-negative integer or "unlimited", got ${JSON.stringify(v)}`);
+    return;
+  }
   const max = name === 'nice' ? 40 : name === 'rtprio' ? 99 : Number.MAX_SAFE_INTEGER;
-  if (typeof v !== 'number') { cx.fail(path, `expected a non-negative integer or "unlimited", got ${describe(v)}`); return; }
+  if (typeof v !== 'number') {
+    cx.fail(path, `expected a non-negative integer or "unlimited", got ${describe(v)}`);
+    return;
+  }
   checkInteger(cx, v, path, 0, max);
 }
 
@@ -391,8 +473,11 @@ function unknownKeyMessage(key: string, known: readonly string[], topLevel: bool
   if (topLevel) {
     // A key written one level too high, e.g. `ro: [...]` instead of filesystem.ro.
     const nested: [string, readonly string[]][] = [
-      ['filesystem', FILESYSTEM_KINDS], ['syscalls', Object.keys(SYSCALLS)], ['env', Object.keys(ENV)],
-      ['limits', LIMIT_NAMES], ['dbus', DBUS_BUSES],
+      ['filesystem', FILESYSTEM_KINDS],
+      ['syscalls', Object.keys(SYSCALLS)],
+      ['env', Object.keys(ENV)],
+      ['limits', LIMIT_NAMES],
+      ['dbus', DBUS_BUSES],
     ];
     for (const [parent, keys] of nested) {
       if (keys.includes(key)) return `unknown key; did you mean "${parent}.${key}"?`;
@@ -415,7 +500,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
   for (const c of candidates) {
     const lc = c.toLowerCase();
     const score = editDistance(w, lc) * 2 + (letters(w) === letters(lc) ? 0 : 1);
-    if (score < bestScore) { best = c; bestScore = score; }
+    if (score < bestScore) {
+      best = c;
+      bestScore = score;
+    }
   }
   return Math.floor(bestScore / 2) <= budget ? best : undefined;
 }

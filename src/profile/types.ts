@@ -46,8 +46,20 @@ export type SyscallEntry = string | { name: string; args?: SyscallArgCond[] };
 
 /** setrlimit(2) resources a profile may set, by their RLIMIT_* suffix. */
 export const LIMIT_NAMES = [
-  'as', 'core', 'cpu', 'data', 'fsize', 'memlock', 'nofile', 'nproc', 'stack',
-  'msgqueue', 'nice', 'rtprio', 'sigpending', 'rss',
+  'as',
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'memlock',
+  'nofile',
+  'nproc',
+  'stack',
+  'msgqueue',
+  'nice',
+  'rtprio',
+  'sigpending',
+  'rss',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 export type LimitValue = number | 'unlimited';

@@ -72,8 +72,17 @@ export const USER_DIR_DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 export const KNOWN_VARS: readonly string[] = [
-  'HOME', 'UID', 'USER', 'CWD', 'CWD_RO', 'TMPDIR', 'XDG_RUNTIME_DIR',
-  'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME',
+  'HOME',
+  'UID',
+  'USER',
+  'CWD',
+  'CWD_RO',
+  'TMPDIR',
+  'XDG_RUNTIME_DIR',
+  'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_STATE_HOME',
   ...Object.keys(USER_DIR_DEFAULTS),
 ];
 
@@ -96,16 +105,21 @@ export function buildVarContext(init: VarContextInit): VarContext {
 
   const cwd = absolute(init.cwd);
   put('CWD', cwd, `the current directory ${JSON.stringify(init.cwd)} is not an absolute path`);
-  put('CWD_RO', cwd !== undefined && !isWholeTree(cwd, homeOk) ? cwd : undefined,
+  put(
+    'CWD_RO',
+    cwd !== undefined && !isWholeTree(cwd, homeOk) ? cwd : undefined,
     `the current directory ${cwd ?? init.cwd} is not shown: it is /, the home directory, ` +
-    'an ancestor of it or a directory never shown whole');
+      'an ancestor of it or a directory never shown whole',
+  );
 
   values.set('TMPDIR', absolute(init.env['TMPDIR']) ?? '/tmp');
   put('XDG_RUNTIME_DIR', absolute(init.env['XDG_RUNTIME_DIR']), 'XDG_RUNTIME_DIR is not set');
 
   const base: [string, string][] = [
-    ['XDG_CONFIG_HOME', '.config'], ['XDG_DATA_HOME', '.local/share'],
-    ['XDG_CACHE_HOME', '.cache'], ['XDG_STATE_HOME', '.local/state'],
+    ['XDG_CONFIG_HOME', '.config'],
+    ['XDG_DATA_HOME', '.local/share'],
+    ['XDG_CACHE_HOME', '.cache'],
+    ['XDG_STATE_HOME', '.local/state'],
   ];
   for (const [name, rel] of base) {
     const fallback = homeOk === undefined ? undefined : posix.join(homeOk, rel);
@@ -113,12 +127,18 @@ export function buildVarContext(init: VarContextInit): VarContext {
   }
 
   const configHome = values.get('XDG_CONFIG_HOME');
-  const text = init.userDirsText !== undefined
-    ? init.userDirsText
-    : configHome === undefined ? null : readOptional(posix.join(configHome, 'user-dirs.dirs'));
+  const text =
+    init.userDirsText !== undefined
+      ? init.userDirsText
+      : configHome === undefined
+        ? null
+        : readOptional(posix.join(configHome, 'user-dirs.dirs'));
   const configured = text === null || homeOk === undefined ? new Map<string, string>() : parseUserDirs(text, homeOk);
   for (const [name, dflt] of Object.entries(USER_DIR_DEFAULTS)) {
-    if (homeOk === undefined) { unset.set(name, `${name}: there is no home directory`); continue; }
+    if (homeOk === undefined) {
+      unset.set(name, `${name}: there is no home directory`);
+      continue;
+    }
     const dir = configured.get(name);
     if (dir === undefined) values.set(name, posix.join(homeOk, dflt));
     else if (isAncestorOrSelf(dir, homeOk)) {
@@ -193,9 +213,7 @@ function unquoteShellWord(word: string): string | undefined {
 }
 
 export type Expansion =
-  | { kind: 'ok'; value: string; glob: boolean }
-  | { kind: 'unset'; reason: string }
-  | { kind: 'error'; message: string };
+  { kind: 'ok'; value: string; glob: boolean } | { kind: 'unset'; reason: string } | { kind: 'error'; message: string };
 
 const GLOB_CHARS = /[*?[{]/;
 /** Characters minimatch treats specially, escaped in variable values spliced into a glob. */
@@ -213,7 +231,8 @@ export function expandPath(raw: string, cx: VarContext): Expansion {
   if (r.kind !== 'ok') return r;
   const value = normalise(r.value);
   const problem = pathProblem(value) ?? (value.startsWith('/') ? undefined : 'does not expand to an absolute path');
-  if (problem !== undefined) return { kind: 'error', message: `${JSON.stringify(raw)} ${problem} (expanded: ${JSON.stringify(value)})` };
+  if (problem !== undefined)
+    return { kind: 'error', message: `${JSON.stringify(raw)} ${problem} (expanded: ${JSON.stringify(value)})` };
   return { kind: 'ok', value, glob: r.glob };
 }
 
@@ -227,7 +246,10 @@ function substitute(text: string, cx: VarContext, mode: 'path' | 'text'): Expans
   let i = 0;
   while (i < text.length) {
     const dollar = text.indexOf('$', i);
-    if (dollar < 0) { pieces.push({ literal: true, s: text.slice(i) }); break; }
+    if (dollar < 0) {
+      pieces.push({ literal: true, s: text.slice(i) });
+      break;
+    }
     pieces.push({ literal: true, s: text.slice(i, dollar) });
     if (text[dollar + 1] !== '{') {
       if (mode === 'path' && /[A-Za-z_]/.test(text[dollar + 1] ?? '')) {

@@ -78,15 +78,24 @@ export function retName(k: number): string {
   const action = (k & SECCOMP_RET_ACTION_FULL) >>> 0;
   const data = k & SECCOMP_RET_DATA;
   switch (action) {
-    case SECCOMP_RET_ALLOW: return data === 0 ? 'ALLOW' : `ALLOW|${data}`;
-    case SECCOMP_RET_LOG: return 'LOG';
-    case SECCOMP_RET_KILL_PROCESS: return 'KILL_PROCESS';
-    case SECCOMP_RET_KILL_THREAD: return 'KILL_THREAD';
-    case SECCOMP_RET_TRAP: return 'TRAP';
-    case SECCOMP_RET_USER_NOTIF: return 'USER_NOTIF';
-    case SECCOMP_RET_TRACE: return `TRACE(${data})`;
-    case SECCOMP_RET_ERRNO: return `ERRNO(${ERRNO_NAMES[data] ?? data})`;
-    default: return `0x${k.toString(16)}`;
+    case SECCOMP_RET_ALLOW:
+      return data === 0 ? 'ALLOW' : `ALLOW|${data}`;
+    case SECCOMP_RET_LOG:
+      return 'LOG';
+    case SECCOMP_RET_KILL_PROCESS:
+      return 'KILL_PROCESS';
+    case SECCOMP_RET_KILL_THREAD:
+      return 'KILL_THREAD';
+    case SECCOMP_RET_TRAP:
+      return 'TRAP';
+    case SECCOMP_RET_USER_NOTIF:
+      return 'USER_NOTIF';
+    case SECCOMP_RET_TRACE:
+      return `TRACE(${data})`;
+    case SECCOMP_RET_ERRNO:
+      return `ERRNO(${ERRNO_NAMES[data] ?? data})`;
+    default:
+      return `0x${k.toString(16)}`;
   }
 }
 

@@ -47,7 +47,11 @@ export function codegen(root: TreeNode): CodegenResult {
   };
 
   /** entry: with the load; body: valid only when A already holds the tested word, unmasked. */
-  interface Gen { entry: SymInsn; body: SymInsn | undefined; off: number | undefined }
+  interface Gen {
+    entry: SymInsn;
+    body: SymInsn | undefined;
+    off: number | undefined;
+  }
   const memo = new Map<TreeNode, Gen>();
 
   const build = (n: TreeNode): Gen => {
@@ -72,9 +76,18 @@ export function codegen(root: TreeNode): CodegenResult {
   const stack: TreeNode[] = [root];
   while (stack.length > 0) {
     const n = stack[stack.length - 1]!;
-    if (memo.has(n)) { stack.pop(); continue; }
-    if (n.k === 'test' && !memo.has(n.yes)) { stack.push(n.yes); continue; }
-    if (n.k === 'test' && !memo.has(n.no)) { stack.push(n.no); continue; }
+    if (memo.has(n)) {
+      stack.pop();
+      continue;
+    }
+    if (n.k === 'test' && !memo.has(n.yes)) {
+      stack.push(n.yes);
+      continue;
+    }
+    if (n.k === 'test' && !memo.has(n.no)) {
+      stack.push(n.no);
+      continue;
+    }
     stack.pop();
     memo.set(n, build(n));
   }

@@ -17,9 +17,7 @@ import { cacheBitmap } from './const-allow.js';
 import { disassemble as disassembleBytes } from './disasm.js';
 import { encode } from './encode.js';
 import { lowerAbi, type LoweredAbi } from './lower.js';
-import {
-  resolvePolicy, validatePolicy, type Arch, type PolicyError, type SeccompPolicyInput,
-} from './policy.js';
+import { resolvePolicy, validatePolicy, type Arch, type PolicyError, type SeccompPolicyInput } from './policy.js';
 import { resolve } from './resolve.js';
 import { syscallTable } from './tables/index.js';
 import { nrRanges, programTree } from './tree.js';
@@ -73,8 +71,9 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
   const stats: CompileStats = {
     abis: lowered.map((l) => l.abi),
     ranges: Object.fromEntries(lowered.map((l) => [l.abi, nrRanges(l).length])),
-    allowed: Object.fromEntries(lowered.map((l) => [l.abi,
-      l.decisions.filter((d) => d.kind === 'ret' && d.ret === SECCOMP_RET_ALLOW).length])),
+    allowed: Object.fromEntries(
+      lowered.map((l) => [l.abi, l.decisions.filter((d) => d.kind === 'ret' && d.ret === SECCOMP_RET_ALLOW).length]),
+    ),
     argChecked: Object.fromEntries(lowered.map((l) => [l.abi, l.decisions.filter((d) => d.kind === 'args').length])),
     get cacheable() {
       return cacheBitmap(insns, nativeArch, syscallTable(native.abi).maxNr + 1).filter(Boolean).length;

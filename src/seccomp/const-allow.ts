@@ -6,8 +6,20 @@
 // Used by tests and compile statistics. Pure.
 
 import {
-  BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, OFF_ARCH, OFF_NR, OP_AND, OP_LD_ABS, OP_RET,
-  SECCOMP_RET_ALLOW, type Insn,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_K,
+  OFF_ARCH,
+  OFF_NR,
+  OP_AND,
+  OP_LD_ABS,
+  OP_RET,
+  SECCOMP_RET_ALLOW,
+  type Insn,
 } from './bpf.js';
 
 /** seccomp_is_const_allow(): true iff the program returns ALLOW for (nr, arch) whatever the arguments. */
@@ -49,7 +61,12 @@ export function isConstAllow(prog: readonly Insn[], nr: number, arch: number): b
  * seccomp_cache_prepare_bitmap() for one filter on top of `previous` (all
  * allowed when absent): the numbers in [0, size) served from the cache.
  */
-export function cacheBitmap(prog: readonly Insn[], arch: number, size: number, previous?: readonly boolean[]): boolean[] {
+export function cacheBitmap(
+  prog: readonly Insn[],
+  arch: number,
+  size: number,
+  previous?: readonly boolean[],
+): boolean[] {
   const out: boolean[] = [];
   for (let nr = 0; nr < size; nr++) out.push((previous?.[nr] ?? true) && isConstAllow(prog, nr, arch));
   return out;

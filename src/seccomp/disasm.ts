@@ -6,20 +6,50 @@
 // single syscall is known, whose argument loads and constants are then named.
 
 import {
-  AUDIT_ARCH_I386, AUDIT_ARCH_NAMES, AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, OFF_ARCH, OFF_NR, OP_AND, OP_JA,
-  OP_JEQ, OP_JGE, OP_JGT, OP_JSET, OP_LD_ABS, OP_RET, hex, retName, type Insn,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_NAMES,
+  AUDIT_ARCH_X86_64,
+  AUDIT_ARCH_AARCH64,
+  OFF_ARCH,
+  OFF_NR,
+  OP_AND,
+  OP_JA,
+  OP_JEQ,
+  OP_JGE,
+  OP_JGT,
+  OP_JSET,
+  OP_LD_ABS,
+  OP_RET,
+  hex,
+  retName,
+  type Insn,
 } from './bpf.js';
 import { constantName } from './constants.js';
 import { decode } from './encode.js';
 import type { Arch } from './policy.js';
 import { syscallTable, type Abi } from './tables/index.js';
 
-interface State { abi: Abi | null; a: number | null; lo: number; hi: number }
+interface State {
+  abi: Abi | null;
+  a: number | null;
+  lo: number;
+  hi: number;
+}
 
-const ABI_OF: Record<number, Abi> = { [AUDIT_ARCH_X86_64]: 'x86_64', [AUDIT_ARCH_I386]: 'i386', [AUDIT_ARCH_AARCH64]: 'aarch64' };
+const ABI_OF: Record<number, Abi> = {
+  [AUDIT_ARCH_X86_64]: 'x86_64',
+  [AUDIT_ARCH_I386]: 'i386',
+  [AUDIT_ARCH_AARCH64]: 'aarch64',
+};
 const MNEMONIC: Record<number, string> = {
-  [OP_LD_ABS]: 'ld', [OP_AND]: 'and', [OP_JA]: 'ja', [OP_JEQ]: 'jeq', [OP_JGT]: 'jgt', [OP_JGE]: 'jge',
-  [OP_JSET]: 'jset', [OP_RET]: 'ret',
+  [OP_LD_ABS]: 'ld',
+  [OP_AND]: 'and',
+  [OP_JA]: 'ja',
+  [OP_JEQ]: 'jeq',
+  [OP_JGT]: 'jgt',
+  [OP_JGE]: 'jge',
+  [OP_JSET]: 'jset',
+  [OP_RET]: 'ret',
 };
 
 function merge(a: State | undefined, b: State): State {
@@ -57,7 +87,9 @@ export function disassembleInsns(insns: readonly Insn[], arch: Arch): string {
   for (let pc = 0; pc < n; pc++) {
     const ins = insns[pc]!;
     const s = states[pc] ?? { abi: null, a: null, lo: 0, hi: 0xffffffff };
-    const flow = (to: number, st: State): void => { if (to < n) states[to] = merge(states[to], st); };
+    const flow = (to: number, st: State): void => {
+      if (to < n) states[to] = merge(states[to], st);
+    };
     const sys = known(s);
     switch (ins.code) {
       case OP_LD_ABS: {
@@ -80,21 +112,33 @@ export function disassembleInsns(insns: readonly Insn[], arch: Arch): string {
       default: {
         const yes = pc + 1 + ins.jt;
         const no = pc + 1 + ins.jf;
-        targets.add(yes); targets.add(no);
-        let ys: State = { ...s }; let ns: State = { ...s };
+        targets.add(yes);
+        targets.add(no);
+        let ys: State = { ...s };
+        let ns: State = { ...s };
         if (s.a === OFF_ARCH && ins.code === OP_JEQ) {
           comments[pc] = AUDIT_ARCH_NAMES[ins.k] ?? '';
           ys = { ...s, abi: ABI_OF[ins.k] ?? null };
         } else if (s.a === OFF_NR && s.abi !== null) {
           const name = syscallTable(s.abi).byNr(ins.k)?.name;
-          if (ins.code === OP_JGE) { ys.lo = Math.max(s.lo, ins.k); ns.hi = Math.min(s.hi, ins.k - 1); }
-          if (ins.code === OP_JGT) { ys.lo = Math.max(s.lo, ins.k + 1); ns.hi = Math.min(s.hi, ins.k); }
-          if (ins.code === OP_JEQ) { ys.lo = ins.k; ys.hi = ins.k; }
+          if (ins.code === OP_JGE) {
+            ys.lo = Math.max(s.lo, ins.k);
+            ns.hi = Math.min(s.hi, ins.k - 1);
+          }
+          if (ins.code === OP_JGT) {
+            ys.lo = Math.max(s.lo, ins.k + 1);
+            ns.hi = Math.min(s.hi, ins.k);
+          }
+          if (ins.code === OP_JEQ) {
+            ys.lo = ins.k;
+            ys.hi = ins.k;
+          }
           comments[pc] = name ?? (ins.k >= 0x40000000 && s.abi === 'x86_64' ? 'x32 syscall bit' : '');
         } else if (s.a !== null && s.a >= 16 && sys !== undefined && s.a % 8 === 0) {
           comments[pc] = constantName(sys.name, (s.a - 16) >> 3, ins.k) ?? '';
         }
-        flow(yes, ys); flow(no, ns);
+        flow(yes, ys);
+        flow(no, ns);
       }
     }
   }
@@ -108,7 +152,8 @@ export function disassembleInsns(insns: readonly Insn[], arch: Arch): string {
     if (ins.code === OP_LD_ABS) operands = `[${ins.k}]`;
     else if (ins.code === OP_RET || ins.code === OP_AND) operands = `#${hex(ins.k)}`;
     else if (ins.code === OP_JA) operands = label(pc + 1 + ins.k);
-    else if (MNEMONIC[ins.code] !== undefined) operands = `#${hex(ins.k)}, ${label(pc + 1 + ins.jt)}, ${label(pc + 1 + ins.jf)}`;
+    else if (MNEMONIC[ins.code] !== undefined)
+      operands = `#${hex(ins.k)}, ${label(pc + 1 + ins.jt)}, ${label(pc + 1 + ins.jf)}`;
     else operands = `jt ${ins.jt} jf ${ins.jf} k ${hex(ins.k)}`;
     const text = `  ${String(pc).padStart(4)}: ${m.padEnd(5)}${operands}`;
     lines.push(comments[pc] ? `${text.padEnd(44)}; ${comments[pc]}` : text);

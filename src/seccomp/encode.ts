@@ -22,7 +22,12 @@ export function decode(bytes: Uint8Array): Insn[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Insn[] = [];
   for (let o = 0; o < bytes.length; o += 8) {
-    out.push({ code: dv.getUint16(o, true), jt: dv.getUint8(o + 2), jf: dv.getUint8(o + 3), k: dv.getUint32(o + 4, true) });
+    out.push({
+      code: dv.getUint16(o, true),
+      jt: dv.getUint8(o + 2),
+      jf: dv.getUint8(o + 3),
+      k: dv.getUint32(o + 4, true),
+    });
   }
   return out;
 }

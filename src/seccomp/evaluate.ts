@@ -8,7 +8,14 @@
 
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from './bpf.js';
 import type { SeccompData } from './interp.js';
-import { resolvePolicy, type Arch, type Cond, type ResolvedPolicy, type RuleEntry, type SeccompPolicyInput } from './policy.js';
+import {
+  resolvePolicy,
+  type Arch,
+  type Cond,
+  type ResolvedPolicy,
+  type RuleEntry,
+  type SeccompPolicyInput,
+} from './policy.js';
 import { syscallTable, type Abi } from './tables/index.js';
 
 const ALLOW = 0x7fff0000;
@@ -17,7 +24,11 @@ const KILL = 0x80000000;
 const errno = (e: number): number => 0x00050000 + e;
 const ENOSYS = errno(38);
 
-const ARCH_OF: Record<string, number> = { x86_64: AUDIT_ARCH_X86_64, i386: AUDIT_ARCH_I386, aarch64: AUDIT_ARCH_AARCH64 };
+const ARCH_OF: Record<string, number> = {
+  x86_64: AUDIT_ARCH_X86_64,
+  i386: AUDIT_ARCH_I386,
+  aarch64: AUDIT_ARCH_AARCH64,
+};
 
 function holds(c: Cond, raw: bigint, list: 'allow' | 'deny', abi: Abi): boolean {
   const v = BigInt.asUintN(64, raw);
@@ -31,13 +42,21 @@ function holds(c: Cond, raw: bigint, list: 'allow' | 'deny', abi: Abi): boolean 
   }
   const cmp = (y: bigint): boolean => {
     switch (c.op) {
-      case '==': case 'in': return x === y;
-      case '!=': return x !== y;
-      case '<': return x < y;
-      case '<=': return x <= y;
-      case '>': return x > y;
-      case '>=': return x >= y;
-      case '&==': return (x & c.mask) === y;
+      case '==':
+      case 'in':
+        return x === y;
+      case '!=':
+        return x !== y;
+      case '<':
+        return x < y;
+      case '<=':
+        return x <= y;
+      case '>':
+        return x > y;
+      case '>=':
+        return x >= y;
+      case '&==':
+        return (x & c.mask) === y;
     }
   };
   return c.values.some(cmp);
@@ -46,8 +65,18 @@ function holds(c: Cond, raw: bigint, list: 'allow' | 'deny', abi: Abi): boolean 
 const anyMatch = (entries: readonly RuleEntry[], args: readonly bigint[], list: 'allow' | 'deny', abi: Abi): boolean =>
   entries.some((e) => e.conds.every((c) => holds(c, args[c.arg] ?? 0n, list, abi)));
 
-const FALLBACK_ENOSYS = new Set(['clone3', 'open_tree', 'open_tree_attr', 'move_mount', 'fsopen', 'fsconfig',
-  'fsmount', 'fspick', 'mount_setattr', 'socketcall']);
+const FALLBACK_ENOSYS = new Set([
+  'clone3',
+  'open_tree',
+  'open_tree_attr',
+  'move_mount',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'mount_setattr',
+  'socketcall',
+]);
 const IO_URING = new Set(['io_uring_setup', 'io_uring_enter', 'io_uring_register']);
 
 function denied(name: string, action: SeccompPolicyInput['action'], mandatory: boolean): number {

@@ -13,7 +13,7 @@ const ABIS = ['x86_64', 'i386', 'aarch64'] as const;
 function where(name: string): string {
   const on = ABIS.filter((a) => syscallTable(a).byName(name) !== undefined);
   if (on.length === ABIS.length) return 'all';
-  return on.length === 0 ? 'none of tsjail\'s architectures' : on.join(', ');
+  return on.length === 0 ? "none of tsjail's architectures" : on.join(', ');
 }
 
 function memberTable(members: readonly string[]): string[] {
@@ -29,8 +29,8 @@ export function renderGroupsDoc(): string {
     '<!-- Generated from src/seccomp/groups.ts by src/seccomp/groups-doc.ts; do not edit.',
     '     Regenerate with: TSJAIL_UPDATE_GOLDEN=1 npx tap test/unit/seccomp/groups.test.ts -->',
     '',
-    'A profile\'s `syscalls.allow` and `syscalls.deny` accept these groups wherever a',
-    'syscall name is accepted. A member that does not exist on the machine\'s',
+    "A profile's `syscalls.allow` and `syscalls.deny` accept these groups wherever a",
+    "syscall name is accepted. A member that does not exist on the machine's",
     'architecture is skipped there ("architectures" says where each exists; i386 applies',
     'to x86_64 profiles with multiarch). `syscalls.allow` defaults to `["@default"]`.',
     '',
@@ -45,7 +45,10 @@ export function renderGroupsDoc(): string {
     '  `setsockopt` of the x_tables firewall (level SOL_IP with options from 64, SOL_IPV6 with 64',
     '  and 65: iptables, arptables, ebtables, IPVS; CVE-2021-22555), which a nested user and network',
     '  namespace could otherwise reach with CAP_NET_ADMIN.',
-    `- When not allowed, these fail with ENOSYS, so that libc falls back to an older call: ${[...ENOSYS_FALLBACK].sort().map((s) => `\`${s}\``).join(', ')}.`,
+    `- When not allowed, these fail with ENOSYS, so that libc falls back to an older call: ${[...ENOSYS_FALLBACK]
+      .sort()
+      .map((s) => `\`${s}\``)
+      .join(', ')}.`,
     '- A refused `socket` fails with EAFNOSUPPORT; other refused calls with EPERM under',
     '  `action: "errno"`, kill the process under `"kill"` (denied io_uring calls still return',
     '  EPERM: libuv probes io_uring_setup at start-up) and are logged and allowed under `"log"`.',

@@ -2,9 +2,7 @@
 // verify.ts allows. Used by tests and `tsjail seccomp` tooling to run a
 // program on a given struct seccomp_data. Pure.
 
-import {
-  OP_AND, OP_JA, OP_JEQ, OP_JGE, OP_JGT, OP_JSET, OP_LD_ABS, OP_RET, type Insn,
-} from './bpf.js';
+import { OP_AND, OP_JA, OP_JEQ, OP_JGE, OP_JGT, OP_JSET, OP_LD_ABS, OP_RET, type Insn } from './bpf.js';
 
 export interface SeccompData {
   nr: number;
@@ -44,15 +42,34 @@ export function run(prog: readonly Insn[], d: SeccompData): RunResult {
     if (ins === undefined) throw new Error(`pc ${pc} ran off the program`);
     steps++;
     switch (ins.code) {
-      case OP_LD_ABS: a = dataWord(d, ins.k); loads.push(ins.k); pc++; break;
-      case OP_AND: a = (a & ins.k) >>> 0; pc++; break;
-      case OP_JA: pc += 1 + ins.k; break;
-      case OP_JEQ: pc += 1 + (a === ins.k ? ins.jt : ins.jf); break;
-      case OP_JGT: pc += 1 + (a > ins.k ? ins.jt : ins.jf); break;
-      case OP_JGE: pc += 1 + (a >= ins.k ? ins.jt : ins.jf); break;
-      case OP_JSET: pc += 1 + ((a & ins.k) !== 0 ? ins.jt : ins.jf); break;
-      case OP_RET: return { ret: ins.k >>> 0, steps, loads };
-      default: throw new Error(`opcode 0x${ins.code.toString(16)} at ${pc} is not supported`);
+      case OP_LD_ABS:
+        a = dataWord(d, ins.k);
+        loads.push(ins.k);
+        pc++;
+        break;
+      case OP_AND:
+        a = (a & ins.k) >>> 0;
+        pc++;
+        break;
+      case OP_JA:
+        pc += 1 + ins.k;
+        break;
+      case OP_JEQ:
+        pc += 1 + (a === ins.k ? ins.jt : ins.jf);
+        break;
+      case OP_JGT:
+        pc += 1 + (a > ins.k ? ins.jt : ins.jf);
+        break;
+      case OP_JGE:
+        pc += 1 + (a >= ins.k ? ins.jt : ins.jf);
+        break;
+      case OP_JSET:
+        pc += 1 + ((a & ins.k) !== 0 ? ins.jt : ins.jf);
+        break;
+      case OP_RET:
+        return { ret: ins.k >>> 0, steps, loads };
+      default:
+        throw new Error(`opcode 0x${ins.code.toString(16)} at ${pc} is not supported`);
     }
   }
 }

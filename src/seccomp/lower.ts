@@ -9,8 +9,19 @@
 // must also be a zero- or sign-extension of it (see policy.ts).
 
 import {
-  AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, EAFNOSUPPORT, ENOSYS, EPERM, SECCOMP_RET_ALLOW,
-  SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG, X32_SYSCALL_BIT, argHi, argLo, retErrno,
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+  EAFNOSUPPORT,
+  ENOSYS,
+  EPERM,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_LOG,
+  X32_SYSCALL_BIT,
+  argHi,
+  argLo,
+  retErrno,
 } from './bpf.js';
 import type { Cond, ResolvedPolicy, RuleEntry, SyscallRules } from './policy.js';
 import { syscallTable, type Abi } from './tables/index.js';
@@ -34,8 +45,12 @@ export type BExpr =
 /** What one syscall number does: a constant, or ordered argument cases. */
 export type Decision =
   | { readonly kind: 'ret'; readonly ret: number }
-  | { readonly kind: 'args'; readonly name: string; readonly cases: readonly { when: BExpr; ret: number }[];
-    readonly otherwise: number };
+  | {
+      readonly kind: 'args';
+      readonly name: string;
+      readonly cases: readonly { when: BExpr; ret: number }[];
+      readonly otherwise: number;
+    };
 
 export interface LoweredAbi {
   readonly abi: Abi;
@@ -57,8 +72,16 @@ export const RET_ENOSYS = retErrno(ENOSYS);
  * family is behind a pointer; libc then uses socket(2), on i386 since 4.3).
  */
 export const ENOSYS_FALLBACK: ReadonlySet<string> = new Set([
-  'clone3', 'open_tree', 'open_tree_attr', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
-  'mount_setattr', 'socketcall',
+  'clone3',
+  'open_tree',
+  'open_tree_attr',
+  'move_mount',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'mount_setattr',
+  'socketcall',
 ]);
 
 /** Denied io_uring calls return EPERM even under "kill": libuv probes io_uring_setup at start-up. */
@@ -88,8 +111,12 @@ const FALSE: BExpr = { k: 'const', v: false };
 export function and(...xs: BExpr[]): BExpr {
   const out: BExpr[] = [];
   for (const x of xs) {
-    if (x.k === 'const') { if (!x.v) return FALSE; continue; }
-    if (x.k === 'and') out.push(...x.xs); else out.push(x);
+    if (x.k === 'const') {
+      if (!x.v) return FALSE;
+      continue;
+    }
+    if (x.k === 'and') out.push(...x.xs);
+    else out.push(x);
   }
   return out.length === 0 ? TRUE : out.length === 1 ? out[0]! : { k: 'and', xs: out };
 }
@@ -97,8 +124,12 @@ export function and(...xs: BExpr[]): BExpr {
 export function or(...xs: BExpr[]): BExpr {
   const out: BExpr[] = [];
   for (const x of xs) {
-    if (x.k === 'const') { if (x.v) return TRUE; continue; }
-    if (x.k === 'or') out.push(...x.xs); else out.push(x);
+    if (x.k === 'const') {
+      if (x.v) return TRUE;
+      continue;
+    }
+    if (x.k === 'or') out.push(...x.xs);
+    else out.push(x);
   }
   return out.length === 0 ? FALSE : out.length === 1 ? out[0]! : { k: 'or', xs: out };
 }
@@ -109,8 +140,13 @@ export function not(x: BExpr): BExpr {
   return { k: 'not', x };
 }
 
-const test = (off: number, op: WordTest['op'], imm: number, mask = 0xffffffff): BExpr =>
-  ({ k: 'test', off, op, imm: imm >>> 0, mask: mask >>> 0 });
+const test = (off: number, op: WordTest['op'], imm: number, mask = 0xffffffff): BExpr => ({
+  k: 'test',
+  off,
+  op,
+  imm: imm >>> 0,
+  mask: mask >>> 0,
+});
 
 const eq = (off: number, v: number): BExpr => test(off, 'eq', v);
 /** word > v, folded at the ends of the range. */
@@ -120,7 +156,8 @@ const ge = (off: number, v: number): BExpr => (v >>> 0 === 0 ? TRUE : test(off, 
 
 /** (word & m) == v, with Chromium's MaskedEqualHalf specialisations. */
 export function maskedEq(off: number, m: number, v: number): BExpr {
-  m >>>= 0; v >>>= 0;
+  m >>>= 0;
+  v >>>= 0;
   if ((v & ~m) >>> 0 !== 0) return FALSE;
   if (m === 0) return TRUE;
   if (m === 0xffffffff) return eq(off, v);
@@ -134,29 +171,47 @@ const lo32 = (v: bigint): number => Number(v & 0xffffffffn);
 
 function cmp32(off: number, op: Cond['op'], v: number, m: number): BExpr {
   switch (op) {
-    case '==': return eq(off, v);
-    case '!=': return not(eq(off, v));
-    case '<': return not(ge(off, v));
-    case '<=': return not(gt(off, v));
-    case '>': return gt(off, v);
-    case '>=': return ge(off, v);
-    case '&==': return maskedEq(off, m, v);
-    case 'in': throw new Error('unreachable');
+    case '==':
+      return eq(off, v);
+    case '!=':
+      return not(eq(off, v));
+    case '<':
+      return not(ge(off, v));
+    case '<=':
+      return not(gt(off, v));
+    case '>':
+      return gt(off, v);
+    case '>=':
+      return ge(off, v);
+    case '&==':
+      return maskedEq(off, m, v);
+    case 'in':
+      throw new Error('unreachable');
   }
 }
 
 function cmp64(arg: number, op: Cond['op'], v: bigint, m: bigint): BExpr {
-  const H = argHi(arg); const L = argLo(arg);
-  const vh = hi32(v); const vl = lo32(v);
+  const H = argHi(arg);
+  const L = argLo(arg);
+  const vh = hi32(v);
+  const vl = lo32(v);
   switch (op) {
-    case '==': return and(eq(H, vh), eq(L, vl));
-    case '!=': return not(and(eq(H, vh), eq(L, vl)));
-    case '>': return or(gt(H, vh), and(eq(H, vh), gt(L, vl)));
-    case '>=': return or(gt(H, vh), and(eq(H, vh), ge(L, vl)));
-    case '<': return not(or(gt(H, vh), and(eq(H, vh), ge(L, vl))));
-    case '<=': return not(or(gt(H, vh), and(eq(H, vh), gt(L, vl))));
-    case '&==': return and(maskedEq(H, hi32(m), vh), maskedEq(L, lo32(m), vl));
-    case 'in': throw new Error('unreachable');
+    case '==':
+      return and(eq(H, vh), eq(L, vl));
+    case '!=':
+      return not(and(eq(H, vh), eq(L, vl)));
+    case '>':
+      return or(gt(H, vh), and(eq(H, vh), gt(L, vl)));
+    case '>=':
+      return or(gt(H, vh), and(eq(H, vh), ge(L, vl)));
+    case '<':
+      return not(or(gt(H, vh), and(eq(H, vh), ge(L, vl))));
+    case '<=':
+      return not(or(gt(H, vh), and(eq(H, vh), gt(L, vl))));
+    case '&==':
+      return and(maskedEq(H, hi32(m), vh), maskedEq(L, lo32(m), vl));
+    case 'in':
+      throw new Error('unreachable');
   }
 }
 
@@ -180,8 +235,11 @@ export function lowerCond(c: Cond, context: 'allow' | 'deny', abiIs32: boolean):
   // word is known, so the sign-extension case folds to a plain compare.
   if (op === '==') {
     const H = argHi(c.arg);
-    return or(...c.values.map((v) => and(eq(L, lo32(v)),
-      (lo32(v) & 0x80000000) !== 0 ? or(eq(H, 0), eq(H, 0xffffffff)) : eq(H, 0))));
+    return or(
+      ...c.values.map((v) =>
+        and(eq(L, lo32(v)), (lo32(v) & 0x80000000) !== 0 ? or(eq(H, 0), eq(H, 0xffffffff)) : eq(H, 0)),
+      ),
+    );
   }
   return and(or(...c.values.map((v) => cmp32(L, op, lo32(v), lo32(c.mask)))), canonicalHigh(c.arg));
 }
@@ -217,7 +275,9 @@ export function lowerSyscall(r: SyscallRules, action: ResolvedPolicy['action'], 
 }
 
 export const AUDIT_ARCH: Record<Exclude<Abi, 'x32'>, number> = {
-  x86_64: AUDIT_ARCH_X86_64, i386: AUDIT_ARCH_I386, aarch64: AUDIT_ARCH_AARCH64,
+  x86_64: AUDIT_ARCH_X86_64,
+  i386: AUDIT_ARCH_I386,
+  aarch64: AUDIT_ARCH_AARCH64,
 };
 
 export function lowerAbi(p: ResolvedPolicy): LoweredAbi {
@@ -237,10 +297,13 @@ export function lowerAbi(p: ResolvedPolicy): LoweredAbi {
   // keeps x32 out of the action cache anyway, arch/x86/include/asm/seccomp.h).
   // nr == -1 is a tracer's "skip this call" (re-filtered since Linux 4.8):
   // ENOSYS, as libseccomp does, never kill.
-  const tail = p.abi === 'x86_64'
-    ? [{ from: above, to: X32_SYSCALL_BIT - 1, ret: RET_ENOSYS },
-      { from: X32_SYSCALL_BIT, to: 0xfffffffe, ret: RET_KILL },
-      { from: 0xffffffff, to: 0xffffffff, ret: RET_ENOSYS }]
-    : [{ from: above, to: 0xffffffff, ret: RET_ENOSYS }];
+  const tail =
+    p.abi === 'x86_64'
+      ? [
+          { from: above, to: X32_SYSCALL_BIT - 1, ret: RET_ENOSYS },
+          { from: X32_SYSCALL_BIT, to: 0xfffffffe, ret: RET_KILL },
+          { from: 0xffffffff, to: 0xffffffff, ret: RET_ENOSYS },
+        ]
+      : [{ from: above, to: 0xffffffff, ret: RET_ENOSYS }];
   return { abi: p.abi, auditArch: AUDIT_ARCH[p.abi], decisions, tail };
 }

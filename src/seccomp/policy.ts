@@ -106,7 +106,9 @@ function inWidth(v: bigint, width: 32 | 64, what: string): bigint {
   const max = width === 32 ? MAX32 : MAX64;
   const min = width === 32 ? -(1n << 31n) : -(1n << 63n);
   if (v > max) {
-    throw new EntryError(`${what} 0x${v.toString(16)} does not fit the ${width}-bit argument (max 0x${max.toString(16)})`);
+    throw new EntryError(
+      `${what} 0x${v.toString(16)} does not fit the ${width}-bit argument (max 0x${max.toString(16)})`,
+    );
   }
   if (v < min) throw new EntryError(`${what} ${v} does not fit the ${width}-bit argument`);
   return v < 0n ? v + max + 1n : v;
@@ -115,7 +117,8 @@ function inWidth(v: bigint, width: 32 | 64, what: string): bigint {
 const OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '&==', 'in']);
 
 function checkCond(raw: unknown, sys: SyscallInfo, abi: Abi): Cond {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EntryError('a condition must be an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new EntryError('a condition must be an object');
   const c = raw as Record<string, unknown>;
   for (const key of Object.keys(c)) {
     if (!['arg', 'op', 'value', 'mask'].includes(key)) throw new EntryError(`unknown condition key "${key}"`);
@@ -125,7 +128,9 @@ function checkCond(raw: unknown, sys: SyscallInfo, abi: Abi): Cond {
     throw new EntryError('arg must be an integer from 0 to 5');
   }
   if (arg >= sys.widths.length) {
-    throw new EntryError(`${sys.name} takes ${sys.widths.length} argument${sys.widths.length === 1 ? '' : 's'} on ${abi}; arg ${arg} does not exist`);
+    throw new EntryError(
+      `${sys.name} takes ${sys.widths.length} argument${sys.widths.length === 1 ? '' : 's'} on ${abi}; arg ${arg} does not exist`,
+    );
   }
   const op = c.op;
   if (typeof op !== 'string' || !OPS.has(op)) throw new EntryError(`op must be one of ${[...OPS].join(' ')}`);
@@ -146,22 +151,30 @@ function checkCond(raw: unknown, sys: SyscallInfo, abi: Abi): Cond {
     if (c.mask === undefined) throw new EntryError('op "&==" needs a mask');
     mask = inWidth(parseValue(c.mask, 'mask'), width, 'mask');
     if ((values[0]! & ~mask) !== 0n) {
-      throw new EntryError(`value 0x${values[0]!.toString(16)} has bits outside mask 0x${mask.toString(16)}: never matches`);
+      throw new EntryError(
+        `value 0x${values[0]!.toString(16)} has bits outside mask 0x${mask.toString(16)}: never matches`,
+      );
     }
   }
   const v = values[0]!;
   if (op === '<' && v === 0n) throw new EntryError('"< 0" never matches (values are unsigned)');
-  if (op === '>' && v === max) throw new EntryError(`"> 0x${max.toString(16)}" never matches on a ${width}-bit argument`);
+  if (op === '>' && v === max)
+    throw new EntryError(`"> 0x${max.toString(16)}" never matches on a ${width}-bit argument`);
   return { arg, width, op: op as Cond['op'], values, mask };
 }
 
-interface Expanded { name: string; rawArgs: unknown[] | undefined }
+interface Expanded {
+  name: string;
+  rawArgs: unknown[] | undefined;
+}
 
 function expandEntry(e: unknown, ctx: GroupContext): Expanded[] {
   if (typeof e === 'string') {
     if (isGroup(e)) {
       if (GROUPS[e] === undefined) throw new EntryError(`unknown group "${e}"`);
-      return expandGroup(e, ctx).map((x) => (typeof x === 'string' ? { name: x, rawArgs: undefined } : { name: x.name, rawArgs: x.args }));
+      return expandGroup(e, ctx).map((x) =>
+        typeof x === 'string' ? { name: x, rawArgs: undefined } : { name: x.name, rawArgs: x.args },
+      );
     }
     return [{ name: e, rawArgs: undefined }];
   }
@@ -198,10 +211,18 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
   const perAbi = new Map<Abi, Map<number, SyscallRules>>(abis.map((a) => [a, new Map()]));
   const ctx: GroupContext = { network: input.network, nestedSandbox: input.nestedSandbox };
   if (!['errno', 'kill', 'log'].includes(input.action)) {
-    errors.push({ list: 'allow', index: -1, message: `action must be "errno", "kill" or "log", not "${String(input.action)}"` });
+    errors.push({
+      list: 'allow',
+      index: -1,
+      message: `action must be "errno", "kill" or "log", not "${String(input.action)}"`,
+    });
   }
   if (!['none', 'host'].includes(input.network)) {
-    errors.push({ list: 'allow', index: -1, message: `network must be "none" or "host", not "${String(input.network)}"` });
+    errors.push({
+      list: 'allow',
+      index: -1,
+      message: `network must be "none" or "host", not "${String(input.network)}"`,
+    });
   }
 
   for (const list of ['allow', 'deny'] as const) {
@@ -220,19 +241,28 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
             rulesFor(perAbi.get(abi)!, sys)[list].push({ conds });
           }
           if (!found && !fromGroup) {
-            throw new EntryError(knownAnywhere(x.name)
-              ? `syscall "${x.name}" does not exist on ${abis.join(' or ')}`
-              : `unknown syscall "${x.name}"`);
+            throw new EntryError(
+              knownAnywhere(x.name)
+                ? `syscall "${x.name}" does not exist on ${abis.join(' or ')}`
+                : `unknown syscall "${x.name}"`,
+            );
           }
-          if (list === 'deny' && !fromGroup && x.rawArgs === undefined
-            && (REQUIRED_SYSCALLS as readonly string[]).includes(x.name)) {
+          if (
+            list === 'deny' &&
+            !fromGroup &&
+            x.rawArgs === undefined &&
+            (REQUIRED_SYSCALLS as readonly string[]).includes(x.name)
+          ) {
             throw new EntryError(`"${x.name}" cannot be denied: tsjail needs it to start the program`);
           }
         }
         if (list === 'deny' && fromGroup) {
           const names = new Set(expanded.map((x) => x.name));
           const req = REQUIRED_SYSCALLS.filter((n) => names.has(n));
-          if (req.length > 0) throw new EntryError(`group ${String(entry)} contains ${req.join(', ')}, which tsjail needs to start the program`);
+          if (req.length > 0)
+            throw new EntryError(
+              `group ${String(entry)} contains ${req.join(', ')}, which tsjail needs to start the program`,
+            );
         }
       } catch (err) {
         if (!(err instanceof EntryError)) throw err;
@@ -250,7 +280,17 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
       if (sys !== undefined) rulesFor(map, sys).allow.push({ conds: [] });
     }
     const ioctl = table.byName('ioctl')!;
-    rulesFor(map, ioctl).hardDeny.push({ conds: [{ arg: 1, width: 32, op: 'in', values: [BigInt(CONSTANTS.TIOCSTI!), BigInt(CONSTANTS.TIOCLINUX!)], mask: MAX32 }] });
+    rulesFor(map, ioctl).hardDeny.push({
+      conds: [
+        {
+          arg: 1,
+          width: 32,
+          op: 'in',
+          values: [BigInt(CONSTANTS.TIOCSTI!), BigInt(CONSTANTS.TIOCLINUX!)],
+          mask: MAX32,
+        },
+      ],
+    });
     const setsockopt = table.byName('setsockopt');
     if (input.nestedSandbox && setsockopt !== undefined) {
       // A nested user and network namespace holds CAP_NET_ADMIN there: keep
@@ -258,13 +298,33 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
       // IPVS: SOL_IP options from 64; ip6tables: SOL_IPV6 64 and 65;
       // CVE-2021-22555), which no application needs.
       rulesFor(map, setsockopt).hardDeny.push(
-        { conds: [{ arg: 1, width: 32, op: '==', values: [0n], mask: MAX32 }, { arg: 2, width: 32, op: '>=', values: [64n], mask: MAX32 }] },
-        { conds: [{ arg: 1, width: 32, op: '==', values: [41n], mask: MAX32 }, { arg: 2, width: 32, op: 'in', values: [64n, 65n], mask: MAX32 }] },
+        {
+          conds: [
+            { arg: 1, width: 32, op: '==', values: [0n], mask: MAX32 },
+            { arg: 2, width: 32, op: '>=', values: [64n], mask: MAX32 },
+          ],
+        },
+        {
+          conds: [
+            { arg: 1, width: 32, op: '==', values: [41n], mask: MAX32 },
+            { arg: 2, width: 32, op: 'in', values: [64n, 65n], mask: MAX32 },
+          ],
+        },
       );
     }
     if (input.network === 'none') {
       const socket = table.byName('socket')!;
-      rulesFor(map, socket).hardDeny.push({ conds: [{ arg: 0, width: 32, op: 'in', values: [BigInt(CONSTANTS.AF_INET!), BigInt(CONSTANTS.AF_INET6!), BigInt(CONSTANTS.AF_NETLINK!)], mask: MAX32 }] });
+      rulesFor(map, socket).hardDeny.push({
+        conds: [
+          {
+            arg: 0,
+            width: 32,
+            op: 'in',
+            values: [BigInt(CONSTANTS.AF_INET!), BigInt(CONSTANTS.AF_INET6!), BigInt(CONSTANTS.AF_NETLINK!)],
+            mask: MAX32,
+          },
+        ],
+      });
     }
   }
   return { perAbi, errors };

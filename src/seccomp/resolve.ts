@@ -37,7 +37,10 @@ export function resolve(entry: SymInsn): Resolved {
   const within = (p: number, limit: number): number => {
     if (offsetTo(p) <= limit) return p;
     const target = rev[p]!;
-    if (target.code === OP_RET) { trampolines++; return push(OP_RET, 0, 0, target.k); }
+    if (target.code === OP_RET) {
+      trampolines++;
+      return push(OP_RET, 0, 0, target.k);
+    }
     const ja = jaTo.get(p);
     if (ja !== undefined && offsetTo(ja) <= limit) return ja;
     trampolines++;
@@ -71,9 +74,15 @@ export function resolve(entry: SymInsn): Resolved {
   const stack: SymInsn[] = [entry];
   while (stack.length > 0) {
     const n = stack[stack.length - 1]!;
-    if (pos.has(n)) { stack.pop(); continue; }
+    if (pos.has(n)) {
+      stack.pop();
+      continue;
+    }
     const pending = [n.yes, n.no, n.next].find((s) => s !== undefined && !pos.has(s));
-    if (pending !== undefined) { stack.push(pending); continue; }
+    if (pending !== undefined) {
+      stack.push(pending);
+      continue;
+    }
     stack.pop();
     emit(n);
   }

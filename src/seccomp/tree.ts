@@ -18,13 +18,20 @@ export type TreeNode =
   | { readonly k: 'ret'; readonly ret: number }
   | { readonly k: 'test'; readonly t: WordTest; readonly yes: TreeNode; readonly no: TreeNode };
 
-export interface NrRange { from: number; to: number; leaf: Decision }
+export interface NrRange {
+  from: number;
+  to: number;
+  leaf: Decision;
+}
 
 const rets = new Map<number, TreeNode>();
 /** Shared return leaves (identity matters to later stages only as a hint; codegen hash-conses anyway). */
 export function ret(value: number): TreeNode {
   let n = rets.get(value >>> 0);
-  if (n === undefined) { n = { k: 'ret', ret: value >>> 0 }; rets.set(value >>> 0, n); }
+  if (n === undefined) {
+    n = { k: 'ret', ret: value >>> 0 };
+    rets.set(value >>> 0, n);
+  }
   return n;
 }
 
@@ -35,11 +42,16 @@ function testNode(t: WordTest, yes: TreeNode, no: TreeNode): TreeNode {
 /** Continuation-passing translation of a boolean expression into tests. */
 export function exprTree(e: BExpr, yes: TreeNode, no: TreeNode): TreeNode {
   switch (e.k) {
-    case 'const': return e.v ? yes : no;
-    case 'test': return testNode(e, yes, no);
-    case 'not': return exprTree(e.x, no, yes);
-    case 'and': return e.xs.reduceRight<TreeNode>((acc, x) => exprTree(x, acc, no), yes);
-    case 'or': return e.xs.reduceRight<TreeNode>((acc, x) => exprTree(x, yes, acc), no);
+    case 'const':
+      return e.v ? yes : no;
+    case 'test':
+      return testNode(e, yes, no);
+    case 'not':
+      return exprTree(e.x, no, yes);
+    case 'and':
+      return e.xs.reduceRight<TreeNode>((acc, x) => exprTree(x, acc, no), yes);
+    case 'or':
+      return e.xs.reduceRight<TreeNode>((acc, x) => exprTree(x, yes, acc), no);
   }
 }
 
@@ -85,7 +97,13 @@ export function dispatchTree(ranges: readonly NrRange[]): TreeNode {
   return build(0, ranges.length);
 }
 
-const archTest = (arch: number): WordTest => ({ k: 'test', off: OFF_ARCH, op: 'eq', imm: arch >>> 0, mask: 0xffffffff });
+const archTest = (arch: number): WordTest => ({
+  k: 'test',
+  off: OFF_ARCH,
+  op: 'eq',
+  imm: arch >>> 0,
+  mask: 0xffffffff,
+});
 
 /**
  * Argument-checked syscalls that run often enough to be worth testing by
@@ -112,8 +130,10 @@ const nrEq = (imm: number): WordTest => ({ k: 'test', off: OFF_NR, op: 'eq', imm
 /** Dispatch for one ABI: the hot prefix, then the balanced range tree. */
 export function abiTree(l: LoweredAbi): TreeNode {
   const hot = hotPrefix(l);
-  return hot.reduceRight<TreeNode>((acc, nr) => testNode(nrEq(nr), decisionTree(l.decisions[nr]!), acc),
-    dispatchTree(nrRanges(l, new Set(hot))));
+  return hot.reduceRight<TreeNode>(
+    (acc, nr) => testNode(nrEq(nr), decisionTree(l.decisions[nr]!), acc),
+    dispatchTree(nrRanges(l, new Set(hot))),
+  );
 }
 
 /** The whole program: arch checks, then one dispatch per compiled ABI. Foreign arches are killed. */

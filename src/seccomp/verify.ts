@@ -8,7 +8,17 @@
 // emits a subset (bpf.ts OP_*); anything else here is a compiler bug.
 
 import {
-  BPF_MAXINSNS, OP_AND, OP_JA, OP_JEQ, OP_JGE, OP_JGT, OP_JSET, OP_LD_ABS, OP_RET, SECCOMP_DATA_SIZE, type Insn,
+  BPF_MAXINSNS,
+  OP_AND,
+  OP_JA,
+  OP_JEQ,
+  OP_JGE,
+  OP_JGT,
+  OP_JSET,
+  OP_LD_ABS,
+  OP_RET,
+  SECCOMP_DATA_SIZE,
+  type Insn,
 } from './bpf.js';
 
 export class SeccompProgramError extends Error {
@@ -21,8 +31,10 @@ export class SeccompProgramError extends Error {
 /** The program is longer than the kernel takes; `instructions` says by how much. */
 export class SeccompTooLargeError extends SeccompProgramError {
   constructor(readonly instructions: number) {
-    super(`seccomp program has ${instructions} instructions; the kernel accepts at most ${BPF_MAXINSNS} `
-      + '(BPF_MAXINSNS). Reduce argument conditions or split the rules.');
+    super(
+      `seccomp program has ${instructions} instructions; the kernel accepts at most ${BPF_MAXINSNS} ` +
+        '(BPF_MAXINSNS). Reduce argument conditions or split the rules.',
+    );
     this.name = 'SeccompTooLargeError';
   }
 }
@@ -39,7 +51,8 @@ export function verify(insns: readonly Insn[]): void {
   if (insns[n - 1]!.code !== OP_RET) throw new SeccompProgramError('the program does not end with a return');
   insns.forEach((ins, pc) => {
     const where = `instruction ${pc}`;
-    if (!ALLOWED.has(ins.code)) throw new SeccompProgramError(`${where}: opcode 0x${ins.code.toString(16)} not allowed`);
+    if (!ALLOWED.has(ins.code))
+      throw new SeccompProgramError(`${where}: opcode 0x${ins.code.toString(16)} not allowed`);
     if (!Number.isInteger(ins.k) || ins.k < 0 || ins.k > 0xffffffff) throw new SeccompProgramError(`${where}: bad k`);
     if (ins.jt < 0 || ins.jt > 255 || ins.jf < 0 || ins.jf > 255) throw new SeccompProgramError(`${where}: bad jt/jf`);
     if (ins.code === OP_LD_ABS && (ins.k >= SECCOMP_DATA_SIZE || ins.k % 4 !== 0)) {

@@ -31,7 +31,9 @@ export function landlockAbi(env: NodeJS.ProcessEnv = process.env): LandlockAvail
   }
   const cap = env.TSJAIL_LANDLOCK_ABI;
   if (cap !== undefined && cap !== '' && !/^\d{1,3}$/.test(cap)) {
-    throw new TsjailError(`TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got ${JSON.stringify(cap.slice(0, 40))}`);
+    throw new TsjailError(
+      `TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got ${JSON.stringify(cap.slice(0, 40))}`,
+    );
   }
   if (cap !== undefined && cap !== '' && Number(cap) < abi) {
     abi = Number(cap);

@@ -51,7 +51,10 @@ const F_SEAL_WRITE = 0x8;
 const O_NONBLOCK = 0o4000;
 
 export class KernelError extends Error {
-  constructor(what: string, readonly errno: number) {
+  constructor(
+    what: string,
+    readonly errno: number,
+  ) {
     super(`${what} failed (errno ${errno})`);
   }
 }

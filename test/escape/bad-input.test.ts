@@ -5,14 +5,26 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { asUser, inSandbox, makeUserDir, removeDir, tsjail, tsjailArgv, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import {
+  asUser,
+  inSandbox,
+  makeUserDir,
+  removeDir,
+  tsjail,
+  tsjailArgv,
+  userEnv,
+  writeUserFile,
+} from '../helpers/sandbox.js';
 
 const dir = makeUserDir('bad');
 t.teardown(() => removeDir(dir));
 
 function oneLine(t: Tap.Test, r: { status: number | null; stderr: string; stdout: string }, what: string): void {
   t.equal(r.status, 125, `${what}: exit 125`);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('tsjail: see') && !l.startsWith('tsjail: hint'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('tsjail: see') && !l.startsWith('tsjail: hint'));
   t.equal(lines.length, 1, `${what}: one line (${r.stderr.trim()})`);
   t.notMatch(r.stderr, /\n\s+at |TypeError|RangeError/, `${what}: no stack trace`);
   t.equal(r.stdout, '', `${what}: nothing on stdout`);
@@ -42,7 +54,9 @@ t.test('options fed wrong values', async (t) => {
 });
 
 t.test('a non-UTF-8 path is an error, not a crash', async (t) => {
-  const cmd = `exec ${tsjailArgv([]).map((a) => `'${a}'`).join(' ')} --ro "$(printf '${dir}/\\377\\376')" true`;
+  const cmd = `exec ${tsjailArgv([])
+    .map((a) => `'${a}'`)
+    .join(' ')} --ro "$(printf '${dir}/\\377\\376')" true`;
   const argv = asUser(['/bin/sh', '-c', cmd], userEnv({}));
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   oneLine(t, r, 'non-UTF-8 --ro');

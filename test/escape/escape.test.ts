@@ -11,7 +11,18 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePlan } from '../../src/plan/encode.js';
 import { planFromJson } from '../helpers/plan-json.js';
-import { asUser, IS_ROOT, tsjailArgv, makeUserDir, removeDir, testUser, tsjail, tsjailRoot, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import {
+  asUser,
+  IS_ROOT,
+  tsjailArgv,
+  makeUserDir,
+  removeDir,
+  testUser,
+  tsjail,
+  tsjailRoot,
+  userEnv,
+  writeUserFile,
+} from '../helpers/sandbox.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const user = testUser();
@@ -67,7 +78,9 @@ async function listen(where: string): Promise<void> {
 await listen(x11path);
 fs.chmodSync(x11path, 0o777);
 // Node cannot bind abstract names; the probe listens, as the test user.
-const abstract = spawn(...splitArgv(asUser([probe, '--listen-abstract', x11path], userEnv({}))), { stdio: ['ignore', 'pipe', 'inherit'] });
+const abstract = spawn(...splitArgv(asUser([probe, '--listen-abstract', x11path], userEnv({}))), {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve) => abstract.stdout!.once('data', () => resolve()));
 t.teardown(() => {
   abstract.kill('SIGKILL');
@@ -145,7 +158,12 @@ const CASES: [string, string, string?][] = [
   ['kexec', EPERM],
   ['init_module', EPERM],
   ['personality', EPERM],
-  ...(x86 ? ([['int80', SIGSYS], ['x32', SIGSYS]] as [string, string][]) : []),
+  ...(x86
+    ? ([
+        ['int80', SIGSYS],
+        ['x32', SIGSYS],
+      ] as [string, string][])
+    : []),
   ['socket=16,3', EAFNOSUPPORT, 'ok'],
   ['socket=17,3', EAFNOSUPPORT],
   // Netlink beyond routing and device events: sock_diag, netfilter, generic.
@@ -195,12 +213,17 @@ for (const profile of Object.keys(profiles)) {
 // sockets (tsjail warns of this on such kernels) change.
 for (const profile of ['default', 'firefox']) {
   t.test(`without Landlock the other layers still hold under the ${profile} profile`, async (t) => {
-    const r = tsjail([...profiles[profile]!, '--ro', bin, '--', probe, ...CASES.map((c) => c[0])], { cwd: bin, env: { TSJAIL_LANDLOCK_ABI: '0' } });
+    const r = tsjail([...profiles[profile]!, '--ro', bin, '--', probe, ...CASES.map((c) => c[0])], {
+      cwd: bin,
+      env: { TSJAIL_LANDLOCK_ABI: '0' },
+    });
     t.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     t.equal(lines.length, CASES.length, r.stdout);
     const changed: Record<string, string> = {
-      kill: 'ok', pidfd_signal: 'ok', mknod: EPERM,
+      kill: 'ok',
+      pidfd_signal: 'ok',
+      mknod: EPERM,
       ...(profile === 'firefox' ? { connect_abstract: 'ok' } : {}),
     };
     CASES.forEach(([p, expect, browser], i) => {
@@ -213,17 +236,45 @@ for (const profile of ['default', 'firefox']) {
 }
 
 t.test('control: outside the sandbox the same probes succeed', async (t) => {
-  const sleeper = spawn(asUser(['sleep', '60'], userEnv({}))[0]!, asUser(['sleep', '60'], userEnv({})).slice(1), { stdio: 'ignore' });
+  const sleeper = spawn(asUser(['sleep', '60'], userEnv({}))[0]!, asUser(['sleep', '60'], userEnv({})).slice(1), {
+    stdio: 'ignore',
+  });
   t.teardown(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 300));
   const pid = sleeper.pid!;
-  const plain = outside([`ptrace=${pid}`, `vmread=${pid}`, `pidfd_signal=${pid}`, `kill=${pid}`, `open_read=/proc/${pid}/root/etc/hostname`, 'userns', 'clone_newuser', 'clone3', 'pidfd_getfd', 'personality_hi', 'keyctl', 'perf', 'userfaultfd', 'io_uring', 'personality', 'socket=16,3', 'netlink=4', 'netlink=12', 'netlink=16', 'nested_netfilter', 'nested_xtables', ...(x86 ? ['int80'] : [])]);
+  const plain = outside([
+    `ptrace=${pid}`,
+    `vmread=${pid}`,
+    `pidfd_signal=${pid}`,
+    `kill=${pid}`,
+    `open_read=/proc/${pid}/root/etc/hostname`,
+    'userns',
+    'clone_newuser',
+    'clone3',
+    'pidfd_getfd',
+    'personality_hi',
+    'keyctl',
+    'perf',
+    'userfaultfd',
+    'io_uring',
+    'personality',
+    'socket=16,3',
+    'netlink=4',
+    'netlink=12',
+    'netlink=16',
+    'nested_netfilter',
+    'nested_xtables',
+    ...(x86 ? ['int80'] : []),
+  ]);
   for (const [k, v] of plain) t.equal(v, 'ok', `outside: ${k}`);
   // This kernel has no x32 ABI (CONFIG_X86_X32_ABI unset): outside the call
   // reaches the kernel and gets ENOSYS, so SIGSYS inside is the filter's.
   if (x86) t.equal(outside(['x32']).get('x32'), ENOSYS, 'outside: x32 reaches the kernel (ENOSYS, no x32 ABI here)');
   // The privileged ones, in a user namespace of the user's own.
-  const userns = outside(['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'move_mount', 'chroot', 'socket=2,3,1', 'socket_hi'], ['unshare', '--user', '--map-root-user', '--mount', '--net']);
+  const userns = outside(
+    ['mount_tmpfs=/tmp', 'fsopen', 'open_tree', 'move_mount', 'chroot', 'socket=2,3,1', 'socket_hi'],
+    ['unshare', '--user', '--map-root-user', '--mount', '--net'],
+  );
   for (const [k, v] of userns) t.equal(v, 'ok', `own user namespace: ${k}`);
   const own = path.join(bin, 'own');
   writeUserFile(own, 'x');
@@ -237,12 +288,22 @@ t.test('control: outside the sandbox the same probes succeed', async (t) => {
 // that is the caller's controlling terminal, as in an interactive shell.
 function onTerminal(argv: string[]): Map<string, string> {
   const cmd = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync(...splitArgv(asUser(['script', '-qec', cmd, '/dev/null'], userEnv({}))), { encoding: 'utf8', cwd: bin, input: '' });
+  const r = spawnSync(...splitArgv(asUser(['script', '-qec', cmd, '/dev/null'], userEnv({}))), {
+    encoding: 'utf8',
+    cwd: bin,
+    input: '',
+  });
   // The injected character is echoed at the start of a line.
-  return parse(r.stdout.replace(/\r/g, '').split('\n').map((l) => l.trim()).join('\n'));
+  return parse(
+    r.stdout
+      .replace(/\r/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .join('\n'),
+  );
 }
 
-t.test('the caller\'s terminal: TIOCSTI (also with high bits) and TIOCLINUX', async (t) => {
+t.test("the caller's terminal: TIOCSTI (also with high bits) and TIOCLINUX", async (t) => {
   const tty = ['tiocsti', 'tiocsti_hi', 'tioclinux'];
   const out = onTerminal([probe, ...tty]);
   t.equal(out.get('tiocsti'), 'ok', 'control: outside, TIOCSTI injects input');
@@ -255,33 +316,57 @@ t.test('the caller\'s terminal: TIOCSTI (also with high bits) and TIOCLINUX', as
 });
 
 t.test('descriptors and environment of the caller do not leak in', async (t) => {
-  const wrap = (argv: string[]) => asUser(['/bin/sh', '-c', 'exec 7</etc/hostname; exec "$@"', 'sh', ...argv], userEnv({ env: { SECRET_FOR_TSJAIL: 'leak' } }));
+  const wrap = (argv: string[]) =>
+    asUser(
+      ['/bin/sh', '-c', 'exec 7</etc/hostname; exec "$@"', 'sh', ...argv],
+      userEnv({ env: { SECRET_FOR_TSJAIL: 'leak' } }),
+    );
   const probes = ['fd=7', 'env=SECRET_FOR_TSJAIL', 'env=PATH'];
   const run = (argv: string[]) => parse(spawnSync(...splitArgv(wrap(argv)), { encoding: 'utf8', cwd: bin }).stdout);
   const control = run([probe, ...probes]);
   t.equal(control.get('fd'), 'ok', 'control: descriptor 7 is open outside');
   t.equal(control.get('env'), 'ok', 'control: the variables are set outside');
   for (const profile of Object.keys(profiles)) {
-    const r = spawnSync(...splitArgv(wrap(tsjailArgv([...profiles[profile]!, '--ro', bin, '--', probe, ...probes]))), { encoding: 'utf8', cwd: bin });
+    const r = spawnSync(...splitArgv(wrap(tsjailArgv([...profiles[profile]!, '--ro', bin, '--', probe, ...probes]))), {
+      encoding: 'utf8',
+      cwd: bin,
+    });
     t.equal(r.status, 0, r.stderr);
-    t.same(r.stdout.trim().split('\n'), ['fd errno=9', 'env errno=2', 'env ok'], `${profile}: fd 7 closed, the secret gone, PATH set`);
+    t.same(
+      r.stdout.trim().split('\n'),
+      ['fd errno=9', 'env errno=2', 'env ok'],
+      `${profile}: fd 7 closed, the secret gone, PATH set`,
+    );
   }
 });
 
-t.test('set-user-ID and file-capability binaries gain nothing inside', { skip: privileged ? false : 'needs root and setcap to make the privileged binaries' }, async (t) => {
-  const control = outside([`exec_setuid=${suid}`, `exec_setcap=${fcap}`]);
-  t.equal(control.get('exec_setuid'), 'ok', 'control: outside the set-user-ID copy runs as root');
-  t.equal(control.get('exec_setcap'), 'ok', 'control: outside the file capabilities are granted');
-  for (const profile of Object.keys(profiles)) {
-    const r = tsjail([...profiles[profile]!, '--ro', bin, '--', probe, `exec_setuid=${suid}`, `exec_setcap=${fcap}`], { cwd: bin });
-    t.equal(r.status, 0, r.stderr);
-    t.same(r.stdout.trim().split('\n'), ['exec_setuid errno=1', 'exec_setcap errno=1'], `${profile}: ran unprivileged`);
-  }
-});
+t.test(
+  'set-user-ID and file-capability binaries gain nothing inside',
+  { skip: privileged ? false : 'needs root and setcap to make the privileged binaries' },
+  async (t) => {
+    const control = outside([`exec_setuid=${suid}`, `exec_setcap=${fcap}`]);
+    t.equal(control.get('exec_setuid'), 'ok', 'control: outside the set-user-ID copy runs as root');
+    t.equal(control.get('exec_setcap'), 'ok', 'control: outside the file capabilities are granted');
+    for (const profile of Object.keys(profiles)) {
+      const r = tsjail(
+        [...profiles[profile]!, '--ro', bin, '--', probe, `exec_setuid=${suid}`, `exec_setcap=${fcap}`],
+        { cwd: bin },
+      );
+      t.equal(r.status, 0, r.stderr);
+      t.same(
+        r.stdout.trim().split('\n'),
+        ['exec_setuid errno=1', 'exec_setcap errno=1'],
+        `${profile}: ran unprivileged`,
+      );
+    }
+  },
+);
 
-t.test('resource exhaustion stops at the profile\'s limits, the host unharmed', async (t) => {
+t.test("resource exhaustion stops at the profile's limits, the host unharmed", async (t) => {
   const limits = ['-p', path.join(bin, 'limits.json5')];
-  const got = parse(tsjail([...limits, '--ro', bin, '--', probe, 'forkbomb', 'bigfile=/tmp/big', 'bigalloc'], { cwd: bin }).stdout);
+  const got = parse(
+    tsjail([...limits, '--ro', bin, '--', probe, 'forkbomb', 'bigfile=/tmp/big', 'bigalloc'], { cwd: bin }).stdout,
+  );
   t.equal(got.get('forkbomb'), 'errno=11', 'fork refused (EAGAIN) at nproc');
   t.equal(got.get('bigfile'), 'errno=27', 'write refused (EFBIG) at fsize');
   t.equal(got.get('bigalloc'), 'errno=12', 'allocation refused (ENOMEM) at as');
@@ -322,14 +407,30 @@ t.test('a bind source swapped for a symlink, or renamed over, between planning a
   // key is shown only because the user named the path, never by accident.
 });
 
-t.test('from outside: the monitor\'s environment and memory are not readable, no core dumps inside', async (t) => {
-  const argv = asUser([process.execPath, path.join(tsjailRoot(), 'bin', 'tsjail.js'), '--', '/bin/sh', '-c', 'ulimit -c; echo ready; sleep 30'], userEnv({ env: { SECRET_FOR_TSJAIL: 'x' } }));
+t.test("from outside: the monitor's environment and memory are not readable, no core dumps inside", async (t) => {
+  const argv = asUser(
+    [
+      process.execPath,
+      path.join(tsjailRoot(), 'bin', 'tsjail.js'),
+      '--',
+      '/bin/sh',
+      '-c',
+      'ulimit -c; echo ready; sleep 30',
+    ],
+    userEnv({ env: { SECRET_FOR_TSJAIL: 'x' } }),
+  );
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
-  await new Promise<void>((resolve) => child.stdout!.on('data', (d) => ((out += d), out.includes('ready') && resolve())));
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (d) => ((out += d), out.includes('ready') && resolve())),
+  );
   t.match(out, /^0$/m, 'RLIMIT_CORE is 0 inside');
-  const read = spawnSync(asUser(['cat', `/proc/${child.pid}/environ`], userEnv({}))[0]!, asUser(['cat', `/proc/${child.pid}/environ`], userEnv({})).slice(1), { encoding: 'utf8' });
+  const read = spawnSync(
+    asUser(['cat', `/proc/${child.pid}/environ`], userEnv({}))[0]!,
+    asUser(['cat', `/proc/${child.pid}/environ`], userEnv({})).slice(1),
+    { encoding: 'utf8' },
+  );
   t.not(read.status, 0, 'the monitor is not dumpable');
   t.match(read.stderr, /Permission denied/);
 });

@@ -110,7 +110,11 @@ static long t_open_write(void)
 static long t_handle(void)
 {
 	/* The "shocker" attack: open a file by handle, bypassing the mount view. */
-	struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+	struct {
+		unsigned int bytes;
+		int type;
+		unsigned char h[8];
+	} fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
 	return result(syscall(SYS_open_by_handle_at, AT_FDCWD, &fh, O_RDONLY));
 }
 
@@ -136,7 +140,8 @@ static long t_fsopen(void)
 
 static long t_open_tree(void)
 {
-	return result(syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */ | AT_RECURSIVE));
+	return result(
+		syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */ | AT_RECURSIVE));
 }
 
 static long t_pivot_root(void)
@@ -341,7 +346,8 @@ static long t_connect_abstract(void)
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	size_t n = strnlen(arg, sizeof sa.sun_path - 1);
 	memcpy(sa.sun_path + 1, arg, n);
-	return result(connect(s, (void *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)));
+	return result(connect(s, (void *)&sa,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)));
 }
 
 static long t_tiocsti(void)
@@ -393,7 +399,8 @@ static int report_privileges(const char *name)
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof d);
 	syscall(SYS_capget, &h, d);
-	int gained = geteuid() == 0 || d[0].effective || d[1].effective || d[0].permitted || d[1].permitted;
+	int gained = geteuid() == 0 || d[0].effective || d[1].effective || d[0].permitted ||
+		     d[1].permitted;
 	printf(gained ? "%s ok\n" : "%s errno=1\n", name);
 	return 0;
 }
@@ -457,24 +464,57 @@ static const struct {
 	const char *name;
 	long (*fn)(void);
 } techniques[] = {
-	{ "ptrace", t_ptrace }, { "vmread", t_vmread }, { "pidfd_signal", t_pidfd_signal },
-	{ "kill", t_kill }, { "open_read", t_open_read }, { "open_write", t_open_write },
-	{ "open_by_handle", t_handle }, { "mount_tmpfs", t_mount_tmpfs }, { "umount", t_umount },
-	{ "remount_rw", t_remount_rw }, { "fsopen", t_fsopen }, { "open_tree", t_open_tree },
-	{ "pivot_root", t_pivot_root }, { "chroot", t_chroot }, { "userns", t_userns },
-	{ "userns_remount", t_userns_remount }, { "keyctl", t_keyctl }, { "bpf", t_bpf },
-	{ "perf", t_perf }, { "userfaultfd", t_userfaultfd }, { "io_uring", t_io_uring },
-	{ "kexec", t_kexec }, { "init_module", t_init_module }, { "personality", t_personality },
-	{ "int80", t_int80 }, { "x32", t_x32 }, { "socket", t_socket },
-	{ "connect_unix", t_connect_unix }, { "mknod", t_mknod }, { "link", t_link },
-	{ "setuid_root", t_setuid_root }, { "forkbomb", t_forkbomb }, { "bigfile", t_bigfile },
-	{ "bigalloc", t_bigalloc }, { "connect_abstract", t_connect_abstract }, { "tiocsti", t_tiocsti },
-	{ "tiocsti_hi", t_tiocsti_hi }, { "tioclinux", t_tioclinux }, { "fd", t_fd }, { "env", t_env },
-	{ "clone_newuser", t_clone_newuser }, { "clone3", t_clone3 }, { "move_mount", t_move_mount },
-	{ "pidfd_getfd", t_pidfd_getfd }, { "personality_hi", t_personality_hi }, { "socket_hi", t_socket_hi },
-	{ "nested_netfilter", t_nested_netfilter }, { "netlink", t_netlink },
+	{ "ptrace", t_ptrace },
+	{ "vmread", t_vmread },
+	{ "pidfd_signal", t_pidfd_signal },
+	{ "kill", t_kill },
+	{ "open_read", t_open_read },
+	{ "open_write", t_open_write },
+	{ "open_by_handle", t_handle },
+	{ "mount_tmpfs", t_mount_tmpfs },
+	{ "umount", t_umount },
+	{ "remount_rw", t_remount_rw },
+	{ "fsopen", t_fsopen },
+	{ "open_tree", t_open_tree },
+	{ "pivot_root", t_pivot_root },
+	{ "chroot", t_chroot },
+	{ "userns", t_userns },
+	{ "userns_remount", t_userns_remount },
+	{ "keyctl", t_keyctl },
+	{ "bpf", t_bpf },
+	{ "perf", t_perf },
+	{ "userfaultfd", t_userfaultfd },
+	{ "io_uring", t_io_uring },
+	{ "kexec", t_kexec },
+	{ "init_module", t_init_module },
+	{ "personality", t_personality },
+	{ "int80", t_int80 },
+	{ "x32", t_x32 },
+	{ "socket", t_socket },
+	{ "connect_unix", t_connect_unix },
+	{ "mknod", t_mknod },
+	{ "link", t_link },
+	{ "setuid_root", t_setuid_root },
+	{ "forkbomb", t_forkbomb },
+	{ "bigfile", t_bigfile },
+	{ "bigalloc", t_bigalloc },
+	{ "connect_abstract", t_connect_abstract },
+	{ "tiocsti", t_tiocsti },
+	{ "tiocsti_hi", t_tiocsti_hi },
+	{ "tioclinux", t_tioclinux },
+	{ "fd", t_fd },
+	{ "env", t_env },
+	{ "clone_newuser", t_clone_newuser },
+	{ "clone3", t_clone3 },
+	{ "move_mount", t_move_mount },
+	{ "pidfd_getfd", t_pidfd_getfd },
+	{ "personality_hi", t_personality_hi },
+	{ "socket_hi", t_socket_hi },
+	{ "nested_netfilter", t_nested_netfilter },
+	{ "netlink", t_netlink },
 	{ "nested_xtables", t_nested_xtables },
-	{ "exec_setuid", t_exec_priv }, { "exec_setcap", t_exec_priv },
+	{ "exec_setuid", t_exec_priv },
+	{ "exec_setcap", t_exec_priv },
 };
 
 /* The control's listener: an abstract name on the host, as an X server has. */
@@ -484,7 +524,8 @@ static int listen_abstract(const char *name)
 	size_t n = strnlen(name, sizeof sa.sun_path - 1);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	memcpy(sa.sun_path + 1, name, n);
-	if (bind(s, (void *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0 || listen(s, 64) < 0) {
+	if (bind(s, (void *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0 ||
+	    listen(s, 64) < 0) {
 		perror("listen-abstract");
 		return 1;
 	}

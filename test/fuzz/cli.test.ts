@@ -17,12 +17,67 @@ writeUserFile(path.join(dir, 'ok.json5'), '{ filesystem: { tmpfs: ["${HOME}"] } 
 writeUserFile(path.join(dir, 'bad.json5'), '{ filesystem: { ro: [ }');
 writeUserFile(path.join(dir, 'a b [c] *.txt'), 'x');
 
-const OPTIONS = ['-p', '--profile', '--ro', '--rw', '--tmpfs', '--deny', '--net', '--env', '-v', '--verbose', '--dry-run', '--', 'run', '--help', '--version', '-x', '--nope', '---', '-'];
+const OPTIONS = [
+  '-p',
+  '--profile',
+  '--ro',
+  '--rw',
+  '--tmpfs',
+  '--deny',
+  '--net',
+  '--env',
+  '-v',
+  '--verbose',
+  '--dry-run',
+  '--',
+  'run',
+  '--help',
+  '--version',
+  '-x',
+  '--nope',
+  '---',
+  '-',
+];
 const VALUES = [
-  '', ' ', '-', '--', 'default', 'untrusted', 'firefox', 'nope', 'none', 'host', 'both', 'A=B', 'A', '=B', 'PATH=', 'A\nB=1',
-  dir, path.join(dir, 'ok.json5'), path.join(dir, 'bad.json5'), path.join(dir, 'a b [c] *.txt'), path.join(dir, '*'), path.join(dir, 'missing'),
-  '/', '/tmp', '/proc', '/proc/self', '/dev/null', '/etc/passwd', '/usr/../etc', 'relative', '~', '~/x', '${HOME}', 'x'.repeat(5000), '\u00ff\u2028',
-  '/bin/true', 'true', '--plan-fd', '3',
+  '',
+  ' ',
+  '-',
+  '--',
+  'default',
+  'untrusted',
+  'firefox',
+  'nope',
+  'none',
+  'host',
+  'both',
+  'A=B',
+  'A',
+  '=B',
+  'PATH=',
+  'A\nB=1',
+  dir,
+  path.join(dir, 'ok.json5'),
+  path.join(dir, 'bad.json5'),
+  path.join(dir, 'a b [c] *.txt'),
+  path.join(dir, '*'),
+  path.join(dir, 'missing'),
+  '/',
+  '/tmp',
+  '/proc',
+  '/proc/self',
+  '/dev/null',
+  '/etc/passwd',
+  '/usr/../etc',
+  'relative',
+  '~',
+  '~/x',
+  '${HOME}',
+  'x'.repeat(5000),
+  '\u00ff\u2028',
+  '/bin/true',
+  'true',
+  '--plan-fd',
+  '3',
 ];
 
 t.test(`command line: ${RUNS} random invocations (seed ${SEED})`, async (t) => {
@@ -35,11 +90,18 @@ t.test(`command line: ${RUNS} random invocations (seed ${SEED})`, async (t) => {
       args.push(pick(OPTIONS));
       if (r() < 0.7) args.push(pick(VALUES));
     }
-    if (r() < 0.8) args.push('--', pick(['/bin/true', 'true', '-p', '--help', 'nope', '']), ...(r() < 0.5 ? [pick(VALUES)] : []));
+    if (r() < 0.8)
+      args.push('--', pick(['/bin/true', 'true', '-p', '--help', 'nope', '']), ...(r() < 0.5 ? [pick(VALUES)] : []));
     const got = tsjail(args, { cwd: dir });
     // Plain ASCII in assertion names: TAP is line-based.
-    const what = `run ${i}: ${JSON.stringify(args).slice(0, 300).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
-    t.notMatch(got.stderr, /\n\s+at |TypeError|RangeError|ReferenceError|SyntaxError: Unexpected/, `${what}: no stack trace`);
+    const what = `run ${i}: ${JSON.stringify(args)
+      .slice(0, 300)
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+    t.notMatch(
+      got.stderr,
+      /\n\s+at |TypeError|RangeError|ReferenceError|SyntaxError: Unexpected/,
+      `${what}: no stack trace`,
+    );
     if (got.status === 0 && got.stdout.trim().startsWith('{')) {
       t.doesNotThrow(() => JSON.parse(got.stdout), `${what}: one JSON document`);
       outcomes.plan++;
@@ -48,7 +110,10 @@ t.test(`command line: ${RUNS} random invocations (seed ${SEED})`, async (t) => {
       t.equal(got.stderr.trim(), '', `${what}: help or version, nothing on stderr`);
     } else {
       t.equal(got.status, 125, `${what}: exit 125`);
-      const lines = got.stderr.trim().split('\n').filter((l) => !l.startsWith('tsjail: see') && !l.startsWith('tsjail: hint'));
+      const lines = got.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('tsjail: see') && !l.startsWith('tsjail: hint'));
       t.equal(lines.length, 1, `${what}: one line`);
       t.equal(got.stdout, '', `${what}: nothing on stdout`);
       outcomes.refused++;

@@ -32,17 +32,25 @@ t.test('plan parser unit tests under ASan and UBSan', async (t) => {
 });
 
 t.test(`libFuzzer on the plan reader, ${SECONDS} s`, { skip: fuzzSkip }, async (t) => {
-  const build = spawnSync('make', ['-s', '-C', path.join(REPO, 'shim-c'), 'fuzz'], { encoding: 'utf8', timeout: 300_000 });
+  const build = spawnSync('make', ['-s', '-C', path.join(REPO, 'shim-c'), 'fuzz'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (build.status !== 0) {
     // Nothing to run: say why once and stop.
-    t.fail(`make fuzz failed (${build.error?.message ?? `status ${build.status}`}): ${`${build.stdout ?? ''}${build.stderr ?? ''}`.trim()}`);
+    t.fail(
+      `make fuzz failed (${build.error?.message ?? `status ${build.status}`}): ${`${build.stdout ?? ''}${build.stderr ?? ''}`.trim()}`,
+    );
     return;
   }
   t.pass('make fuzz builds');
   const corpus = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-plan-corpus-'));
   t.teardown(() => fs.rmSync(corpus, { recursive: true, force: true }));
   // Seeds: real plans as tsjail makes them.
-  for (const [i, args] of [['--dry-run', 'true'], ['--dry-run', '--net', 'host', '-p', 'untrusted', 'ls', '-l']].entries()) {
+  for (const [i, args] of [
+    ['--dry-run', 'true'],
+    ['--dry-run', '--net', 'host', '-p', 'untrusted', 'ls', '-l'],
+  ].entries()) {
     const dry = tsjail(args);
     t.equal(dry.status, 0, dry.stderr);
     fs.writeFileSync(path.join(corpus, `seed-${i}`), encodePlan(planFromJson(JSON.parse(dry.stdout))));
@@ -53,7 +61,9 @@ t.test(`libFuzzer on the plan reader, ${SECONDS} s`, { skip: fuzzSkip }, async (
     { encoding: 'utf8', timeout: (SECONDS + 120) * 1000, maxBuffer: 1 << 26 },
   );
   if (r.error !== undefined || r.status !== 0) {
-    t.fail(`the fuzzer did not exit cleanly (${r.error?.message ?? `status ${r.status}, signal ${r.signal}`}): ${(r.stderr ?? '').slice(-4000)}`);
+    t.fail(
+      `the fuzzer did not exit cleanly (${r.error?.message ?? `status ${r.status}, signal ${r.signal}`}): ${(r.stderr ?? '').slice(-4000)}`,
+    );
     return;
   }
   t.pass('the fuzzer exits cleanly');

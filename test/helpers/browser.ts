@@ -20,7 +20,9 @@ export function installed(program: string): boolean {
 
 /** Files of the user that no browser profile may show, each holding "PROBE". */
 export function plantSecrets(home: string): string[] {
-  const secrets = ['.ssh/id_probe', '.gnupg/probe', '.config/otherapp/probe', 'notes-probe.txt'].map((p) => path.join(home, p));
+  const secrets = ['.ssh/id_probe', '.gnupg/probe', '.config/otherapp/probe', 'notes-probe.txt'].map((p) =>
+    path.join(home, p),
+  );
   for (const s of secrets) writeUserFile(s, `PROBE-SECRET ${s}\n`, 0o600);
   return secrets;
 }

@@ -43,7 +43,12 @@ export function planFromJson(j: any): LaunchPlan {
     verbose: 0,
     mounts,
     cwd: j.cwd,
-    rlimits: j.rlimits.map((r: any) => ({ name: r.name, resource: r.resource, soft: BigInt(r.soft), hard: BigInt(r.hard) })),
+    rlimits: j.rlimits.map((r: any) => ({
+      name: r.name,
+      resource: r.resource,
+      soft: BigInt(r.soft),
+      hard: BigInt(r.hard),
+    })),
     env: j.env,
     argv: j.argv,
     exec: j.exec,

@@ -17,7 +17,11 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 export function decodePng(buf: Buffer): Image {
   if (buf.length < 8 || buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG file');
   let off = 8;
-  let width = 0, height = 0, depth = 0, type = 0, interlace = 0;
+  let width = 0,
+    height = 0,
+    depth = 0,
+    type = 0,
+    interlace = 0;
   let palette = Buffer.alloc(0);
   const idat: Buffer[] = [];
   while (off + 8 <= buf.length) {
@@ -36,7 +40,8 @@ export function decodePng(buf: Buffer): Image {
     else if (kind === 'IEND') break;
   }
   const ch = CHANNELS[type];
-  if (depth !== 8 || ch === undefined || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${type}, interlace ${interlace}`);
+  if (depth !== 8 || ch === undefined || interlace !== 0)
+    throw new Error(`unsupported PNG: depth ${depth}, colour type ${type}, interlace ${interlace}`);
   const raw = zlib.inflateSync(Buffer.concat(idat));
   const stride = width * ch;
   const px = Buffer.alloc(stride * height);
@@ -52,7 +57,10 @@ export function decodePng(buf: Buffer): Image {
       else if (filter === 2) v += b;
       else if (filter === 3) v += (a + b) >> 1;
       else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        const p = a + b - c,
+          pa = Math.abs(p - a),
+          pb = Math.abs(p - b),
+          pc = Math.abs(p - c);
         v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       } else if (filter !== 0) throw new Error(`bad PNG filter ${filter}`);
       px[y * stride + i] = v & 0xff;
@@ -76,7 +84,12 @@ export function countColour(img: Image, rgb: [number, number, number], tolerance
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < img.width; x++) {
       const p = img.pixel(x, y);
-      if (Math.abs(p[0] - rgb[0]) <= tolerance && Math.abs(p[1] - rgb[1]) <= tolerance && Math.abs(p[2] - rgb[2]) <= tolerance) n++;
+      if (
+        Math.abs(p[0] - rgb[0]) <= tolerance &&
+        Math.abs(p[1] - rgb[1]) <= tolerance &&
+        Math.abs(p[2] - rgb[2]) <= tolerance
+      )
+        n++;
     }
   }
   return n;

@@ -24,7 +24,8 @@ export interface TestUser {
 
 function idOf(flag: '-u' | '-g', name: string): number {
   const r = spawnSync('id', [flag, name], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`test user ${name} is missing: run test/setup.ts (tap does, as its "before" step)`);
+  if (r.status !== 0)
+    throw new Error(`test user ${name} is missing: run test/setup.ts (tap does, as its "before" step)`);
   return Number(r.stdout.trim());
 }
 
@@ -104,7 +105,17 @@ export function userEnv(opts: RunOptions): Record<string, string> {
 export function asUser(cmd: string[], env: Record<string, string>): string[] {
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   if (!IS_ROOT) return ['env', '-i', ...envArgs, ...cmd];
-  return ['setpriv', `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', '--reset-env', 'env', '-i', ...envArgs, ...cmd];
+  return [
+    'setpriv',
+    `--reuid=${TEST_USER}`,
+    `--regid=${TEST_USER}`,
+    '--init-groups',
+    '--reset-env',
+    'env',
+    '-i',
+    ...envArgs,
+    ...cmd,
+  ];
 }
 
 export function tsjailArgv(args: string[]): string[] {

@@ -16,7 +16,8 @@ export function decodeXwd(buf: Buffer): Image {
   const bytesPerLine = f(12);
   const [rMask, gMask, bMask] = [f(14), f(15), f(16)];
   const ncolors = f(19);
-  if (format !== 2 || (bpp !== 32 && bpp !== 24)) throw new Error(`unsupported XWD: format ${format}, ${bpp} bits per pixel`);
+  if (format !== 2 || (bpp !== 32 && bpp !== 24))
+    throw new Error(`unsupported XWD: format ${format}, ${bpp} bits per pixel`);
   const data = headerSize + ncolors * 12;
   const shift = (m: number) => Math.log2(m & -m);
   const channel = (v: number, m: number) => ((v & m) >>> shift(m)) & 0xff;

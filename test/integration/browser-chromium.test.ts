@@ -10,7 +10,13 @@ import { makeUserDir, mkUserDir, removeDir, tsjail, writeUserFile } from '../hel
 import { installed, plantSecrets, shotColours, writeProbePage } from '../helpers/browser.js';
 
 // The network here is closed: no background requests, no first-run UI.
-const QUIET = ['--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-gpu'];
+const QUIET = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-gpu',
+];
 
 if (!installed('chromium')) {
   t.skip('chromium is not installed here (.ci/run installs it)');
@@ -28,9 +34,16 @@ if (!installed('chromium')) {
     const started = Date.now();
     const r = tsjail(
       [
-        ...extra, 'chromium', '--headless', ...QUIET, `--user-data-dir=${path.join(work, name)}`,
+        ...extra,
+        'chromium',
+        '--headless',
+        ...QUIET,
+        `--user-data-dir=${path.join(work, name)}`,
         // Sync XHRs between file: URLs (the probes) need this switch.
-        '--allow-file-access-from-files', '--window-size=400,300', `--screenshot=${shot}`, `file://${page}`,
+        '--allow-file-access-from-files',
+        '--window-size=400,300',
+        `--screenshot=${shot}`,
+        `file://${page}`,
       ],
       { home, timeout: 120_000 },
     );
@@ -42,7 +55,11 @@ if (!installed('chromium')) {
     t.comment(`chromium headless screenshot under the chromium profile: ${ms} ms`);
     if (r.status !== 0) t.comment(r.stderr.slice(-3000));
     t.equal(r.status, 0, 'chromium exited 0');
-    t.notMatch(r.stderr, /--no-sandbox|Running without the SUID sandbox|No usable sandbox/, 'Chromium did not give up its sandbox');
+    t.notMatch(
+      r.stderr,
+      /--no-sandbox|Running without the SUID sandbox|No usable sandbox/,
+      'Chromium did not give up its sandbox',
+    );
     t.ok(fs.existsSync(shot), 'the screenshot was written under ~/.config/chromium');
     const c = shotColours(shot);
     t.equal(`${c.width}x${c.height}`, '400x300', 'the requested window size');
@@ -64,43 +81,50 @@ if (!installed('chromium')) {
     t.ok(c.red > 0.95, `red: the page read ~/.ssh/id_probe (${(c.red * 100).toFixed(1)}%)`);
   });
 
-  t.test("Chromium's own sandbox is active: renderers in their own namespaces, under a second seccomp filter", async (t) => {
-    // Chromium runs in the background of a shell in the same sandbox, which
-    // lists every process's user and PID namespace, seccomp filter count and
-    // command line, then stops it.
-    const script = [
-      `chromium --headless ${QUIET.join(' ')} --user-data-dir="$HOME/.config/chromium/tsjail-test/p3" "file://${page}" 2>/dev/null &`,
-      // Anchored at the start of the command line, so this shell's own text does not match.
-      "i=0; while [ $i -lt 150 ]; do pgrep -f -- '^/usr/lib/chromium/chromium .*--type=renderer' >/dev/null && break; sleep 0.2; i=$((i+1)); done; sleep 1",
-      'for p in /proc/[0-9]*; do',
-      '  printf "%s %s %s %s %s\\n" "${p#/proc/}" "$(readlink $p/ns/user)" "$(readlink $p/ns/pid)" "$(sed -n "s/^Seccomp_filters:[[:space:]]*//p" $p/status)" "$(tr "\\0\\n" "  " < $p/cmdline | cut -c1-200)"',
-      'done',
-      'kill $! 2>/dev/null; wait',
-    ].join('\n');
-    const r = tsjail(['-p', 'chromium', '--', '/bin/sh', '-c', script], { home, timeout: 120_000 });
-    if (r.status !== 0) t.comment(r.stderr.slice(-3000));
-    t.equal(r.status, 0, 'the shell exited 0');
-    const procs = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const [pid, userns, pidns, filters, ...cmd] = l.split(' ');
-        return { pid, userns, pidns, filters: Number(filters), cmd: cmd.join(' ') };
-      });
-    const shell = procs.find((p) => p.pid === '2');
-    const renderers = procs.filter((p) => /^\S*chromium\S* .*--type=renderer/.test(p.cmd));
-    t.ok(shell, 'the shell (PID 2) is listed');
-    t.ok(renderers.length > 0, `renderer processes exist (${renderers.length})`);
-    for (const p of renderers) {
-      t.not(p.userns, shell!.userns, `renderer ${p.pid} is in Chromium's own user namespace`);
-      t.not(p.pidns, shell!.pidns, `renderer ${p.pid} is in Chromium's own PID namespace`);
-      t.ok(p.filters >= 2, `renderer ${p.pid} runs under tsjail's and Chromium's seccomp filters (${p.filters})`);
-    }
-    t.notOk(procs.some((p) => p.cmd.includes('--no-sandbox')), 'no process runs with --no-sandbox');
-  });
+  t.test(
+    "Chromium's own sandbox is active: renderers in their own namespaces, under a second seccomp filter",
+    async (t) => {
+      // Chromium runs in the background of a shell in the same sandbox, which
+      // lists every process's user and PID namespace, seccomp filter count and
+      // command line, then stops it.
+      const script = [
+        `chromium --headless ${QUIET.join(' ')} --user-data-dir="$HOME/.config/chromium/tsjail-test/p3" "file://${page}" 2>/dev/null &`,
+        // Anchored at the start of the command line, so this shell's own text does not match.
+        "i=0; while [ $i -lt 150 ]; do pgrep -f -- '^/usr/lib/chromium/chromium .*--type=renderer' >/dev/null && break; sleep 0.2; i=$((i+1)); done; sleep 1",
+        'for p in /proc/[0-9]*; do',
+        '  printf "%s %s %s %s %s\\n" "${p#/proc/}" "$(readlink $p/ns/user)" "$(readlink $p/ns/pid)" "$(sed -n "s/^Seccomp_filters:[[:space:]]*//p" $p/status)" "$(tr "\\0\\n" "  " < $p/cmdline | cut -c1-200)"',
+        'done',
+        'kill $! 2>/dev/null; wait',
+      ].join('\n');
+      const r = tsjail(['-p', 'chromium', '--', '/bin/sh', '-c', script], { home, timeout: 120_000 });
+      if (r.status !== 0) t.comment(r.stderr.slice(-3000));
+      t.equal(r.status, 0, 'the shell exited 0');
+      const procs = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [pid, userns, pidns, filters, ...cmd] = l.split(' ');
+          return { pid, userns, pidns, filters: Number(filters), cmd: cmd.join(' ') };
+        });
+      const shell = procs.find((p) => p.pid === '2');
+      const renderers = procs.filter((p) => /^\S*chromium\S* .*--type=renderer/.test(p.cmd));
+      t.ok(shell, 'the shell (PID 2) is listed');
+      t.ok(renderers.length > 0, `renderer processes exist (${renderers.length})`);
+      for (const p of renderers) {
+        t.not(p.userns, shell!.userns, `renderer ${p.pid} is in Chromium's own user namespace`);
+        t.not(p.pidns, shell!.pidns, `renderer ${p.pid} is in Chromium's own PID namespace`);
+        t.ok(p.filters >= 2, `renderer ${p.pid} runs under tsjail's and Chromium's seccomp filters (${p.filters})`);
+      }
+      t.notOk(
+        procs.some((p) => p.cmd.includes('--no-sandbox')),
+        'no process runs with --no-sandbox',
+      );
+    },
+  );
 
   t.test('nothing was written outside its own folders', async (t) => {
     t.same(fs.readdirSync(path.join(home, 'Downloads')), [], 'Downloads untouched');
-    for (const s of secrets) t.match(fs.readFileSync(s, 'utf8'), /^PROBE-SECRET/, `${path.relative(home, s)} unchanged`);
+    for (const s of secrets)
+      t.match(fs.readFileSync(s, 'utf8'), /^PROBE-SECRET/, `${path.relative(home, s)} unchanged`);
   });
 }

@@ -28,7 +28,18 @@ if (!installed('firefox-esr')) {
     const shot = path.join(dir, 'shot.png');
     const started = Date.now();
     const r = tsjail(
-      [...extra, 'firefox-esr', '--headless', '--no-remote', '--profile', dir, '--window-size=400,300', '--screenshot', shot, `file://${page}`],
+      [
+        ...extra,
+        'firefox-esr',
+        '--headless',
+        '--no-remote',
+        '--profile',
+        dir,
+        '--window-size=400,300',
+        '--screenshot',
+        shot,
+        `file://${page}`,
+      ],
       { home, timeout: 120_000 },
     );
     return { r, shot, ms: Date.now() - started };
@@ -62,6 +73,7 @@ if (!installed('firefox-esr')) {
 
   t.test('nothing was written outside its own folders', async (t) => {
     t.same(fs.readdirSync(path.join(home, 'Downloads')), [], 'Downloads untouched');
-    for (const s of secrets) t.match(fs.readFileSync(s, 'utf8'), /^PROBE-SECRET/, `${path.relative(home, s)} unchanged`);
+    for (const s of secrets)
+      t.match(fs.readFileSync(s, 'utf8'), /^PROBE-SECRET/, `${path.relative(home, s)} unchanged`);
   });
 }

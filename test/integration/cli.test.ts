@@ -32,7 +32,10 @@ t.test('profile verbs', async (t) => {
   t.equal(JSON.parse(show.stdout).network.mode, 'none');
   const dir = makeUserDir('prof');
   t.teardown(() => removeDir(dir));
-  writeUserFile(path.join(dir, 'bad.json5'), '{\n  filesystem: {\n    ro: ["relative/path"],\n  },\n  netwrok: "host",\n}\n');
+  writeUserFile(
+    path.join(dir, 'bad.json5'),
+    '{\n  filesystem: {\n    ro: ["relative/path"],\n  },\n  netwrok: "host",\n}\n',
+  );
   const check = tsjail(['profile', 'check', path.join(dir, 'bad.json5')]);
   t.equal(check.status, 125);
   t.match(check.stderr, new RegExp(`${dir}/bad\\.json5:3: filesystem\\.ro\\[0\\]`));
@@ -56,7 +59,17 @@ t.test('--help and --version', async (t) => {
 t.test('refused user namespaces are explained, not "uid map: Permission denied"', async (t) => {
   // Inside a user namespace of our own, user.max_user_namespaces is ours to set to 0.
   const inner = [...tsjailArgv(['true'])].map((a) => `'${a}'`).join(' ');
-  const argv = asUser(['unshare', '--user', '--map-root-user', 'sh', '-c', `echo 0 > /proc/sys/user/max_user_namespaces && exec ${inner}`], userEnv({}));
+  const argv = asUser(
+    [
+      'unshare',
+      '--user',
+      '--map-root-user',
+      'sh',
+      '-c',
+      `echo 0 > /proc/sys/user/max_user_namespaces && exec ${inner}`,
+    ],
+    userEnv({}),
+  );
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   t.equal(r.status, 125, r.stderr);
   t.match(r.stderr, /max_user_namespaces/);

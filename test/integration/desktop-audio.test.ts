@@ -17,7 +17,8 @@ function tone(): Buffer {
   const rate = 44100;
   const samples = rate;
   const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+  for (let i = 0; i < samples; i++)
+    data.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
   const h = Buffer.alloc(44);
   h.write('RIFF', 0);
   h.writeUInt32LE(36 + data.length, 4);
@@ -55,10 +56,18 @@ if (missing.length > 0) {
   const opts = { home, env };
   const paArgv = asUser(
     [
-      'pulseaudio', '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--log-target=stderr',
-      '-L', `module-native-protocol-unix socket=${socket}`,
-      '-L', 'module-null-sink sink_name=tsjail_null',
-      '-L', 'module-always-sink',
+      'pulseaudio',
+      '-n',
+      '--daemonize=no',
+      '--exit-idle-time=-1',
+      '--use-pid-file=no',
+      '--log-target=stderr',
+      '-L',
+      `module-native-protocol-unix socket=${socket}`,
+      '-L',
+      'module-null-sink sink_name=tsjail_null',
+      '-L',
+      'module-always-sink',
     ],
     userEnv(opts),
   );
@@ -72,19 +81,28 @@ if (missing.length > 0) {
 
   const profile = (name: string, includes: string[]) => {
     const file = path.join(home, `${name}.json5`);
-    writeUserFile(file, `{ include: ${JSON.stringify(includes)}, filesystem: { tmpfs: ["\${HOME}"], ro: ["${media}"] } }\n`);
+    writeUserFile(
+      file,
+      `{ include: ${JSON.stringify(includes)}, filesystem: { tmpfs: ["\${HOME}"], ro: ["${media}"] } }\n`,
+    );
     return file;
   };
 
   /** Play the tone in a sandbox under `prof` while recording the null sink's monitor outside. */
   const playAndRecord = async (prof: string) => {
-    const recArgv = asUser(['parec', '-d', 'tsjail_null.monitor', '--format=s16le', '--rate=44100', '--channels=1', '--latency-msec=20'], userEnv(opts));
+    const recArgv = asUser(
+      ['parec', '-d', 'tsjail_null.monitor', '--format=s16le', '--rate=44100', '--channels=1', '--latency-msec=20'],
+      userEnv(opts),
+    );
     const rec = spawn(recArgv[0]!, recArgv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     rec.stdout!.on('data', (d: Buffer) => chunks.push(d));
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
-    const play = tsjail(['-p', prof, 'paplay', '-d', 'tsjail_null', path.join(media, 'tone.wav')], { ...opts, timeout: 30_000 });
+    const play = tsjail(['-p', prof, 'paplay', '-d', 'tsjail_null', path.join(media, 'tone.wav')], {
+      ...opts,
+      timeout: 30_000,
+    });
     const ms = Date.now() - started;
     await new Promise((r) => setTimeout(r, 300));
     const done = new Promise((r) => rec.on('exit', r));

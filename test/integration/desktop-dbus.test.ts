@@ -9,11 +9,25 @@ import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { asUser, inSandbox, makeUserDir, mkUserDir, removeDir, testUser, tsjail, tsjailArgv, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import {
+  asUser,
+  inSandbox,
+  makeUserDir,
+  mkUserDir,
+  removeDir,
+  testUser,
+  tsjail,
+  tsjailArgv,
+  userEnv,
+  writeUserFile,
+} from '../helpers/sandbox.js';
 
 const user = testUser();
-const haveTools = ['dbus-daemon', 'xdg-dbus-proxy', 'gdbus'].every((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0);
-const havePyDbus = spawnSync('/usr/bin/python3', ['-c', 'import dbus, dbus.mainloop.glib; from gi.repository import GLib']).status === 0;
+const haveTools = ['dbus-daemon', 'xdg-dbus-proxy', 'gdbus'].every(
+  (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0,
+);
+const havePyDbus =
+  spawnSync('/usr/bin/python3', ['-c', 'import dbus, dbus.mainloop.glib; from gi.repository import GLib']).status === 0;
 
 const DAEMON = `
 import sys, dbus, dbus.service, dbus.mainloop.glib
@@ -60,7 +74,10 @@ function waitFor(child: ChildProcess, word: string, ms: number): Promise<string>
 
 function proxiesOfUser(): string[] {
   const r = spawnSync('pgrep', ['-u', String(user.uid), '-f', 'xdg-dbus-proxy'], { encoding: 'utf8' });
-  return r.stdout.trim().split('\n').filter((l) => l !== '');
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 if (!haveTools || !havePyDbus) {
@@ -77,7 +94,10 @@ if (!haveTools || !havePyDbus) {
   const env = { XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: address };
   const opts = { home, env };
 
-  const busArgv = asUser(['dbus-daemon', '--session', `--address=${address}`, '--nofork', '--print-address'], userEnv(opts));
+  const busArgv = asUser(
+    ['dbus-daemon', '--session', `--address=${address}`, '--nofork', '--print-address'],
+    userEnv(opts),
+  );
   const bus = spawn(busArgv[0]!, busArgv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let daemon: ChildProcess | undefined;
   t.teardown(() => {
@@ -123,14 +143,18 @@ if (!haveTools || !havePyDbus) {
     t.equal(r.status, 0, 'the shell exited 0');
     t.match(r.stdout, `addr=unix:path=${runtime}/bus`, 'the bus is at $XDG_RUNTIME_DIR/bus');
     t.notMatch(r.stdout, /test-bus/, "the host bus's own socket is not visible");
-    t.match(r.stdout, /\(uint32 7,\)\s*notify=0/, 'Notify returned the daemon\'s id');
+    t.match(r.stdout, /\(uint32 7,\)\s*notify=0/, "Notify returned the daemon's id");
     t.match(r.stdout, /systemd=[1-9]/, 'the systemd1 call failed');
     t.match(r.stderr, /ServiceUnknown|AccessDenied/, 'refused by the proxy: the name is invisible');
     const logged = fs.readFileSync(log, 'utf8');
     t.match(logged, /notify from-sandbox body/, 'the daemon got the notification');
     t.notMatch(logged, /StartUnit/, 'systemd1 never got the call');
     t.same(proxiesOfUser(), [], 'no proxy is left once the sandbox is gone');
-    t.same(fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')), [], "the proxy's directory is gone");
+    t.same(
+      fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')),
+      [],
+      "the proxy's directory is gone",
+    );
   });
 
   t.test('without a dbus key there is no bus at all', async (t) => {
@@ -144,7 +168,7 @@ if (!haveTools || !havePyDbus) {
     t.match(r.stdout, /No such file or directory/, 'the runtime directory is not there');
     t.notMatch(fs.readFileSync(log, 'utf8'), /no-dbus/);
     const plain = inSandbox('echo "addr=[$DBUS_SESSION_BUS_ADDRESS]"', ['-p', 'default'], opts);
-    t.match(plain.stdout, 'addr=[]', 'the caller\'s bus address is not passed in');
+    t.match(plain.stdout, 'addr=[]', "the caller's bus address is not passed in");
   });
 
   t.test('the proxy lives exactly as long as the sandbox, even when tsjail is killed', async (t) => {
@@ -160,7 +184,11 @@ if (!haveTools || !havePyDbus) {
     const end = Date.now() + 5000;
     while (proxiesOfUser().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     t.same(proxiesOfUser(), [], 'the proxy is gone once the monitor is killed');
-    t.same(fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')), [], "the proxy's directory is gone");
+    t.same(
+      fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')),
+      [],
+      "the proxy's directory is gone",
+    );
   });
 
   t.test('refused before anything starts: a rule reaching systemd1, a proxy that fails or hangs', async (t) => {
@@ -176,7 +204,10 @@ if (!haveTools || !havePyDbus) {
     writeUserFile(path.join(home, 'fakefail', 'xdg-dbus-proxy'), '#!/bin/sh\nexit 3\n', 0o755);
     writeUserFile(path.join(home, 'fakehang', 'xdg-dbus-proxy'), '#!/bin/sh\nwhile :; do sleep 1; done\n', 0o755);
     // A hang would show as a killed run: tsjail() gives up after 60 s with no exit status.
-    for (const [dir, why] of [['fakefail', /exited before it was ready/], ['fakehang', /not ready within 5000 ms/]] as const) {
+    for (const [dir, why] of [
+      ['fakefail', /exited before it was ready/],
+      ['fakehang', /not ready within 5000 ms/],
+    ] as const) {
       const f = tsjail(['-p', profile, '/bin/echo', 'SHOULD-NOT-RUN'], {
         ...opts,
         env: { ...env, PATH: `${path.join(home, dir)}:/usr/bin:/bin` },
@@ -185,9 +216,15 @@ if (!haveTools || !havePyDbus) {
       t.match(f.stderr, why, `${dir}: ${f.stderr.trim()}`);
       t.equal(f.stderr.trim().split('\n').length, 1, `${dir}: one line, no stack trace`);
       t.notMatch(f.stdout, /SHOULD-NOT-RUN/, `${dir}: nothing was started`);
-      const left = spawnSync('pgrep', ['-u', String(user.uid), '-f', path.join(home, dir)], { encoding: 'utf8' }).stdout.trim();
+      const left = spawnSync('pgrep', ['-u', String(user.uid), '-f', path.join(home, dir)], {
+        encoding: 'utf8',
+      }).stdout.trim();
       t.equal(left, '', `${dir}: no proxy left behind`);
-      t.same(fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')), [], `${dir}: no directory left behind`);
+      t.same(
+        fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')),
+        [],
+        `${dir}: no directory left behind`,
+      );
     }
   });
 }

@@ -73,7 +73,10 @@ t.test('wayland and pulseaudio: only their sockets, reachable, with their variab
   );
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, `W=wayland-1 P=unix:${runtime}/pulse/native C=${runtime}/pulse/cookie D=[]`);
-  const listing = r.stdout.split('\n').filter((l) => l.startsWith('.')).sort();
+  const listing = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('.'))
+    .sort();
   t.same(listing, ['.', './pulse', './pulse/cookie', './pulse/native', './wayland-1'], 'only what was asked for');
   t.match(r.stdout, `${runtime}/wayland-1 hello-wayland-1`, 'the Wayland socket answers');
   t.match(r.stdout, `${runtime}/pulse/native hello-pulse/native`, 'the PulseAudio socket answers');
@@ -85,17 +88,24 @@ t.test('wayland and pulseaudio: only their sockets, reachable, with their variab
 t.test('pipewire: its socket only', async (t) => {
   const profile = path.join(home, 'pw.json5');
   writeUserFile(profile, '{ include: ["pipewire"], filesystem: { tmpfs: ["${HOME}"] } }\n');
-  const r = inSandbox(`ls -A "$XDG_RUNTIME_DIR"; ${connect} "$XDG_RUNTIME_DIR/pipewire-0"`, ['-p', profile, '--ro', tools], {
-    home,
-    env: { XDG_RUNTIME_DIR: runtime },
-  });
+  const r = inSandbox(
+    `ls -A "$XDG_RUNTIME_DIR"; ${connect} "$XDG_RUNTIME_DIR/pipewire-0"`,
+    ['-p', profile, '--ro', tools],
+    {
+      home,
+      env: { XDG_RUNTIME_DIR: runtime },
+    },
+  );
   t.equal(r.status, 0, r.stderr);
   t.same(r.stdout.trim().split('\n').slice(0, 1), ['pipewire-0']);
   t.match(r.stdout, 'hello-pipewire-0');
 });
 
 t.test('no sockets: no runtime directory at all', async (t) => {
-  const r = inSandbox(`echo "R=[$XDG_RUNTIME_DIR]"; ls -A ${runtime} 2>&1`, ['-p', 'default'], { home, env: { XDG_RUNTIME_DIR: runtime } });
+  const r = inSandbox(`echo "R=[$XDG_RUNTIME_DIR]"; ls -A ${runtime} 2>&1`, ['-p', 'default'], {
+    home,
+    env: { XDG_RUNTIME_DIR: runtime },
+  });
   t.match(r.stdout, 'R=[]');
   t.match(r.stdout, /No such file or directory/);
 });

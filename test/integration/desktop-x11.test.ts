@@ -7,7 +7,18 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { asUser, IS_ROOT, makeUserDir, mkUserDir, removeDir, testUser, tsjail, tsjailArgv, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import {
+  asUser,
+  IS_ROOT,
+  makeUserDir,
+  mkUserDir,
+  removeDir,
+  testUser,
+  tsjail,
+  tsjailArgv,
+  userEnv,
+  writeUserFile,
+} from '../helpers/sandbox.js';
 import { installed, plantSecrets, writeProbePage, GREEN, RED, BLUE } from '../helpers/browser.js';
 import { decodeXwd } from '../helpers/xwd.js';
 import { countColour } from '../helpers/png.js';
@@ -50,7 +61,10 @@ if (missing.length > 0) {
   t.equal(run(['xauth', '-f', auth, 'add', `:${n}`, '.', cookie]).status, 0, 'cookie for our display');
   t.equal(run(['xauth', '-f', auth, 'add', `:${other}`, '.', otherCookie]).status, 0, 'cookie for another display');
 
-  const xArgv = asUser(['Xvfb', `:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth], userEnv(opts));
+  const xArgv = asUser(
+    ['Xvfb', `:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
+    userEnv(opts),
+  );
   const xvfb: ChildProcess = spawn(xArgv[0]!, xArgv.slice(1), { stdio: 'ignore' });
   t.teardown(() => {
     xvfb.kill('SIGTERM');
@@ -66,7 +80,12 @@ if (missing.length > 0) {
     if (r.status !== 0) throw new Error(`xwd failed: ${r.stderr}`);
     const img = decodeXwd(r.stdout);
     const all = img.width * img.height;
-    return { img, green: countColour(img, GREEN) / all, red: countColour(img, RED) / all, blue: countColour(img, BLUE) / all };
+    return {
+      img,
+      green: countColour(img, GREEN) / all,
+      red: countColour(img, RED) / all,
+      blue: countColour(img, BLUE) / all,
+    };
   };
 
   t.before(async () => {
@@ -75,8 +94,18 @@ if (missing.length > 0) {
     if (!fs.existsSync(`/tmp/.X11-unix/X${n}`)) throw new Error(`Xvfb :${n} did not start`);
   });
 
-  t.test('inside: only this display\'s socket and cookie', async (t) => {
-    const r = tsjail(['-p', 'firefox', '--', '/bin/sh', '-c', 'echo "display=$DISPLAY"; ls -A /tmp/.X11-unix; xauth -f "$XAUTHORITY" list; echo "home=$(ls -A "$HOME" | tr "\\n" " ")"'], opts);
+  t.test("inside: only this display's socket and cookie", async (t) => {
+    const r = tsjail(
+      [
+        '-p',
+        'firefox',
+        '--',
+        '/bin/sh',
+        '-c',
+        'echo "display=$DISPLAY"; ls -A /tmp/.X11-unix; xauth -f "$XAUTHORITY" list; echo "home=$(ls -A "$HOME" | tr "\\n" " ")"',
+      ],
+      opts,
+    );
     t.equal(r.status, 0, r.stderr);
     // Renumbered inside (src/desktop/x11.ts): no host server listens on the
     // abstract socket of that number.
@@ -90,47 +119,62 @@ if (missing.length > 0) {
 
   /** Start `browser` on the display and wait until the screen shows the page's colour. */
   const windowTest = (name: string, argv: string[], needs: string) =>
-    t.test(`${name} opens a window that shows the page, green`, { skip: installed(needs) ? false : `${needs} is not installed here` }, async (t) => {
-      const before = screenshot();
-      t.equal(before.green, 0, 'nothing green on the display before');
-      const full = asUser(tsjailArgv(argv), userEnv(opts));
-      const started = Date.now();
-      const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const exited = new Promise((r) => child.on('exit', r));
-      let shot = before;
-      try {
-        while (Date.now() - started < 60_000) {
-          await new Promise((r) => setTimeout(r, 500));
-          shot = screenshot();
-          if (shot.green > 0.2 || child.exitCode !== null) break;
+    t.test(
+      `${name} opens a window that shows the page, green`,
+      { skip: installed(needs) ? false : `${needs} is not installed here` },
+      async (t) => {
+        const before = screenshot();
+        t.equal(before.green, 0, 'nothing green on the display before');
+        const full = asUser(tsjailArgv(argv), userEnv(opts));
+        const started = Date.now();
+        const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (d) => (stderr += d));
+        const exited = new Promise((r) => child.on('exit', r));
+        let shot = before;
+        try {
+          while (Date.now() - started < 60_000) {
+            await new Promise((r) => setTimeout(r, 500));
+            shot = screenshot();
+            if (shot.green > 0.2 || child.exitCode !== null) break;
+          }
+          t.comment(`${name} window on Xvfb painted after ${Date.now() - started} ms`);
+          if (child.exitCode !== null) t.comment(stderr.slice(-3000));
+          t.equal(child.exitCode, null, `${name} is still running`);
+          t.ok(shot.green > 0.2, `the window shows the page's green (${(shot.green * 100).toFixed(1)}% of the screen)`);
+          t.equal(shot.red, 0, 'no secret was readable');
+          t.equal(shot.blue, 0, 'the page could read its own control file');
+        } finally {
+          // SIGTERM to tsjail reaches the browser; the whole sandbox goes with it.
+          if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
+          await exited;
         }
-        t.comment(`${name} window on Xvfb painted after ${Date.now() - started} ms`);
-        if (child.exitCode !== null) t.comment(stderr.slice(-3000));
-        t.equal(child.exitCode, null, `${name} is still running`);
-        t.ok(shot.green > 0.2, `the window shows the page's green (${(shot.green * 100).toFixed(1)}% of the screen)`);
-        t.equal(shot.red, 0, 'no secret was readable');
-        t.equal(shot.blue, 0, 'the page could read its own control file');
-      } finally {
-        // SIGTERM to tsjail reaches the browser; the whole sandbox goes with it.
-        if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
-        await exited;
-      }
-      const after = screenshot();
-      t.ok(after.green < 0.01, 'the window is gone once the sandbox ended');
-    });
+        const after = screenshot();
+        t.ok(after.green < 0.01, 'the window is gone once the sandbox ended');
+      },
+    );
 
   writeUserFile(path.join(work, 'x', 'user.js'), 'user_pref("security.fileuri.strict_origin_policy", false);\n');
-  windowTest('firefox-esr', ['firefox-esr', '--no-remote', '--new-instance', '--profile', path.join(work, 'x'), `file://${page}`], 'firefox-esr');
+  windowTest(
+    'firefox-esr',
+    ['firefox-esr', '--no-remote', '--new-instance', '--profile', path.join(work, 'x'), `file://${page}`],
+    'firefox-esr',
+  );
   // Chromium reads the page from its own folder; its probes are the same secrets.
   const chromiumWork = path.join(home, '.config', 'chromium', 'tsjail-test');
   const chromiumPage = writeProbePage(chromiumWork, secrets);
   windowTest(
     'chromium',
     [
-      'chromium', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
-      '--allow-file-access-from-files', `--user-data-dir=${path.join(chromiumWork, 'u')}`, '--window-size=800,600', `file://${chromiumPage}`,
+      'chromium',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--allow-file-access-from-files',
+      `--user-data-dir=${path.join(chromiumWork, 'u')}`,
+      '--window-size=800,600',
+      `file://${chromiumPage}`,
     ],
     'chromium',
   );

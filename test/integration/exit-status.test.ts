@@ -3,7 +3,7 @@
 import t from 'tap';
 import { inSandbox, tsjail } from '../helpers/sandbox.js';
 
-t.test('the program\'s own exit status comes back', async (t) => {
+t.test("the program's own exit status comes back", async (t) => {
   t.equal(inSandbox('exit 0').status, 0);
   t.equal(inSandbox('exit 3').status, 3);
   t.equal(inSandbox('exit 125').status, 125, 'even one that looks like ours');

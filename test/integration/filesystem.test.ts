@@ -13,10 +13,16 @@ writeUserFile(path.join(home, '.ssh/id_probe'), 'PRIVATE KEY', 0o600);
 writeUserFile(path.join(home, 'notes.txt'), 'host notes');
 writeUserFile(path.join(home, 'work/data.txt'), 'data');
 const opts = { home, cwd: home };
-const ldso = fs.existsSync('/lib64/ld-linux-x86-64.so.2') ? '/lib64/ld-linux-x86-64.so.2' : '/lib/ld-linux-aarch64.so.1';
+const ldso = fs.existsSync('/lib64/ld-linux-x86-64.so.2')
+  ? '/lib64/ld-linux-x86-64.so.2'
+  : '/lib/ld-linux-aarch64.so.1';
 
 t.test('nothing of the host is visible unless named', async (t) => {
-  const r = inSandbox('ls -A /; echo ---; ls -A "$HOME"; echo ---; ls /home /run /var /srv /mnt /media /sys /root 2>&1; cat /etc/shadow 2>&1; true', [], opts);
+  const r = inSandbox(
+    'ls -A /; echo ---; ls -A "$HOME"; echo ---; ls /home /run /var /srv /mnt /media /sys /root 2>&1; cat /etc/shadow 2>&1; true',
+    [],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   const [rootList, homeList, rest] = r.stdout.split('---\n');
   const top = rootList!.trim().split('\n').sort();
@@ -33,7 +39,11 @@ t.test('the host /tmp is never shown; /tmp is private', async (t) => {
   const marker = `/tmp/tsjail-host-marker-${process.pid}`;
   fs.writeFileSync(marker, 'host');
   t.teardown(() => fs.rmSync(marker, { force: true }));
-  const r = inSandbox(`ls -A /tmp; test -e ${marker} && echo LEAK; echo inside > /tmp/from-sandbox && echo wrote`, [], opts);
+  const r = inSandbox(
+    `ls -A /tmp; test -e ${marker} && echo LEAK; echo inside > /tmp/from-sandbox && echo wrote`,
+    [],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /LEAK/);
   t.match(r.stdout, /wrote/);
@@ -41,7 +51,11 @@ t.test('the host /tmp is never shown; /tmp is private', async (t) => {
 });
 
 t.test('read-only paths cannot be written, created in, or removed from', async (t) => {
-  const r = inSandbox('echo x >> work/data.txt; echo "rc=$?"; touch work/new; echo "rc=$?"; rm work/data.txt; echo "rc=$?"; cat work/data.txt', ['--ro', `${home}/work`], opts);
+  const r = inSandbox(
+    'echo x >> work/data.txt; echo "rc=$?"; touch work/new; echo "rc=$?"; rm work/data.txt; echo "rc=$?"; cat work/data.txt',
+    ['--ro', `${home}/work`],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^rc=[1-9]/m);
   t.notMatch(r.stdout, /rc=0/);
@@ -65,7 +79,11 @@ t.test('nothing can be executed from a writable path, not even through ld.so', a
   fs.chmodSync(bin, 0o755);
   if (process.getuid!() === 0) fs.chownSync(bin, user.uid, user.gid);
   t.teardown(() => fs.rmSync(bin, { force: true }));
-  const rw = inSandbox(`${bin}; echo "direct=$?"; ${ldso} ${bin}; echo "ldso=$?"; cp /bin/true /tmp/t && /tmp/t; echo "tmp=$?"; cp /bin/true /dev/shm/t && /dev/shm/t; echo "shm=$?"`, ['--rw', `${home}/work`], opts);
+  const rw = inSandbox(
+    `${bin}; echo "direct=$?"; ${ldso} ${bin}; echo "ldso=$?"; cp /bin/true /tmp/t && /tmp/t; echo "tmp=$?"; cp /bin/true /dev/shm/t && /dev/shm/t; echo "shm=$?"`,
+    ['--rw', `${home}/work`],
+    opts,
+  );
   t.match(rw.stdout, /direct=126/);
   t.match(rw.stdout, /ldso=(1|126|127)/);
   t.notMatch(rw.stdout, /ldso=0/);
@@ -81,7 +99,11 @@ t.test('nothing can be executed from a writable path, not even through ld.so', a
 });
 
 t.test('deny wins over an allow of the same or a parent path', async (t) => {
-  const r = inSandbox('cat .ssh/id_probe; echo "rc=$?"; ls -A .ssh 2>&1; cat notes.txt', ['--rw', home, '--deny', `${home}/.ssh`], opts);
+  const r = inSandbox(
+    'cat .ssh/id_probe; echo "rc=$?"; ls -A .ssh 2>&1; cat notes.txt',
+    ['--rw', home, '--deny', `${home}/.ssh`],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /PRIVATE KEY/);
   t.match(r.stdout, /rc=1/);
@@ -110,7 +132,11 @@ t.test('a path in a profile that does not exist is skipped, and -v says so', asy
 });
 
 t.test('/etc holds only what programs need; resolv.conf works', async (t) => {
-  const r = inSandbox('ls /etc; cat /etc/resolv.conf >/dev/null && echo resolv-ok; getent passwd "$(id -u)" >/dev/null && echo passwd-ok', ['--net', 'host'], opts);
+  const r = inSandbox(
+    'ls /etc; cat /etc/resolv.conf >/dev/null && echo resolv-ok; getent passwd "$(id -u)" >/dev/null && echo passwd-ok',
+    ['--net', 'host'],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /^(shadow|gshadow|sudoers|ssh)$/m);
   t.match(r.stdout, /resolv-ok/);
@@ -138,10 +164,20 @@ t.test('network "none": only a loopback that is up', async (t) => {
 s = socket.socket(socket.AF_UNIX)
 r = fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b""))
 print("lo up" if struct.unpack("16sH", r[:18])[1] & 1 else "lo down")`;
-  const r = inSandbox(`cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; /usr/bin/python3 -c '${flags}'`, [], opts);
+  const r = inSandbox(
+    `cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; /usr/bin/python3 -c '${flags}'`,
+    [],
+    opts,
+  );
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.same(lines, ['lo', 'lo up'], 'only lo, and it is up');
   const host = inSandbox('cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "', ['--net', 'host'], opts);
-  t.ok(host.stdout.trim().split('\n').some((l) => l !== 'lo'), 'with --net host the host\'s interfaces are there');
+  t.ok(
+    host.stdout
+      .trim()
+      .split('\n')
+      .some((l) => l !== 'lo'),
+    "with --net host the host's interfaces are there",
+  );
 });

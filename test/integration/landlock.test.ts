@@ -62,7 +62,10 @@ t.test('a path mounted writable but read-only in the ruleset stays unwritable', 
   // (Landlock rules apply to everything below) cover a directory mounted inside it.
   const home = makeUserDir('llhome');
   t.teardown(() => removeDir(home));
-  const dry = tsjail(['--dry-run', '--rw', dir, '--', '/bin/sh', '-c', `echo x > ${dir}/f && echo wrote`], { cwd: home, home });
+  const dry = tsjail(['--dry-run', '--rw', dir, '--', '/bin/sh', '-c', `echo x > ${dir}/f && echo wrote`], {
+    cwd: home,
+    home,
+  });
   t.equal(dry.status, 0, dry.stderr);
   const json = JSON.parse(dry.stdout);
   const run = (plan: ReturnType<typeof planFromJson>, name: string) => {
@@ -132,7 +135,11 @@ try:
     s.connect("\\0${name}"); print("connected")
 except OSError as e:
     print("refused", e.errno)`;
-  const ctl = spawnSync(asUser(['/usr/bin/python3', '-c', client], userEnv({}))[0]!, asUser(['/usr/bin/python3', '-c', client], userEnv({})).slice(1), { encoding: 'utf8' });
+  const ctl = spawnSync(
+    asUser(['/usr/bin/python3', '-c', client], userEnv({}))[0]!,
+    asUser(['/usr/bin/python3', '-c', client], userEnv({})).slice(1),
+    { encoding: 'utf8' },
+  );
   t.match(ctl.stdout, /connected/, 'control: the same user outside connects');
   const r = tsjail(['--net', 'host', '--', '/usr/bin/python3', '-c', client]);
   t.equal(r.status, 0, r.stderr);
@@ -163,10 +170,14 @@ except OSError as e:
     print("refused", e.errno)`;
   const r = tsjail(['--net', 'host', '--ro', sock, '--', '/usr/bin/python3', '-c', client]);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /connected/, 'the granted socket (as X11 and the D-Bus proxy are granted) connects under ABI 6 scoping');
+  t.match(
+    r.stdout,
+    /connected/,
+    'the granted socket (as X11 and the D-Bus proxy are granted) connects under ABI 6 scoping',
+  );
 });
 
-t.test('signals to a process outside the sandbox\'s domain fail', async (t) => {
+t.test("signals to a process outside the sandbox's domain fail", async (t) => {
   // PID 1 inside is tsjail's init, which is outside the program's Landlock domain.
   const r = inSandbox('kill -0 1 2>/dev/null; echo "rc=$?"');
   t.match(r.stdout, /rc=1/);
@@ -197,7 +208,15 @@ t.test('a rename between directories of a granted tree works (REFER); on ABI 1 i
 });
 
 t.test('every ABI from none to 7: the ruleset uses what the kernel has, and programs run', async (t) => {
-  const expectFs: Record<number, bigint> = { 1: 0x1fffn, 2: 0x3fffn, 3: 0x7fffn, 4: 0x7fffn, 5: 0xffffn, 6: 0xffffn, 7: 0xffffn };
+  const expectFs: Record<number, bigint> = {
+    1: 0x1fffn,
+    2: 0x3fffn,
+    3: 0x7fffn,
+    4: 0x7fffn,
+    5: 0xffffn,
+    6: 0xffffn,
+    7: 0xffffn,
+  };
   for (let abi = 0; abi <= 7; abi++) {
     const env = { TSJAIL_LANDLOCK_ABI: String(abi) };
     const dry = tsjail(['--dry-run', '-v', '--net', 'host', 'true'], { env });
@@ -251,44 +270,54 @@ t.test('tsjail doctor tells the ABI and what will be enforced', async (t) => {
   t.match(low.stdout, /^ {2}tcp ports\s+not available \(ABI 4\)/m);
 });
 
-t.test('--log-denials: the kernel logs what Landlock refused the program', { skip: IS_ROOT ? false : 'reading the kernel audit log needs root' }, async (t) => {
-  // Audit records reach the kernel log only while auditing is on.
-  const on = spawnSync('auditctl', ['-e', '1'], { encoding: 'utf8' });
-  t.equal(on.status, 0, `auditctl -e 1: ${on.stderr}`);
-  // The kernel log is shared and its ring buffer rolls over (other suites log
-  // seccomp records too), so look for this launch's own record: the
-  // PROCTITLE of its denied command carries a unique token, and the
-  // Landlock ACCESS record of the same event has the same audit serial.
-  const logged = async (token: string): Promise<string | undefined> => {
-    const hex = Buffer.from(token).toString('hex').toUpperCase();
-    for (let i = 0; i < 20; i++) {
-      const lines = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split('\n');
-      const title = lines.find((l) => l.includes('type=1327') && l.includes(hex));
-      const serial = title?.match(/audit\((\d+\.\d+:\d+)\)/)?.[1];
-      if (serial) return lines.find((l) => l.includes(`audit(${serial})`) && l.includes('type=1423'));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return undefined;
-  };
-  const dry = tsjail(['--dry-run', '--log-denials', 'true']);
-  t.equal(JSON.parse(dry.stdout).landlock.flags, 2, 'LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON');
-  const on1 = `tsjail-ll-audit-${process.pid}-on`;
-  inSandbox(`kill -0 1 2>/dev/null; : ${on1}`, ['--log-denials']);
-  t.match(await logged(on1), /type=1423 .*blockers=scope\.signal opid=\d+ ocomm="tsjail-init"/, 'the refused signal is logged, naming its target');
-  const off = `tsjail-ll-audit-${process.pid}-off`;
-  inSandbox(`kill -0 1 2>/dev/null; : ${off}`);
-  t.equal(await logged(off), undefined, 'without the option, denials after exec are not logged');
-});
+t.test(
+  '--log-denials: the kernel logs what Landlock refused the program',
+  { skip: IS_ROOT ? false : 'reading the kernel audit log needs root' },
+  async (t) => {
+    // Audit records reach the kernel log only while auditing is on.
+    const on = spawnSync('auditctl', ['-e', '1'], { encoding: 'utf8' });
+    t.equal(on.status, 0, `auditctl -e 1: ${on.stderr}`);
+    // The kernel log is shared and its ring buffer rolls over (other suites log
+    // seccomp records too), so look for this launch's own record: the
+    // PROCTITLE of its denied command carries a unique token, and the
+    // Landlock ACCESS record of the same event has the same audit serial.
+    const logged = async (token: string): Promise<string | undefined> => {
+      const hex = Buffer.from(token).toString('hex').toUpperCase();
+      for (let i = 0; i < 20; i++) {
+        const lines = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split('\n');
+        const title = lines.find((l) => l.includes('type=1327') && l.includes(hex));
+        const serial = title?.match(/audit\((\d+\.\d+:\d+)\)/)?.[1];
+        if (serial) return lines.find((l) => l.includes(`audit(${serial})`) && l.includes('type=1423'));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    };
+    const dry = tsjail(['--dry-run', '--log-denials', 'true']);
+    t.equal(JSON.parse(dry.stdout).landlock.flags, 2, 'LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON');
+    const on1 = `tsjail-ll-audit-${process.pid}-on`;
+    inSandbox(`kill -0 1 2>/dev/null; : ${on1}`, ['--log-denials']);
+    t.match(
+      await logged(on1),
+      /type=1423 .*blockers=scope\.signal opid=\d+ ocomm="tsjail-init"/,
+      'the refused signal is logged, naming its target',
+    );
+    const off = `tsjail-ll-audit-${process.pid}-off`;
+    inSandbox(`kill -0 1 2>/dev/null; : ${off}`);
+    t.equal(await logged(off), undefined, 'without the option, denials after exec are not logged');
+  },
+);
 
 t.test('/proc: a shell writes its own files through O_TRUNC under every ABI', async (t) => {
   for (const abi of [7, 3, 2]) {
-    const r = inSandbox('echo renamed > /proc/self/comm && echo 900 > /proc/self/oom_score_adj && echo ok', [], { env: { TSJAIL_LANDLOCK_ABI: String(abi) } });
+    const r = inSandbox('echo renamed > /proc/self/comm && echo 900 > /proc/self/oom_score_adj && echo ok', [], {
+      env: { TSJAIL_LANDLOCK_ABI: String(abi) },
+    });
     t.equal(r.status, 0, `ABI ${abi}: ${r.stderr}`);
     t.equal(r.stdout, 'ok\n');
   }
 });
 
-t.test('device ioctls: refused on /dev/null, allowed on the sandbox\'s own ptys', async (t) => {
+t.test("device ioctls: refused on /dev/null, allowed on the sandbox's own ptys", async (t) => {
   const probe = `import fcntl, os, termios, errno
 fd = os.open("/dev/null", os.O_RDWR)
 try:
@@ -310,12 +339,23 @@ os.write(m, b"hi\\n"); print("pty", os.read(s, 3))`;
 t.test('required: refused on an ABI that lacks what the profile needs, started where it has it', async (t) => {
   writeUserFile(path.join(work, 'req-host.json5'), '{ landlock: "required", network: "host" }');
   writeUserFile(path.join(work, 'req-none.json5'), '{ landlock: { mode: "required" } }');
-  const run = (profile: string, abi: number) => tsjail(['-p', path.join(work, profile), 'true'], { env: { TSJAIL_LANDLOCK_ABI: String(abi) } });
+  const run = (profile: string, abi: number) =>
+    tsjail(['-p', path.join(work, profile), 'true'], { env: { TSJAIL_LANDLOCK_ABI: String(abi) } });
   for (const abi of [1, 2]) {
     const r = run('req-none.json5', abi);
     t.equal(r.status, 125, `ABI ${abi}`);
-    t.match(r.stderr, new RegExp(`the profile requires Landlock, and this kernel's ABI ${abi} lacks .*truncate \\(ABI 3\\)`));
-    t.equal(r.stderr.trim().split('\n').filter((l) => !l.includes('hint')).length, 1, 'one line (and a hint)');
+    t.match(
+      r.stderr,
+      new RegExp(`the profile requires Landlock, and this kernel's ABI ${abi} lacks .*truncate \\(ABI 3\\)`),
+    );
+    t.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('hint')).length,
+      1,
+      'one line (and a hint)',
+    );
   }
   t.equal(run('req-none.json5', 3).status, 0, 'ABI 3 has every right a profile without devices and network needs');
   writeUserFile(path.join(work, 'req-dev.json5'), '{ landlock: "required", devices: ["/dev/zero"] }');
@@ -335,15 +375,24 @@ t.test('landlock.logDenials in a profile sets the restrict flag as --log-denials
   const dry = tsjail(['--dry-run', '-p', path.join(work, 'audit.json5'), 'true']);
   t.equal(dry.status, 0, dry.stderr);
   t.equal(JSON.parse(dry.stdout).landlock.flags, 2, 'LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON');
-  const run = tsjail(['-p', path.join(work, 'audit.json5'), '--', '/bin/sh', '-c', 'kill -0 1 2>/dev/null; echo rc=$?']);
+  const run = tsjail([
+    '-p',
+    path.join(work, 'audit.json5'),
+    '--',
+    '/bin/sh',
+    '-c',
+    'kill -0 1 2>/dev/null; echo rc=$?',
+  ]);
   t.equal(run.status, 0, run.stderr);
   t.equal(run.stdout, 'rc=1\n', 'the launch works and the denial still happens');
-  const low = tsjail(['-v', '--dry-run', '-p', path.join(work, 'audit.json5'), 'true'], { env: { TSJAIL_LANDLOCK_ABI: '6' } });
+  const low = tsjail(['-v', '--dry-run', '-p', path.join(work, 'audit.json5'), 'true'], {
+    env: { TSJAIL_LANDLOCK_ABI: '6' },
+  });
   t.equal(JSON.parse(low.stdout).landlock.flags, 0);
   t.match(low.stderr, /logging denials needs Landlock ABI 7; this kernel has ABI 6/);
 });
 
-t.test('TSJAIL_LANDLOCK_ABI: a bad value is one error line and 125; it never raises the kernel\'s ABI', async (t) => {
+t.test("TSJAIL_LANDLOCK_ABI: a bad value is one error line and 125; it never raises the kernel's ABI", async (t) => {
   const bad = tsjail(['true'], { env: { TSJAIL_LANDLOCK_ABI: 'seven' } });
   t.equal(bad.status, 125);
   t.equal(bad.stderr, 'tsjail: TSJAIL_LANDLOCK_ABI: expected a Landlock ABI number (0: none), got "seven"\n');
@@ -353,5 +402,5 @@ t.test('TSJAIL_LANDLOCK_ABI: a bad value is one error line and 125; it never rai
   t.equal(doctor.stderr, bad.stderr);
   const high = tsjail(['--dry-run', 'true'], { env: { TSJAIL_LANDLOCK_ABI: '99' } });
   t.equal(high.status, 0, high.stderr);
-  t.equal(JSON.parse(high.stdout).landlock.abi, 7, 'the kernel\'s own ABI');
+  t.equal(JSON.parse(high.stdout).landlock.abi, 7, "the kernel's own ABI");
 });

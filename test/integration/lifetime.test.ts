@@ -31,7 +31,10 @@ function start(script: string) {
 /** Processes of the test user whose command line contains `marker`. */
 function survivors(marker: string): string[] {
   const r = spawnSync('pgrep', ['-u', String(user.uid), '-f', marker], { encoding: 'utf8' });
-  return r.stdout.trim().split('\n').filter((l) => l !== '');
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** Waits (polling, up to 10 s on a loaded machine) until no process carries `marker`. */
@@ -44,7 +47,14 @@ async function gone(marker: string, ms = 10_000): Promise<boolean> {
   return survivors(marker).length === 0;
 }
 
-for (const [sig, num] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGQUIT', 3], ['SIGTERM', 15], ['SIGUSR1', 10], ['SIGUSR2', 12]] as const) {
+for (const [sig, num] of [
+  ['SIGHUP', 1],
+  ['SIGINT', 2],
+  ['SIGQUIT', 3],
+  ['SIGTERM', 15],
+  ['SIGUSR1', 10],
+  ['SIGUSR2', 12],
+] as const) {
   t.test(`${sig} sent to tsjail reaches the program`, async (t) => {
     const name = sig.slice(3);
     const s = start(`trap 'echo got-${name}; exit ${40 + num}' ${name}; echo ready; while :; do sleep 0.05; done`);

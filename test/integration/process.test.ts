@@ -7,7 +7,7 @@ import { inSandbox, makeUserDir, removeDir, testUser, tsjail, writeUserFile } fr
 
 const user = testUser();
 
-t.test('the program runs with the caller\'s uid and gid', async (t) => {
+t.test("the program runs with the caller's uid and gid", async (t) => {
   const r = inSandbox('id -u; id -g');
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, `${user.uid}\n${user.gid}\n`);
@@ -22,19 +22,22 @@ t.test('no capabilities in any set, no_new_privs on', async (t) => {
   t.match(r.stdout, /^NoNewPrivs:\s+1$/m);
 });
 
-t.test('its own PID namespace: tsjail\'s init is PID 1, the program is not, host PIDs are invisible', async (t) => {
+t.test("its own PID namespace: tsjail's init is PID 1, the program is not, host PIDs are invisible", async (t) => {
   const r = inSandbox('echo $$; for p in /proc/[0-9]*; do echo "${p#/proc/} $(cat $p/comm)"; done');
   t.equal(r.status, 0, r.stderr);
   const [pid, ...procs] = r.stdout.trim().split('\n');
   t.not(pid, '1', 'the program is not PID 1');
   const comms = new Map(procs.map((l) => [l.split(' ')[0], l.split(' ')[1]] as const));
-  t.equal(comms.get('1'), 'tsjail-init', 'PID 1 is tsjail\'s init');
-  for (const c of comms.values()) t.ok(['cat', 'sh', 'tsjail-init'].includes(c!), `only the sandbox's own processes (${c})`);
+  t.equal(comms.get('1'), 'tsjail-init', "PID 1 is tsjail's init");
+  for (const c of comms.values())
+    t.ok(['cat', 'sh', 'tsjail-init'].includes(c!), `only the sandbox's own processes (${c})`);
   t.ok([...comms.values()].includes('sh'), 'the program itself is listed');
 });
 
 t.test('a new session: the program leads it and has no controlling terminal', async (t) => {
-  const r = inSandbox('read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$$ $sid"; (exec 3</dev/tty) 2>/dev/null && echo tty || echo notty');
+  const r = inSandbox(
+    'read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$$ $sid"; (exec 3</dev/tty) 2>/dev/null && echo tty || echo notty',
+  );
   t.equal(r.status, 0, r.stderr);
   const [line, tty] = r.stdout.trim().split('\n');
   const [pid, sid] = line!.split(' ');
@@ -53,12 +56,24 @@ t.test('hostname is "tsjail" unless the profile sets one', async (t) => {
 t.test('environment: cleared, then PATH and kept variables, then env.set and --env', async (t) => {
   const dir = makeUserDir('prof');
   t.teardown(() => removeDir(dir));
-  writeUserFile(path.join(dir, 'envp.json5'), '{ env: { keep: ["KEEP_*"], set: { FROM_PROFILE: "p", KEEP_ME: "overridden" } } }');
-  const r = inSandbox('env | sort', ['-p', path.join(dir, 'envp.json5'), '--env', 'FROM_CLI=c', '--env', 'FROM_PROFILE=cli-wins'], {
-    env: { SECRET_TOKEN: 'hunter2', KEEP_A: 'a', KEEP_ME: 'orig', LANG: 'C.UTF-8' },
-  });
+  writeUserFile(
+    path.join(dir, 'envp.json5'),
+    '{ env: { keep: ["KEEP_*"], set: { FROM_PROFILE: "p", KEEP_ME: "overridden" } } }',
+  );
+  const r = inSandbox(
+    'env | sort',
+    ['-p', path.join(dir, 'envp.json5'), '--env', 'FROM_CLI=c', '--env', 'FROM_PROFILE=cli-wins'],
+    {
+      env: { SECRET_TOKEN: 'hunter2', KEEP_A: 'a', KEEP_ME: 'orig', LANG: 'C.UTF-8' },
+    },
+  );
   t.equal(r.status, 0, r.stderr);
-  const env = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   t.notOk('SECRET_TOKEN' in env, 'unlisted variables are cleared');
   t.equal(env.PATH, '/usr/local/bin:/usr/bin:/bin');
   t.equal(env.KEEP_A, 'a');
@@ -69,7 +84,7 @@ t.test('environment: cleared, then PATH and kept variables, then env.set and --e
   t.equal(env.HOME, user.home);
 });
 
-t.test('the caller\'s descriptors other than 0, 1, 2 are not inherited', async (t) => {
+t.test("the caller's descriptors other than 0, 1, 2 are not inherited", async (t) => {
   const fd = fs.openSync('/etc/hostname', 'r');
   t.teardown(() => fs.closeSync(fd));
   // The shell lists its own descriptors with a plain child (no pipeline or
@@ -80,10 +95,10 @@ t.test('the caller\'s descriptors other than 0, 1, 2 are not inherited', async (
   t.equal(r.status, 0, r.stderr);
   const fds = [...r.stdout.matchAll(/ (\d+) -> /g)].map((m) => m[1]);
   t.same(fds, ['0', '1', '2'], r.stdout);
-  t.notMatch(r.stdout, /hostname/, 'the caller\'s open file is not reachable');
+  t.notMatch(r.stdout, /hostname/, "the caller's open file is not reachable");
 });
 
-t.test('tsjail\'s init inside is not dumpable, so the program cannot reach into it', async (t) => {
+t.test("tsjail's init inside is not dumpable, so the program cannot reach into it", async (t) => {
   const r = inSandbox('ls /proc/1/root/ 2>&1 | head -1; cat /proc/1/environ 2>&1 | head -1');
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /root.*Permission denied/, '/proc/1/root of the init is not reachable');

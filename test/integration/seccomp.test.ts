@@ -6,8 +6,26 @@ import * as path from 'node:path';
 import { makeUserDir, removeDir, tsjail, writeUserFile } from '../helpers/sandbox.js';
 
 const NR: Record<string, Record<string, number>> = {
-  x64: { socket: 41, ioctl: 16, unshare: 272, clone3: 435, io_uring_setup: 425, getppid: 110, keyctl: 250, ptrace: 101 },
-  arm64: { socket: 198, ioctl: 29, unshare: 97, clone3: 435, io_uring_setup: 425, getppid: 173, keyctl: 219, ptrace: 117 },
+  x64: {
+    socket: 41,
+    ioctl: 16,
+    unshare: 272,
+    clone3: 435,
+    io_uring_setup: 425,
+    getppid: 110,
+    keyctl: 250,
+    ptrace: 101,
+  },
+  arm64: {
+    socket: 198,
+    ioctl: 29,
+    unshare: 97,
+    clone3: 435,
+    io_uring_setup: 425,
+    getppid: 173,
+    keyctl: 219,
+    ptrace: 117,
+  },
 };
 const nr = NR[process.arch]!;
 const EPERM = 1;
@@ -73,21 +91,32 @@ t.test('socket families: AF_UNIX always, AF_INET/AF_INET6/AF_NETLINK only with a
   ];
   const none = probe(lines);
   t.ok(none.get('unix')!.ret >= 0);
-  for (const f of ['inet', 'inet6', 'netlink', 'packet']) t.same(none.get(f), { ret: -1, errno: EAFNOSUPPORT }, `${f} with network none`);
+  for (const f of ['inet', 'inet6', 'netlink', 'packet'])
+    t.same(none.get(f), { ret: -1, errno: EAFNOSUPPORT }, `${f} with network none`);
   const host = probe(lines, ['--net', 'host']);
   for (const f of ['unix', 'inet', 'inet6', 'netlink']) t.ok(host.get(f)!.ret >= 0, `${f} with network host`);
   t.same(host.get('packet'), { ret: -1, errno: EAFNOSUPPORT }, 'AF_PACKET is never in @default');
 });
 
-t.test('a profile\'s deny list and its action', async (t) => {
+t.test("a profile's deny list and its action", async (t) => {
   const dir = makeUserDir('prof');
   t.teardown(() => removeDir(dir));
   writeUserFile(path.join(dir, 'deny.json5'), '{ syscalls: { allow: ["@default"], deny: ["getppid"] } }');
-  writeUserFile(path.join(dir, 'kill.json5'), '{ syscalls: { allow: ["@default"], deny: ["getppid"], action: "kill" } }');
+  writeUserFile(
+    path.join(dir, 'kill.json5'),
+    '{ syscalls: { allow: ["@default"], deny: ["getppid"], action: "kill" } }',
+  );
   writeUserFile(path.join(dir, 'bad.json5'), '{\n  syscalls: {\n    allow: ["@default", "no_such_call"],\n  },\n}\n');
   const m = probe([`probe("getppid", ${nr.getppid});`], ['-p', path.join(dir, 'deny.json5')]);
   t.same(m.get('getppid'), { ret: -1, errno: EPERM });
-  const k = tsjail(['-p', path.join(dir, 'kill.json5'), '--', '/usr/bin/perl', '-e', `syscall(${nr.getppid}); print "survived\\n"`]);
+  const k = tsjail([
+    '-p',
+    path.join(dir, 'kill.json5'),
+    '--',
+    '/usr/bin/perl',
+    '-e',
+    `syscall(${nr.getppid}); print "survived\\n"`,
+  ]);
   t.equal(k.status, 128 + 31, 'killed by SIGSYS');
   t.notMatch(k.stdout, /survived/);
   const bad = tsjail(['-p', path.join(dir, 'bad.json5'), 'true']);

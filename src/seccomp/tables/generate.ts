@@ -27,7 +27,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface TblRow { nr: number; abi: string; name: string; entry: string | undefined }
+interface TblRow {
+  nr: number;
+  abi: string;
+  name: string;
+  entry: string | undefined;
+}
 
 /** Parses the kernel's `<number> <abi> <name> [<entry point> [<compat entry>]]` format. */
 export function parseTbl(text: string): TblRow[] {
@@ -63,8 +68,14 @@ const SUPPLEMENT: Record<string, string[]> = {
   sys_arch_prctl: ['int option', 'unsigned long arg2'], // arch/x86/kernel/process_64.c
   sys_iopl: ['unsigned int level'], // arch/x86/kernel/ioport.c
   sys_modify_ldt: ['int func', 'void __user *ptr', 'unsigned long bytecount'], // arch/x86/kernel/ldt.c
-  sys_mmap: ['unsigned long addr', 'unsigned long len', 'unsigned long prot', 'unsigned long flags',
-    'unsigned long fd', 'unsigned long off'], // arch/x86/kernel/sys_x86_64.c, arch/arm64/kernel/sys.c
+  sys_mmap: [
+    'unsigned long addr',
+    'unsigned long len',
+    'unsigned long prot',
+    'unsigned long flags',
+    'unsigned long fd',
+    'unsigned long off',
+  ], // arch/x86/kernel/sys_x86_64.c, arch/arm64/kernel/sys.c
   sys_rt_sigreturn: [], // arch/*/kernel/signal.c
   sys_sigreturn: [],
   sys_set_thread_area: ['struct user_desc __user *u_info'], // arch/x86/kernel/tls.c
@@ -75,39 +86,86 @@ const SUPPLEMENT: Record<string, string[]> = {
   sys_sysctl: ['struct __sysctl_args __user *args'],
   sys_uretprobe: [], // arch/x86/kernel/uprobes.c
   sys_uprobe: [],
-  sys_cachestat: ['unsigned int fd', 'struct cachestat_range __user *r', 'struct cachestat __user *c',
-    'unsigned int flags'], // mm/filemap.c
+  sys_cachestat: [
+    'unsigned int fd',
+    'struct cachestat_range __user *r',
+    'struct cachestat __user *c',
+    'unsigned int flags',
+  ], // mm/filemap.c
   sys_fchmodat2: ['int dfd', 'const char __user *filename', 'umode_t mode', 'unsigned int flags'], // fs/open.c
   sys_map_shadow_stack: ['unsigned long addr', 'unsigned long size', 'unsigned int flags'], // arch/x86/kernel/shstk.c
   sys_futex_wake: ['void __user *uaddr', 'unsigned long mask', 'int nr', 'unsigned int flags'], // kernel/futex/syscalls.c
-  sys_futex_wait: ['void __user *uaddr', 'unsigned long val', 'unsigned long mask', 'unsigned int flags',
-    'struct __kernel_timespec __user *timeout', 'clockid_t clockid'],
-  sys_futex_requeue: ['struct futex_waitv __user *waiters', 'unsigned int flags', 'int nr_wake',
-    'int nr_requeue'],
-  sys_statmount: ['const struct mnt_id_req __user *req', 'struct statmount __user *buf', 'size_t bufsize',
-    'unsigned int flags'], // fs/namespace.c
-  sys_listmount: ['const struct mnt_id_req __user *req', 'u64 __user *mnt_ids', 'size_t nr_mnt_ids',
-    'unsigned int flags'],
+  sys_futex_wait: [
+    'void __user *uaddr',
+    'unsigned long val',
+    'unsigned long mask',
+    'unsigned int flags',
+    'struct __kernel_timespec __user *timeout',
+    'clockid_t clockid',
+  ],
+  sys_futex_requeue: ['struct futex_waitv __user *waiters', 'unsigned int flags', 'int nr_wake', 'int nr_requeue'],
+  sys_statmount: [
+    'const struct mnt_id_req __user *req',
+    'struct statmount __user *buf',
+    'size_t bufsize',
+    'unsigned int flags',
+  ], // fs/namespace.c
+  sys_listmount: [
+    'const struct mnt_id_req __user *req',
+    'u64 __user *mnt_ids',
+    'size_t nr_mnt_ids',
+    'unsigned int flags',
+  ],
   sys_lsm_get_self_attr: ['unsigned int attr', 'struct lsm_ctx __user *ctx', 'u32 __user *size', 'u32 flags'], // security/lsm_syscalls.c
   sys_lsm_set_self_attr: ['unsigned int attr', 'struct lsm_ctx __user *ctx', 'u32 size', 'u32 flags'],
   sys_lsm_list_modules: ['u64 __user *ids', 'u32 __user *size', 'u32 flags'],
   sys_mseal: ['unsigned long start', 'size_t len', 'unsigned long flags'], // mm/mseal.c
-  sys_setxattrat: ['int dfd', 'const char __user *pathname', 'unsigned int at_flags', 'const char __user *name',
-    'const struct xattr_args __user *uargs', 'size_t usize'], // fs/xattr.c
-  sys_getxattrat: ['int dfd', 'const char __user *pathname', 'unsigned int at_flags', 'const char __user *name',
-    'struct xattr_args __user *uargs', 'size_t usize'],
-  sys_listxattrat: ['int dfd', 'const char __user *pathname', 'unsigned int at_flags', 'char __user *list',
-    'size_t size'],
-  sys_removexattrat: ['int dfd', 'const char __user *pathname', 'unsigned int at_flags',
-    'const char __user *name'],
-  sys_open_tree_attr: ['int dfd', 'const char __user *filename', 'unsigned int flags',
-    'struct mount_attr __user *uattr', 'size_t usize'], // fs/namespace.c
-  sys_file_getattr: ['int dfd', 'const char __user *filename', 'struct file_attr __user *ufattr', 'size_t usize',
-    'unsigned int at_flags'], // fs/file_attr.c
-  sys_file_setattr: ['int dfd', 'const char __user *filename', 'struct file_attr __user *ufattr', 'size_t usize',
-    'unsigned int at_flags'],
-  sys_listns: ['const struct ns_id_req __user *req', 'u64 __user *ns_ids', 'size_t nr_ns_ids',
-    'unsigned int flags'], // kernel/nstree.c
+  sys_setxattrat: [
+    'int dfd',
+    'const char __user *pathname',
+    'unsigned int at_flags',
+    'const char __user *name',
+    'const struct xattr_args __user *uargs',
+    'size_t usize',
+  ], // fs/xattr.c
+  sys_getxattrat: [
+    'int dfd',
+    'const char __user *pathname',
+    'unsigned int at_flags',
+    'const char __user *name',
+    'struct xattr_args __user *uargs',
+    'size_t usize',
+  ],
+  sys_listxattrat: [
+    'int dfd',
+    'const char __user *pathname',
+    'unsigned int at_flags',
+    'char __user *list',
+    'size_t size',
+  ],
+  sys_removexattrat: ['int dfd', 'const char __user *pathname', 'unsigned int at_flags', 'const char __user *name'],
+  sys_open_tree_attr: [
+    'int dfd',
+    'const char __user *filename',
+    'unsigned int flags',
+    'struct mount_attr __user *uattr',
+    'size_t usize',
+  ], // fs/namespace.c
+  sys_file_getattr: [
+    'int dfd',
+    'const char __user *filename',
+    'struct file_attr __user *ufattr',
+    'size_t usize',
+    'unsigned int at_flags',
+  ], // fs/file_attr.c
+  sys_file_setattr: [
+    'int dfd',
+    'const char __user *filename',
+    'struct file_attr __user *ufattr',
+    'size_t usize',
+    'unsigned int at_flags',
+  ],
+  sys_listns: ['const struct ns_id_req __user *req', 'u64 __user *ns_ids', 'size_t nr_ns_ids', 'unsigned int flags'], // kernel/nstree.c
 };
 
 // Parameters whose C type is wider than what the kernel uses. kernel/fork.c
@@ -119,13 +177,51 @@ const WIDTH_OVERRIDES: Record<string, Record<number, 32>> = {
 };
 
 const TYPES_32 = new Set([
-  'int', 'unsigned int', 'unsigned', 'u32', '__u32', 's32', '__s32', 'umode_t', 'pid_t', 'uid_t', 'gid_t',
-  'old_uid_t', 'old_gid_t', 'clockid_t', 'timer_t', 'key_serial_t', 'mqd_t', 'qid_t', 'rwf_t', 'old_time32_t',
-  'unsigned short', 'u16', 'short', 'int32_t', 'uint32_t', 'key_t', 'landlock_rule_type',
+  'int',
+  'unsigned int',
+  'unsigned',
+  'u32',
+  '__u32',
+  's32',
+  '__s32',
+  'umode_t',
+  'pid_t',
+  'uid_t',
+  'gid_t',
+  'old_uid_t',
+  'old_gid_t',
+  'clockid_t',
+  'timer_t',
+  'key_serial_t',
+  'mqd_t',
+  'qid_t',
+  'rwf_t',
+  'old_time32_t',
+  'unsigned short',
+  'u16',
+  'short',
+  'int32_t',
+  'uint32_t',
+  'key_t',
+  'landlock_rule_type',
 ]);
 const TYPES_64 = new Set([
-  'long', 'unsigned long', 'size_t', 'ssize_t', 'loff_t', 'off_t', 'u64', '__u64', 's64', '__s64',
-  'aio_context_t', 'cap_user_header_t', 'cap_user_data_t', '__sighandler_t', 'long long', 'unsigned long long',
+  'long',
+  'unsigned long',
+  'size_t',
+  'ssize_t',
+  'loff_t',
+  'off_t',
+  'u64',
+  '__u64',
+  's64',
+  '__s64',
+  'aio_context_t',
+  'cap_user_header_t',
+  'cap_user_data_t',
+  '__sighandler_t',
+  'long long',
+  'unsigned long long',
   'old_sigset_t',
 ]);
 // Types that occupy two registers on a 32-bit ABI (i386 passes them as lo/hi halves).
@@ -133,7 +229,10 @@ const TYPES_DOUBLE_ON_32 = new Set(['loff_t', 'u64', '__u64', 's64', '__s64', 'l
 
 function classify(param: string): { w: 32 | 64; double: boolean } {
   if (param.includes('*')) return { w: 64, double: false };
-  const t = param.replace(/\b(const|volatile|__user|struct|enum)\b/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = param
+    .replace(/\b(const|volatile|__user|struct|enum)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   for (const cand of [t, t.split(' ').slice(0, -1).join(' ')]) {
     if (TYPES_32.has(cand)) return { w: 32, double: false };
     if (TYPES_64.has(cand)) return { w: 64, double: TYPES_DOUBLE_ON_32.has(cand) };
@@ -155,8 +254,13 @@ function widthString(name: string, params: string[] | undefined, abi32: boolean)
   return s;
 }
 
-function buildRows(rows: TblRow[], abis: Set<string>, protos: Map<string, string[]>, abi32: boolean,
-  nrBase = 0): Row[] {
+function buildRows(
+  rows: TblRow[],
+  abis: Set<string>,
+  protos: Map<string, string[]>,
+  abi32: boolean,
+  nrBase = 0,
+): Row[] {
   const out: Row[] = [];
   const seen = new Set<string>();
   for (const r of rows) {
@@ -175,7 +279,9 @@ function buildRows(rows: TblRow[], abis: Set<string>, protos: Map<string, string
 
 function emit(file: string, constName: string, abi: string, source: string, rows: Row[]): void {
   const body = rows.map(([n, nr, w]) => `  ['${n}', ${nr}, '${w}'],`).join('\n');
-  writeFileSync(file, `// GENERATED by src/seccomp/tables/generate.ts from the kernel's ${source}.
+  writeFileSync(
+    file,
+    `// GENERATED by src/seccomp/tables/generate.ts from the kernel's ${source}.
 // Do not edit; regenerate. Each row: [name, number, argument widths], one
 // character per register argument: '4' = the kernel reads 32 bits, '8' = 64
 // bits, '*' = no prototype (a table slot without a kernel prototype: six 64-bit arguments assumed).
@@ -187,7 +293,8 @@ import type { SyscallRow } from './types.js';
 export const ${constName}: readonly SyscallRow[] = [
 ${body}
 ];
-`);
+`,
+  );
 }
 
 function main(argv: string[]): void {
@@ -200,18 +307,35 @@ function main(argv: string[]): void {
   const t64 = parseTbl(read('arch/x86/entry/syscalls/syscall_64.tbl'));
   const t32 = parseTbl(read('arch/x86/entry/syscalls/syscall_32.tbl'));
   const tgen = parseTbl(read('scripts/syscall.tbl'));
-  emit(join(out, 'x86-64.ts'), 'X86_64_SYSCALLS', 'x86_64: syscall_64.tbl, ABIs common and 64',
-    'arch/x86/entry/syscalls/syscall_64.tbl', buildRows(t64, new Set(['common', '64']), protos, false));
-  emit(join(out, 'x32.ts'), 'X32_SYSCALLS', 'x32: syscall_64.tbl, ABIs common and x32, numbers | 0x40000000',
+  emit(
+    join(out, 'x86-64.ts'),
+    'X86_64_SYSCALLS',
+    'x86_64: syscall_64.tbl, ABIs common and 64',
     'arch/x86/entry/syscalls/syscall_64.tbl',
-    buildRows(t64, new Set(['common', 'x32']), protos, false, 0x40000000).map(([n, nr]) => [n, nr, '*']));
-  emit(join(out, 'i386.ts'), 'I386_SYSCALLS', 'i386: syscall_32.tbl (every register argument is 32 bits)',
-    'arch/x86/entry/syscalls/syscall_32.tbl', buildRows(t32, new Set(['i386']), protos, true));
+    buildRows(t64, new Set(['common', '64']), protos, false),
+  );
+  emit(
+    join(out, 'x32.ts'),
+    'X32_SYSCALLS',
+    'x32: syscall_64.tbl, ABIs common and x32, numbers | 0x40000000',
+    'arch/x86/entry/syscalls/syscall_64.tbl',
+    buildRows(t64, new Set(['common', 'x32']), protos, false, 0x40000000).map(([n, nr]) => [n, nr, '*']),
+  );
+  emit(
+    join(out, 'i386.ts'),
+    'I386_SYSCALLS',
+    'i386: syscall_32.tbl (every register argument is 32 bits)',
+    'arch/x86/entry/syscalls/syscall_32.tbl',
+    buildRows(t32, new Set(['i386']), protos, true),
+  );
   // arch/arm64/kernel/Makefile.syscalls: syscall_abis_64 += renameat rlimit memfd_secret
-  emit(join(out, 'aarch64.ts'), 'AARCH64_SYSCALLS',
+  emit(
+    join(out, 'aarch64.ts'),
+    'AARCH64_SYSCALLS',
     'aarch64: scripts/syscall.tbl, ABIs common, 64, renameat, rlimit, memfd_secret',
-    'scripts/syscall.tbl', buildRows(tgen, new Set(['common', '64', 'renameat', 'rlimit', 'memfd_secret']),
-      protos, false));
+    'scripts/syscall.tbl',
+    buildRows(tgen, new Set(['common', '64', 'renameat', 'rlimit', 'memfd_secret']), protos, false),
+  );
 }
 
 if (process.argv[1] !== undefined && /generate\.[jt]s$/.test(process.argv[1])) main(process.argv.slice(2));

@@ -66,8 +66,24 @@ export function randomPolicy(seed: number, arch: Arch): SeccompPolicyInput {
         if (list === 'deny' && ['execve', 'execveat', 'write', 'exit', 'exit_group'].includes(name)) continue;
         out.push(name);
       } else {
-        const sys = table.byName(pick(r, ['ioctl', 'socket', 'clone', 'personality', 'mmap', 'prctl', 'fcntl',
-          'openat', 'kill', 'unshare', 'lseek', 'mprotect', 'pread64', ...names]))!;
+        const sys = table.byName(
+          pick(r, [
+            'ioctl',
+            'socket',
+            'clone',
+            'personality',
+            'mmap',
+            'prctl',
+            'fcntl',
+            'openat',
+            'kill',
+            'unshare',
+            'lseek',
+            'mprotect',
+            'pread64',
+            ...names,
+          ]),
+        )!;
         const conds: ArgCond[] = [];
         const nconds = 1 + Math.floor(r() * 3);
         for (let j = 0; j < nconds; j++) {
@@ -107,14 +123,27 @@ function argCandidates(values: bigint[]): bigint[] {
 /** seccomp_data samples for every syscall number of the policy's ABIs, and foreign arches. */
 export function* interestingData(resolved: readonly ResolvedPolicy[], r: () => number): Generator<SeccompData> {
   const zero = [0n, 0n, 0n, 0n, 0n, 0n];
-  const junk = (): bigint[] => zero.map(() => BigInt(Math.floor(r() * 2 ** 32)) << 32n | BigInt(Math.floor(r() * 2 ** 32)));
+  const junk = (): bigint[] =>
+    zero.map(() => (BigInt(Math.floor(r() * 2 ** 32)) << 32n) | BigInt(Math.floor(r() * 2 ** 32)));
   const archOf = { x86_64: AUDIT_ARCH_X86_64, i386: AUDIT_ARCH_I386, aarch64: AUDIT_ARCH_AARCH64 } as const;
   for (const p of resolved) {
     if (p.abi === 'x32') continue;
     const a = archOf[p.abi];
     const table = syscallTable(p.abi);
-    const extra = [table.maxNr + 1, table.maxNr + 2, 999, 0x3fffffff, 0x40000000, 0x40000001, 0x4000000f,
-      0x40000200, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+    const extra = [
+      table.maxNr + 1,
+      table.maxNr + 2,
+      999,
+      0x3fffffff,
+      0x40000000,
+      0x40000001,
+      0x4000000f,
+      0x40000200,
+      0x7fffffff,
+      0x80000000,
+      0xfffffffe,
+      0xffffffff,
+    ];
     for (let nr = 0; nr <= table.maxNr; nr++) {
       yield { nr, arch: a, args: zero };
       yield { nr, arch: a, args: junk() };

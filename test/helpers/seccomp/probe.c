@@ -38,12 +38,17 @@
 #define MARKER 4000 /* errno the supervisor returns for "notified" */
 #define MAX_PROBES 4096
 
-enum { PH_START, PH_LISTENER, PH_INSTALLED, PH_DONE };
+enum {
+	PH_START,
+	PH_LISTENER,
+	PH_INSTALLED,
+	PH_DONE
+};
 
 struct shared {
 	volatile int phase;
 	volatile int listener;
-	volatile long next;   /* index of the next probe to run */
+	volatile long next; /* index of the next probe to run */
 	volatile long result[MAX_PROBES];
 	volatile int done[MAX_PROBES];
 };
@@ -98,13 +103,15 @@ static void child(struct sock_fprog *ours, const char *abi, long first, long cou
 	struct sock_fprog nprog = { .len = 1, .filter = notif };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		_exit(90);
-	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &nprog);
+	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			 &nprog);
 	if (fd < 0)
 		_exit(91);
 	sh->listener = fd;
 	__atomic_store_n(&sh->phase, PH_LISTENER, __ATOMIC_SEQ_CST);
 	/* Notified; the supervisor lets it run once it has taken the listener. */
-	if (raw64(SYS_seccomp, (unsigned long[]){ SECCOMP_SET_MODE_FILTER, 0, (unsigned long)ours, 0, 0, 0 }) != 0)
+	if (raw64(SYS_seccomp, (unsigned long[]){ SECCOMP_SET_MODE_FILTER, 0, (unsigned long)ours,
+						  0, 0, 0 }) != 0)
 		_exit(92);
 	__atomic_store_n(&sh->phase, PH_INSTALLED, __ATOMIC_SEQ_CST);
 	int i386 = strcmp(abi, "i386") == 0;
@@ -207,7 +214,10 @@ int main(int argc, char **argv)
 		}
 		long i = sh->next;
 		if (!sh->done[i]) {
-			sh->result[i] = WIFSIGNALED(status) ? (WTERMSIG(status) == SIGSYS ? -100000 : -200000 - WTERMSIG(status)) : -300000;
+			sh->result[i] = WIFSIGNALED(status) ? (WTERMSIG(status) == SIGSYS
+								       ? -100000
+								       : -200000 - WTERMSIG(status))
+							    : -300000;
 			sh->done[i] = 1;
 		}
 		sh->next = i + 1;

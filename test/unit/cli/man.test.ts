@@ -17,7 +17,10 @@ function help(args: string[]): string {
 /** roff source -> lines of plain text: fonts and macros dropped, alternating macros joined as troff joins them. */
 function plain(roff: string): string[] {
   return roff.split('\n').map((l) => {
-    let s = l.replace(/\\-/g, '-').replace(/\\\(dq/g, '"').replace(/\\f[BIRP]/g, '');
+    let s = l
+      .replace(/\\-/g, '-')
+      .replace(/\\\(dq/g, '"')
+      .replace(/\\f[BIRP]/g, '');
     const m = /^\.(B|I|BI|IB|BR|RB|IR|RI)\s+(.*)$/.exec(s);
     if (m) {
       const words = [...m[2]!.matchAll(/"([^"]*)"|(\S+)/g)].map((w) => w[1] ?? w[2]!);
@@ -35,7 +38,10 @@ const section = (name: string): string[] => {
 };
 
 /** SYNOPSIS lines, each `.br`-separated entry joined into one. */
-const synopsis = section('SYNOPSIS').join(' ').split(/\s*\.br\s*/).map((l) => l.replace(/\s+/g, ' ').trim());
+const synopsis = section('SYNOPSIS')
+  .join(' ')
+  .split(/\s*\.br\s*/)
+  .map((l) => l.replace(/\s+/g, ' ').trim());
 /** The heading of each VERBS entry (the line after .TP). */
 const verbHeads = section('VERBS').filter((_, i, a) => a[i - 1] === '.TP');
 const text = man.join('\n');
@@ -49,14 +55,28 @@ const verbs = [...top.matchAll(/^ {2}tsjail (.+)$/gm)].map((m) => {
 
 t.test('--help lists the verbs of SPEC', async (t) => {
   t.same(verbs.map((v) => v.verb).sort(), [
-    'doctor', 'profile check', 'profile explain', 'profile list', 'profile show', 'run', 'seccomp compile', 'seccomp disasm',
+    'doctor',
+    'profile check',
+    'profile explain',
+    'profile list',
+    'profile show',
+    'run',
+    'seccomp compile',
+    'seccomp disasm',
   ]);
 });
 
 for (const { verb } of verbs) {
   t.test(`tsjail(1) documents ${verb}`, async (t) => {
-    t.ok(synopsis.some((l) => l.startsWith(`tsjail ${verb}`)), `SYNOPSIS has "tsjail ${verb}"`);
-    if (verb !== 'run') t.ok(verbHeads.some((h) => h.startsWith(`${verb}`)), `VERBS has an entry for ${verb}`);
+    t.ok(
+      synopsis.some((l) => l.startsWith(`tsjail ${verb}`)),
+      `SYNOPSIS has "tsjail ${verb}"`,
+    );
+    if (verb !== 'run')
+      t.ok(
+        verbHeads.some((h) => h.startsWith(`${verb}`)),
+        `VERBS has an entry for ${verb}`,
+      );
     const options = new Set([...help(verb.split(' ')).matchAll(/^ {2}(-\S+)/gm)].flatMap((m) => m[1]!.split(',')));
     for (const o of options) {
       t.match(text, new RegExp(`(^|[\\s\\[(])${o}([\\s\\]),]|$)`, 'm'), `${verb} ${o} is in the man page`);

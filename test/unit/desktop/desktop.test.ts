@@ -3,7 +3,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cookiesForDisplay, encodeXauth, FAMILY_LOCAL, FAMILY_WILD, parseXauth, XauthFormatError, type XauthEntry } from '../../../src/desktop/xauth.js';
+import {
+  cookiesForDisplay,
+  encodeXauth,
+  FAMILY_LOCAL,
+  FAMILY_WILD,
+  parseXauth,
+  XauthFormatError,
+  type XauthEntry,
+} from '../../../src/desktop/xauth.js';
 import { displayNumber } from '../../../src/desktop/x11.js';
 import { covers, forbiddenRules, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
 import { planDesktop } from '../../../src/desktop/index.js';
@@ -54,9 +62,25 @@ t.test('D-Bus rules: names that lead out of the sandbox are refused, whatever th
   t.notOk(covers('org.freedesktop.Notifications', 'org.freedesktop.systemd1'));
   t.notOk(covers('org.freedesktop.systemd1x.*', 'org.freedesktop.systemd1'));
   const source = { file: 'p', line: 1 };
-  const rules = { talk: ['org.freedesktop.Notifications'], own: ['org.example.App.*'], see: [], call: ['org.example.X=org.example.X.Get@/x'], broadcast: [], source };
-  t.same(proxyRules('session', rules), ['--talk=org.freedesktop.Notifications', '--own=org.example.App.*', '--call=org.example.X=org.example.X.Get@/x']);
-  for (const bad of [{ talk: ['org.freedesktop.*'] }, { call: ['org.freedesktop.systemd1=*'] }, { see: ['org.gnome.Terminal'] }, { own: ['*'] }]) {
+  const rules = {
+    talk: ['org.freedesktop.Notifications'],
+    own: ['org.example.App.*'],
+    see: [],
+    call: ['org.example.X=org.example.X.Get@/x'],
+    broadcast: [],
+    source,
+  };
+  t.same(proxyRules('session', rules), [
+    '--talk=org.freedesktop.Notifications',
+    '--own=org.example.App.*',
+    '--call=org.example.X=org.example.X.Get@/x',
+  ]);
+  for (const bad of [
+    { talk: ['org.freedesktop.*'] },
+    { call: ['org.freedesktop.systemd1=*'] },
+    { see: ['org.gnome.Terminal'] },
+    { own: ['*'] },
+  ]) {
     const r = { talk: [], own: [], see: [], call: [], broadcast: [], source, ...bad };
     t.throws(() => proxyRules('session', r), TsjailError, JSON.stringify(bad));
   }
@@ -65,14 +89,23 @@ t.test('D-Bus rules: names that lead out of the sandbox are refused, whatever th
 t.test('D-Bus: every forbidden rule is an error at the line it was written', async (t) => {
   const line = (n: number) => ({ file: 'p.json5', line: n });
   const session = {
-    talk: ['org.freedesktop.Notifications', 'org.freedesktop.systemd1'], own: [], see: [], call: [], broadcast: [],
-    source: line(2), sources: { talk: [line(3), line(4)], own: [], see: [], call: [], broadcast: [] },
+    talk: ['org.freedesktop.Notifications', 'org.freedesktop.systemd1'],
+    own: [],
+    see: [],
+    call: [],
+    broadcast: [],
+    source: line(2),
+    sources: { talk: [line(3), line(4)], own: [], see: [], call: [], broadcast: [] },
   };
   const system = { talk: [], own: [], see: ['org.freedesktop.login1'], call: [], broadcast: [], source: line(9) };
-  t.same(forbiddenRules({ session, system }).map((e) => e.message), [
-    'p.json5:4: dbus.session.talk: "org.freedesktop.systemd1" would reach org.freedesktop.systemd1: systemd\'s manager starts and stops units (commands) outside the sandbox',
-    'p.json5:9: dbus.system.see: "org.freedesktop.login1" would reach org.freedesktop.login1: logind\'s manager can power off, suspend and switch sessions',
-  ], 'a rule without its own line is reported at its bus');
+  t.same(
+    forbiddenRules({ session, system }).map((e) => e.message),
+    [
+      'p.json5:4: dbus.session.talk: "org.freedesktop.systemd1" would reach org.freedesktop.systemd1: systemd\'s manager starts and stops units (commands) outside the sandbox',
+      'p.json5:9: dbus.system.see: "org.freedesktop.login1" would reach org.freedesktop.login1: logind\'s manager can power off, suspend and switch sessions',
+    ],
+    'a rule without its own line is reported at its bus',
+  );
   t.throws(() => proxyRules('session', session), { message: /^p\.json5:4: / });
   t.same(forbiddenRules({ session: { ...session, talk: ['org.freedesktop.Notifications'] } }), []);
 });
@@ -80,14 +113,25 @@ t.test('D-Bus: every forbidden rule is an error at the line it was written', asy
 t.test('D-Bus: only the buses named; the session bus at $XDG_RUNTIME_DIR/bus inside', async (t) => {
   const src = { file: 'p', line: 1 };
   const rules = { talk: ['org.freedesktop.Notifications'], own: [], see: [], call: [], broadcast: [], source: src };
-  const d = planDbus({ session: rules }, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' }, '/run/user/1000', '/run/user/1000');
-  t.same(d.buses.map((b) => [b.bus, b.address, b.inside]), [['session', 'unix:path=/run/user/1000/bus', '/run/user/1000/bus']]);
+  const d = planDbus(
+    { session: rules },
+    { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' },
+    '/run/user/1000',
+    '/run/user/1000',
+  );
+  t.same(
+    d.buses.map((b) => [b.bus, b.address, b.inside]),
+    [['session', 'unix:path=/run/user/1000/bus', '/run/user/1000/bus']],
+  );
   t.same(d.env, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' });
   const none = planDbus({ session: rules }, {}, undefined, '/run/user/1000');
   t.same(none.buses, [], 'no session bus on the host: none inside');
   t.same(none.env, {});
   const sys = planDbus({ system: rules }, {}, undefined, '/run/user/1000');
-  t.same(sys.buses.map((b) => b.inside), ['/run/dbus/system_bus_socket']);
+  t.same(
+    sys.buses.map((b) => b.inside),
+    ['/run/dbus/system_bus_socket'],
+  );
   t.same(Object.keys(sys.env), ['DBUS_SYSTEM_BUS_ADDRESS']);
 });
 
@@ -104,32 +148,66 @@ t.test('sockets: each found socket bound into a private runtime directory, with 
   fs.mkdirSync(path.join(dir, 'home', '.config', 'pulse'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'home', '.config', 'pulse', 'cookie'), 'COOKIE');
   const tagged = (v: string) => ({ value: v, source: { file: 'p.json5', line: 3 }, layer: 1 });
-  const profile = { sockets: ['wayland', 'pulseaudio', 'pipewire', 'x11'].map(tagged), dbus: {} } as unknown as MergedProfile;
-  const d = planDesktop(profile, { env: { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-1' }, uid: 1000, home: path.join(dir, 'home') });
+  const profile = {
+    sockets: ['wayland', 'pulseaudio', 'pipewire', 'x11'].map(tagged),
+    dbus: {},
+  } as unknown as MergedProfile;
+  const d = planDesktop(profile, {
+    env: { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-1' },
+    uid: 1000,
+    home: path.join(dir, 'home'),
+  });
   t.equal(d.runtime, dir);
   t.same(
     d.fs.map((r) => [r.path, r.access]),
-    [[dir, 'tmpfs'], [path.join(dir, 'wayland-1'), 'ro'], [path.join(dir, 'pulse', 'native'), 'ro']],
+    [
+      [dir, 'tmpfs'],
+      [path.join(dir, 'wayland-1'), 'ro'],
+      [path.join(dir, 'pulse', 'native'), 'ro'],
+    ],
   );
-  t.same(d.env, { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-1', PULSE_SERVER: `unix:${dir}/pulse/native`, PULSE_COOKIE: `${dir}/pulse/cookie` });
+  t.same(d.env, {
+    XDG_RUNTIME_DIR: dir,
+    WAYLAND_DISPLAY: 'wayland-1',
+    PULSE_SERVER: `unix:${dir}/pulse/native`,
+    PULSE_COOKIE: `${dir}/pulse/cookie`,
+  });
   const cookie = d.ops.find((o) => o.op === 'file');
-  t.ok(cookie && cookie.op === 'file' && Buffer.from(cookie.content).toString() === 'COOKIE' && cookie.mode === 0o600, 'a private copy of the cookie');
+  t.ok(
+    cookie && cookie.op === 'file' && Buffer.from(cookie.content).toString() === 'COOKIE' && cookie.mode === 0o600,
+    'a private copy of the cookie',
+  );
   t.match(d.notes.join('\n'), /pipewire .*no PipeWire socket/);
   t.match(d.notes.join('\n'), /x11 .*DISPLAY is not set/);
-  const nothing = planDesktop({ sockets: [], dbus: {} } as unknown as MergedProfile, { env: { XDG_RUNTIME_DIR: dir }, uid: 1000, home: dir });
+  const nothing = planDesktop({ sockets: [], dbus: {} } as unknown as MergedProfile, {
+    env: { XDG_RUNTIME_DIR: dir },
+    uid: 1000,
+    home: dir,
+  });
   t.same(nothing.fs, [], 'no sockets, no dbus: no runtime directory at all');
   t.same(nothing.env, {});
 });
 
 t.test('LIFELINE records', async (t) => {
   const plan: LaunchPlan = {
-    version: 1, net: true, uid: 1, gid: 1, hostname: 'h', verbose: 0, mounts: [], cwd: '/', rlimits: [], env: [],
-    argv: ['x'], exec: { program: 'x', path: '/bin' }, lifelines: [7, 9],
+    version: 1,
+    net: true,
+    uid: 1,
+    gid: 1,
+    hostname: 'h',
+    verbose: 0,
+    mounts: [],
+    cwd: '/',
+    rlimits: [],
+    env: [],
+    argv: ['x'],
+    exec: { program: 'x', path: '/bin' },
+    lifelines: [7, 9],
   };
   const buf = encodePlan(plan);
   const types: number[] = [];
   const fds: number[] = [];
-  for (let off = 16; off < buf.length; ) {
+  for (let off = 16; off < buf.length;) {
     const type = buf.readUInt16LE(off);
     const size = buf.readUInt32LE(off + 4);
     types.push(type);

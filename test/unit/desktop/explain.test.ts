@@ -6,10 +6,20 @@ import { explainProfile } from '../../../src/policy/explain.js';
 import { buildVarContext, loadProfile } from '../../../src/profile/index.js';
 import { REPO } from '../../helpers/sandbox.js';
 
-const vars = buildVarContext({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000, user: 'u', home: '/home/u', cwd: '/home/u', userDirsText: null });
+const vars = buildVarContext({
+  env: { XDG_RUNTIME_DIR: '/run/user/1000' },
+  uid: 1000,
+  user: 'u',
+  home: '/home/u',
+  cwd: '/home/u',
+  userDirsText: null,
+});
 const searchPath = [join(REPO, 'profiles')];
 
-for (const [name, own] of [['firefox', '/home/u/.mozilla'], ['chromium', '/home/u/.config/chromium']] as const) {
+for (const [name, own] of [
+  ['firefox', '/home/u/.mozilla'],
+  ['chromium', '/home/u/.config/chromium'],
+] as const) {
   t.test(name, async (t) => {
     const text = explainProfile(loadProfile(name, { vars, searchPath }), { home: '/home/u' });
     t.match(text, `may read and change ${own}`, 'its own profile folder');
@@ -23,8 +33,12 @@ for (const [name, own] of [['firefox', '/home/u/.mozilla'], ['chromium', '/home/
     t.match(text, /nothing else on D-Bus: no terminal, no systemd/);
     t.match(text, /the same network access as you have/);
     t.match(text, /may build its own sandbox inside this one/);
-    const files = text.slice(0, text.indexOf('Devices:')).split('\n').filter((l) => /^  may |^  can never|^  gets /.test(l));
+    const files = text
+      .slice(0, text.indexOf('Devices:'))
+      .split('\n')
+      .filter((l) => /^  may |^  can never|^  gets /.test(l));
     t.ok(files.length > 5);
-    for (const l of files) if (!l.includes('the system runtime')) t.match(l, /\[[^\]]+:\d+\]$/, `"${l.trim()}" names its profile line`);
+    for (const l of files)
+      if (!l.includes('the system runtime')) t.match(l, /\[[^\]]+:\d+\]$/, `"${l.trim()}" names its profile line`);
   });
 }

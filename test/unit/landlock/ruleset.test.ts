@@ -7,7 +7,14 @@ import { TsjailError } from '../../../src/errors.js';
 const dir = { kind: 'dir' as const, dev: 1n, ino: 2n, rdev: 0n, mode: 0o755 };
 const file = { ...dir, kind: 'file' as const };
 const node = (path: string, role: FsNode['role'], extra: Partial<FsNode> = {}): FsNode => ({
-  path, role, exec: false, origin: 't', layer: 1, mounted: true, stat: dir, ...extra,
+  path,
+  role,
+  exec: false,
+  origin: 't',
+  layer: 1,
+  mounted: true,
+  stat: dir,
+  ...extra,
 });
 const view: MountPlan = {
   ops: [],
@@ -26,31 +33,47 @@ const view: MountPlan = {
     node('/dev/dri', 'dev'),
   ],
 };
-const net = (over: Partial<{ mode: 'none' | 'host'; connect: number[]; bind: number[]; rc: boolean; rb: boolean }> = {}) => ({
+const net = (
+  over: Partial<{ mode: 'none' | 'host'; connect: number[]; bind: number[]; rc: boolean; rb: boolean }> = {},
+) => ({
   mode: over.mode ?? 'none',
-  tcp: { connect: over.connect ?? [], bind: over.bind ?? [], restrictConnect: over.rc ?? false, restrictBind: over.rb ?? false },
+  tcp: {
+    connect: over.connect ?? [],
+    bind: over.bind ?? [],
+    restrictConnect: over.rc ?? false,
+    restrictBind: over.rb ?? false,
+  },
 });
-const req = (abi: number, extra = {}) => ({ mode: 'best-effort' as const, abi, network: net(), logDenials: false, ...extra });
+const req = (abi: number, extra = {}) => ({
+  mode: 'best-effort' as const,
+  abi,
+  network: net(),
+  logDenials: false,
+  ...extra,
+});
 const rule = (r: ReturnType<typeof buildLandlock>, p: string) => r.plan!.paths.find((x) => x.path === p)?.access;
 
-t.test('rules follow the view: read+exec, the writer\'s rights, devices, nothing for deny or redundant nodes', async (t) => {
-  const r = buildLandlock(view, req(7));
-  t.equal(rule(r, '/usr'), READ_EXEC);
-  t.equal(rule(r, '/usr/share'), undefined, 'covered by /usr');
-  t.equal(rule(r, '/etc/passwd'), FS.EXECUTE | FS.READ_FILE, 'directory rights never on a file');
-  t.equal(rule(r, '/home/u/docs'), FS.READ_FILE | FS.READ_DIR | WRITE);
-  t.notOk(rule(r, '/home/u/docs')! & FS.EXECUTE, 'writable is not executable');
-  t.ok(rule(r, '/home/u/bin')! & FS.EXECUTE, 'exec where the profile allows');
-  t.ok(rule(r, '/home/u/docs')! & FS.REFER, 'REFER so renames keep working');
-  t.equal(rule(r, '/home/u/.ssh'), undefined);
-  t.ok(rule(r, '/dev/dri')! & FS.IOCTL_DEV);
-  t.notOk(rule(r, '/home/u/docs')! & FS.IOCTL_DEV, 'device ioctls on devices only');
-  t.equal(rule(r, '/'), FS.READ_DIR);
-  t.equal(r.plan!.scoped, SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL);
-  t.equal(r.plan!.net, 0n, 'no TCP handling without a port list');
-});
+t.test(
+  "rules follow the view: read+exec, the writer's rights, devices, nothing for deny or redundant nodes",
+  async (t) => {
+    const r = buildLandlock(view, req(7));
+    t.equal(rule(r, '/usr'), READ_EXEC);
+    t.equal(rule(r, '/usr/share'), undefined, 'covered by /usr');
+    t.equal(rule(r, '/etc/passwd'), FS.EXECUTE | FS.READ_FILE, 'directory rights never on a file');
+    t.equal(rule(r, '/home/u/docs'), FS.READ_FILE | FS.READ_DIR | WRITE);
+    t.notOk(rule(r, '/home/u/docs')! & FS.EXECUTE, 'writable is not executable');
+    t.ok(rule(r, '/home/u/bin')! & FS.EXECUTE, 'exec where the profile allows');
+    t.ok(rule(r, '/home/u/docs')! & FS.REFER, 'REFER so renames keep working');
+    t.equal(rule(r, '/home/u/.ssh'), undefined);
+    t.ok(rule(r, '/dev/dri')! & FS.IOCTL_DEV);
+    t.notOk(rule(r, '/home/u/docs')! & FS.IOCTL_DEV, 'device ioctls on devices only');
+    t.equal(rule(r, '/'), FS.READ_DIR);
+    t.equal(r.plan!.scoped, SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL);
+    t.equal(r.plan!.net, 0n, 'no TCP handling without a port list');
+  },
+);
 
-t.test('every ABI row: handled rights are exactly the row\'s, rules never name more', async (t) => {
+t.test("every ABI row: handled rights are exactly the row's, rules never name more", async (t) => {
   for (const row of ABI_TABLE) {
     const r = buildLandlock(view, req(row.abi));
     t.equal(r.plan!.fs & ~row.fs, 0n, `ABI ${row.abi}`);
@@ -86,29 +109,62 @@ t.test('required refuses without Landlock; best effort says what it lost', async
 t.test('/dev: read and write its minimal nodes, ioctls only on declared devices and the private ptys', async (t) => {
   const withPts: MountPlan = { ...view, ops: [{ op: 'devpts', dest: '/dev/pts' }] };
   const r = buildLandlock(withPts, req(7));
-  t.equal(rule(r, '/dev'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'no IOCTL_DEV on /dev/null, /dev/tty and the rest');
+  t.equal(
+    rule(r, '/dev'),
+    FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE,
+    'no IOCTL_DEV on /dev/null, /dev/tty and the rest',
+  );
   t.equal(rule(r, '/dev/pts'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.IOCTL_DEV);
-  t.equal(rule(r, '/dev/dri'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.IOCTL_DEV, 'a declared device directory');
+  t.equal(
+    rule(r, '/dev/dri'),
+    FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.IOCTL_DEV,
+    'a declared device directory',
+  );
   t.equal(rule(buildLandlock(view, req(7)), '/dev/pts'), undefined, 'no rule without a devpts mount');
-  t.equal(rule(buildLandlock(withPts, req(4)), '/dev/pts'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'IOCTL_DEV cut below ABI 5');
+  t.equal(
+    rule(buildLandlock(withPts, req(4)), '/dev/pts'),
+    FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE,
+    'IOCTL_DEV cut below ABI 5',
+  );
 });
 
-t.test('/proc: its own files are writable through a shell\'s O_TRUNC, never executable or creatable', async (t) => {
+t.test("/proc: its own files are writable through a shell's O_TRUNC, never executable or creatable", async (t) => {
   const r = buildLandlock(view, req(7));
   t.equal(rule(r, '/proc'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE | FS.TRUNCATE);
-  t.equal(rule(buildLandlock(view, req(2)), '/proc'), FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE, 'TRUNCATE cut below ABI 3');
+  t.equal(
+    rule(buildLandlock(view, req(2)), '/proc'),
+    FS.READ_FILE | FS.READ_DIR | FS.WRITE_FILE,
+    'TRUNCATE cut below ABI 3',
+  );
 });
 
-t.test('required: refuses when the kernel lacks a right the profile\'s rules need, and says which', async (t) => {
-  const required = (abi: number, extra = {}) => () => buildLandlock(view, req(abi, { mode: 'required', ...extra }));
-  t.throws(required(1), /ABI 1 lacks refer \(ABI 2\), truncate \(ABI 3\), ioctl_dev \(ABI 5\)/, 'rw paths need REFER and TRUNCATE, a device IOCTL_DEV');
+t.test("required: refuses when the kernel lacks a right the profile's rules need, and says which", async (t) => {
+  const required =
+    (abi: number, extra = {}) =>
+    () =>
+      buildLandlock(view, req(abi, { mode: 'required', ...extra }));
+  t.throws(
+    required(1),
+    /ABI 1 lacks refer \(ABI 2\), truncate \(ABI 3\), ioctl_dev \(ABI 5\)/,
+    'rw paths need REFER and TRUNCATE, a device IOCTL_DEV',
+  );
   t.throws(required(4), /ABI 4 lacks ioctl_dev \(ABI 5\)$/);
   t.doesNotThrow(required(5), 'network none: abstract sockets are out of reach through the network namespace');
   t.throws(required(5, { network: net({ mode: 'host' }) }), /lacks abstract_unix_socket \(ABI 6\)$/);
   t.doesNotThrow(required(6, { network: net({ mode: 'host' }) }));
-  const noDev: MountPlan = { ...view, ops: [{ op: 'devpts', dest: '/dev/pts' }], nodes: view.nodes.filter((n) => n.role !== 'dev') };
-  t.doesNotThrow(() => buildLandlock(noDev, req(3, { mode: 'required' })), 'without devices ABI 3 has every right needed (the private ptys are tsjail\'s own)');
-  t.doesNotThrow(() => buildLandlock(view, req(7, { mode: 'required', logDenials: true })), 'audit is a diagnostic, never required');
+  const noDev: MountPlan = {
+    ...view,
+    ops: [{ op: 'devpts', dest: '/dev/pts' }],
+    nodes: view.nodes.filter((n) => n.role !== 'dev'),
+  };
+  t.doesNotThrow(
+    () => buildLandlock(noDev, req(3, { mode: 'required' })),
+    "without devices ABI 3 has every right needed (the private ptys are tsjail's own)",
+  );
+  t.doesNotThrow(
+    () => buildLandlock(view, req(7, { mode: 'required', logDenials: true })),
+    'audit is a diagnostic, never required',
+  );
   const ro: MountPlan = { ...view, nodes: view.nodes.filter((n) => n.role === 'ro' || n.role === 'proc') };
   t.throws(() => buildLandlock(ro, req(2, { mode: 'required' })), /lacks truncate/, '/proc is written');
 });

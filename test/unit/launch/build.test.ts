@@ -26,7 +26,14 @@ fs.writeFileSync(
 `,
 );
 const profile = loadProfile(file, { vars: vars(), searchPath: [dir, SHIPPED] });
-const cli = (over: Partial<CliOverrides> = {}): CliOverrides => ({ ro: [], rw: [], tmpfs: [], deny: [], env: [], ...over });
+const cli = (over: Partial<CliOverrides> = {}): CliOverrides => ({
+  ro: [],
+  rw: [],
+  tmpfs: [],
+  deny: [],
+  env: [],
+  ...over,
+});
 const caller = { env: { PATH: '/usr/bin' }, cwd: '/', home: '/home/alice', uid: 1000 };
 const ctx = { uid: 1000, gid: 1000, verbose: false, landlockAbi: 7 };
 
@@ -34,7 +41,7 @@ t.test('the policy holds what launch planning needs, and no profile', async (t) 
   const policy = buildPolicy(profile, 'prog', ['a'], cli({ logDenials: true }), caller);
   t.notOk('profile' in policy, 'Policy.profile is gone');
   t.equal(policy.hostname, 'box');
-  t.same({ ...policy.limits }, { core: 0, nofile: 100 }, 'the profile\'s limits over base\'s');
+  t.same({ ...policy.limits }, { core: 0, nofile: 100 }, "the profile's limits over base's");
   t.same(policy.landlock, { mode: 'required', logDenials: true }, '--log-denials folded into the policy');
   t.equal(policy.seccomp.syscalls.action, 'kill');
   t.same(
@@ -42,7 +49,11 @@ t.test('the policy holds what launch planning needs, and no profile', async (t) 
     [['ptrace', file]],
     'syscall entries keep where they were written',
   );
-  t.equal(buildPolicy(profile, 'prog', [], cli(), caller).landlock.logDenials, false, 'without --log-denials the profile decides');
+  t.equal(
+    buildPolicy(profile, 'prog', [], cli(), caller).landlock.logDenials,
+    false,
+    'without --log-denials the profile decides',
+  );
 });
 
 t.test('the plan comes from the policy', async (t) => {
@@ -59,7 +70,12 @@ t.test('the plan comes from the policy', async (t) => {
   t.match(built.notes.join('\n'), /refused calls kill the program/);
   t.same(built.plan.argv, ['prog', 'a']);
   t.throws(
-    () => buildLaunchPlan(buildPolicy(profile, 'prog', [], cli(), caller), { ...ctx, landlockAbi: 0, landlockUnavailable: 'disabled' }),
+    () =>
+      buildLaunchPlan(buildPolicy(profile, 'prog', [], cli(), caller), {
+        ...ctx,
+        landlockAbi: 0,
+        landlockUnavailable: 'disabled',
+      }),
     TsjailError,
     'landlock "required" reaches the Landlock stage through the policy',
   );
@@ -69,5 +85,8 @@ t.test('an invalid syscall entry is reported at its FILE:LINE', async (t) => {
   const bad = path.join(dir, 'bad.json5');
   fs.writeFileSync(bad, '{\n  syscalls: {\n    allow: ["@default", "no_such_call"],\n  },\n}\n');
   const p = loadProfile(bad, { vars: vars(), searchPath: [dir, SHIPPED] });
-  t.throws(() => buildLaunchPlan(buildPolicy(p, 'prog', [], cli(), caller), ctx), new RegExp(`^${bad}:3: syscalls.allow: `));
+  t.throws(
+    () => buildLaunchPlan(buildPolicy(p, 'prog', [], cli(), caller), ctx),
+    new RegExp(`^${bad}:3: syscalls.allow: `),
+  );
 });

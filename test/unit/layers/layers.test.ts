@@ -9,7 +9,11 @@ import * as path from 'node:path';
 const root = path.resolve(import.meta.dirname, '../../..');
 const script = path.join(root, 'scripts/layers.mjs');
 
-function layers(src: string): { status: number | null; graph: Record<string, Record<string, string[]>>; cycles: string[][] } {
+function layers(src: string): {
+  status: number | null;
+  graph: Record<string, Record<string, string[]>>;
+  cycles: string[][];
+} {
   const r = spawnSync(process.execPath, [script, '--json', src], { encoding: 'utf8' });
   return { status: r.status, ...JSON.parse(r.stdout) };
 }

@@ -36,28 +36,43 @@ const req = (p: string, access: FsRequest['access'], layer = 1, required = false
   required,
 });
 const userOps = (ops: MountOp[]): MountOp[] => ops.filter((o) => o.dest.startsWith(root));
-const find = (ops: MountOp[], op: string, dest: string): MountOp | undefined => ops.find((o) => o.op === op && o.dest === dest);
+const find = (ops: MountOp[], op: string, dest: string): MountOp | undefined =>
+  ops.find((o) => o.op === op && o.dest === dest);
 
 t.test('built-in /proc, /dev and /tmp come first and the root is made read-only last', async (t) => {
   const plan = planMounts({ requests: [], devices: [] });
   t.equal(plan.ops[0]!.op, 'proc');
   t.ok(find(plan.ops, 'tmpfs', '/dev'));
   t.ok(find(plan.ops, 'tmpfs', '/tmp'));
-  for (const d of ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']) t.ok(find(plan.ops, 'devbind', d), d);
+  for (const d of ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'])
+    t.ok(find(plan.ops, 'devbind', d), d);
   t.ok(find(plan.ops, 'devpts', '/dev/pts'));
   t.ok(find(plan.ops, 'bindself', '/proc/sys'));
-  t.same(plan.ops.at(-1), { op: 'remount', dest: '/', flags: ['ro', 'nosuid', 'nodev'], why: 'nothing new at the root' });
+  t.same(plan.ops.at(-1), {
+    op: 'remount',
+    dest: '/',
+    flags: ['ro', 'nosuid', 'nodev'],
+    why: 'nothing new at the root',
+  });
 });
 
 t.test('an ancestor that already shows a path the same way makes its mount redundant', async (t) => {
   const plan = planMounts({ requests: [req(`${root}/usr`, 'ro'), req(`${root}/usr/share/fonts`, 'ro')], devices: [] });
   const binds = userOps(plan.ops).filter((o) => o.op === 'bind');
-  t.same(binds.map((b) => b.dest), [`${root}/usr`]);
+  t.same(
+    binds.map((b) => b.dest),
+    [`${root}/usr`],
+  );
 });
 
 t.test('writable paths are noexec unless listed in exec; read-only ones are executable', async (t) => {
   const plan = planMounts({
-    requests: [req(home, 'ro'), req(`${home}/docs`, 'rw'), req(`${home}/.mozilla`, 'rw'), req(`${home}/.mozilla`, 'exec')],
+    requests: [
+      req(home, 'ro'),
+      req(`${home}/docs`, 'rw'),
+      req(`${home}/.mozilla`, 'rw'),
+      req(`${home}/.mozilla`, 'exec'),
+    ],
     devices: [],
   });
   const b = (d: string) => find(plan.ops, 'bind', d) as Extract<MountOp, { op: 'bind' }>;
@@ -78,7 +93,10 @@ t.test('exec below a writable path gets its own executable mount', async (t) => 
 
 t.test('deny wins over an allow of the same path and hides a child of an allowed parent', async (t) => {
   const same = planMounts({ requests: [req(`${home}/docs`, 'rw', 5), req(`${home}/docs`, 'deny', 1)], devices: [] });
-  t.notOk(userOps(same.ops).some((o) => o.op === 'bind'), 'no bind of a denied path');
+  t.notOk(
+    userOps(same.ops).some((o) => o.op === 'bind'),
+    'no bind of a denied path',
+  );
   const child = planMounts({ requests: [req(home, 'rw'), req(`${home}/.ssh`, 'deny')], devices: [] });
   const ops = userOps(child.ops);
   const iBind = ops.findIndex((o) => o.op === 'bind' && o.dest === home);
@@ -88,12 +106,18 @@ t.test('deny wins over an allow of the same path and hides a child of an allowed
 });
 
 t.test('the most specific path decides: an allow below a deny shows only that path', async (t) => {
-  const plan = planMounts({ requests: [req(home, 'ro'), req(`${home}/docs`, 'deny'), req(`${home}/docs/sub`, 'ro')], devices: [] });
+  const plan = planMounts({
+    requests: [req(home, 'ro'), req(`${home}/docs`, 'deny'), req(`${home}/docs/sub`, 'ro')],
+    devices: [],
+  });
   const ops = userOps(plan.ops);
   t.ok(find(ops, 'tmpfs', `${home}/docs`), 'denied directory becomes an empty tmpfs');
   t.ok(find(ops, 'bind', `${home}/docs/sub`), 'allowed child mounted inside it');
   const remount = plan.ops.find((o) => o.op === 'remount' && o.dest === `${home}/docs`);
-  t.ok(remount && plan.ops.indexOf(remount) > plan.ops.indexOf(find(ops, 'bind', `${home}/docs/sub`)!), 'made read-only afterwards');
+  t.ok(
+    remount && plan.ops.indexOf(remount) > plan.ops.indexOf(find(ops, 'bind', `${home}/docs/sub`)!),
+    'made read-only afterwards',
+  );
 });
 
 t.test('a deny where nothing is visible costs no mount', async (t) => {
@@ -123,7 +147,8 @@ t.test('a symlink inside a writable path is never followed', async (t) => {
   t.notOk(find(plan.ops, 'bind', `${home}/.ssh`), '~/.ssh not mounted');
   t.match(plan.warnings.join('\n'), /not following .*planted/);
   t.throws(
-    () => planMounts({ requests: [req(`${home}/docs`, 'rw'), req(`${home}/docs/planted`, 'ro', 9, true)], devices: [] }),
+    () =>
+      planMounts({ requests: [req(`${home}/docs`, 'rw'), req(`${home}/docs/planted`, 'ro', 9, true)], devices: [] }),
     TsjailError,
   );
 });
@@ -144,13 +169,21 @@ t.test('the host /tmp, /home, /run, / ... are never shown whole', async (t) => {
 
 t.test('globs expand against the host at launch', async (t) => {
   const plan = planMounts({ requests: [{ ...req(`${home}/docs/**/*.txt`, 'ro'), glob: true }], devices: [] });
-  const binds = userOps(plan.ops).filter((o) => o.op === 'bind').map((o) => o.dest).sort();
+  const binds = userOps(plan.ops)
+    .filter((o) => o.op === 'bind')
+    .map((o) => o.dest)
+    .sort();
   t.same(binds, [`${home}/docs/a.txt`, `${home}/docs/sub/b.txt`]);
 });
 
 t.test('parents are mounted before children', async (t) => {
   const plan = planMounts({
-    requests: [req(`${home}/docs/sub`, 'rw'), req(home, 'ro'), req(`${home}/.mozilla/profile`, 'rw'), req(`${home}/.ssh`, 'deny')],
+    requests: [
+      req(`${home}/docs/sub`, 'rw'),
+      req(home, 'ro'),
+      req(`${home}/.mozilla/profile`, 'rw'),
+      req(`${home}/.ssh`, 'deny'),
+    ],
     devices: [],
   });
   const seen: string[] = [];
@@ -162,7 +195,13 @@ t.test('parents are mounted before children', async (t) => {
 });
 
 t.test('devices bind device nodes and device directories only', async (t) => {
-  const plan = planMounts({ requests: [], devices: [{ path: '/dev/null', origin: 'x' }, { path: `${home}/docs`, origin: 'y' }] });
+  const plan = planMounts({
+    requests: [],
+    devices: [
+      { path: '/dev/null', origin: 'x' },
+      { path: `${home}/docs`, origin: 'y' },
+    ],
+  });
   t.equal(plan.ops.filter((o) => o.op === 'devbind' && o.dest === '/dev/null').length, 2, 'basic + requested');
   t.notOk(plan.ops.some((o) => o.dest === `${home}/docs`));
 });

@@ -38,7 +38,18 @@ t.test('header and record framing', async (t) => {
   t.equal(buf.readUInt32LE(12), recs.length);
   t.same(
     recs.map((r) => r.type),
-    [RecordType.NAMESPACES, RecordType.IDS, RecordType.HOSTNAME, RecordType.BIND, RecordType.CHDIR, RecordType.RLIMIT, RecordType.ENV, RecordType.ARGV, RecordType.ARGV, RecordType.EXEC],
+    [
+      RecordType.NAMESPACES,
+      RecordType.IDS,
+      RecordType.HOSTNAME,
+      RecordType.BIND,
+      RecordType.CHDIR,
+      RecordType.RLIMIT,
+      RecordType.ENV,
+      RecordType.ARGV,
+      RecordType.ARGV,
+      RecordType.EXEC,
+    ],
   );
 });
 

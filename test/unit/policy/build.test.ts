@@ -24,7 +24,8 @@ t.test('PATH falls back to a sane default', async (t) => {
 });
 
 t.test('--env needs NAME=VALUE with a valid name', async (t) => {
-  for (const bad of ['NOEQ', '=x', '1A=b', 'A-B=c', 'A\0=b']) t.throws(() => buildEnv({}, [], {}, {}, [bad]), TsjailError, bad);
+  for (const bad of ['NOEQ', '=x', '1A=b', 'A-B=c', 'A\0=b'])
+    t.throws(() => buildEnv({}, [], {}, {}, [bad]), TsjailError, bad);
   t.same(buildEnv({}, [], {}, {}, ['A=b=c']).at(-1), 'A=b=c');
 });
 
@@ -43,9 +44,15 @@ t.test('limits: names to resources, unlimited, lowered to the hard limit', async
   t.equal(hard.get('Max core file size'), RLIM_INFINITY);
   const notes: string[] = [];
   const ops = planLimits({ nofile: 100000, core: 0, nproc: 'unlimited' }, hard, notes);
-  t.same(ops.find((o) => o.name === 'nofile'), { name: 'nofile', resource: 7, soft: 4096n, hard: 4096n });
-  t.same(ops.find((o) => o.name === 'core'), { name: 'core', resource: 4, soft: 0n, hard: 0n });
+  t.same(
+    ops.find((o) => o.name === 'nofile'),
+    { name: 'nofile', resource: 7, soft: 4096n, hard: 4096n },
+  );
+  t.same(
+    ops.find((o) => o.name === 'core'),
+    { name: 'core', resource: 4, soft: 0n, hard: 0n },
+  );
   t.equal(ops.find((o) => o.name === 'nproc')!.soft, RLIM_INFINITY);
   t.match(notes.join('\n'), /nofile 100000 lowered to the caller's hard limit 4096/);
-  t.ok(currentHardLimits().size > 10, 'this process\'s own limits parse');
+  t.ok(currentHardLimits().size > 10, "this process's own limits parse");
 });

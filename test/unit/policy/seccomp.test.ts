@@ -18,14 +18,20 @@ function profile(t: Test, text: string) {
 }
 
 t.test('an unknown syscall and an unknown group are errors at their line', async (t) => {
-  const { file, p } = profile(t, '{\n  syscalls: {\n    allow: [\n      "@default",\n      "no_such_call",\n      "@no-such-group",\n    ],\n  },\n}\n');
+  const { file, p } = profile(
+    t,
+    '{\n  syscalls: {\n    allow: [\n      "@default",\n      "no_such_call",\n      "@no-such-group",\n    ],\n  },\n}\n',
+  );
   for (const arch of ['x86_64', 'aarch64'] as const) {
     const r = checkProfileSeccomp(p, 'none', arch);
     t.equal(r.result, undefined);
-    t.same(r.errors.map((e) => e.message), [
-      `${file}:5: syscalls.allow: unknown syscall "no_such_call"`,
-      `${file}:6: syscalls.allow: unknown group "@no-such-group"`,
-    ]);
+    t.same(
+      r.errors.map((e) => e.message),
+      [
+        `${file}:5: syscalls.allow: unknown syscall "no_such_call"`,
+        `${file}:6: syscalls.allow: unknown group "@no-such-group"`,
+      ],
+    );
     t.ok(r.errors.every((e) => e instanceof ProfileError && e.line !== undefined));
     t.throws(() => compileProfileSeccomp(p, 'none', arch), { message: r.errors[0]!.message });
   }
@@ -34,9 +40,10 @@ t.test('an unknown syscall and an unknown group are errors at their line', async
 t.test('a name of another architecture only is an error on this one', async (t) => {
   const { file, p } = profile(t, '{\n  syscalls: {\n    allow: ["@default", "open"],\n  },\n}\n');
   t.same(checkProfileSeccomp(p, 'none', 'x86_64').errors, []);
-  t.same(checkProfileSeccomp(p, 'none', 'aarch64').errors.map((e) => e.message), [
-    `${file}:3: syscalls.allow: syscall "open" does not exist on aarch64`,
-  ]);
+  t.same(
+    checkProfileSeccomp(p, 'none', 'aarch64').errors.map((e) => e.message),
+    [`${file}:3: syscalls.allow: syscall "open" does not exist on aarch64`],
+  );
 });
 
 t.test('a filter over 4096 instructions names the rules that make it large, at the first one', async (t) => {
@@ -49,7 +56,10 @@ t.test('a filter over 4096 instructions names the rules that make it large, at t
     t.equal(e.file, file);
     t.equal(e.line, 5, 'the first ptrace rule');
     t.equal(e.keyPath, 'syscalls.allow');
-    const m = /^the seccomp filter for (\S+) would have (\d+) instructions, more than the kernel's 4096; the 200 argument rules for ptrace \(from here to (.*):204\) take (\d+) of them/.exec(e.detail);
+    const m =
+      /^the seccomp filter for (\S+) would have (\d+) instructions, more than the kernel's 4096; the 200 argument rules for ptrace \(from here to (.*):204\) take (\d+) of them/.exec(
+        e.detail,
+      );
     t.ok(m, e.detail);
     t.equal(m![1], arch);
     t.equal(m![3], file);
@@ -57,22 +67,38 @@ t.test('a filter over 4096 instructions names the rules that make it large, at t
     const saved = Number(m![4]);
     t.ok(total > BPF_MAXINSNS);
     // Without those rules the profile is @default alone, which compiles.
-    const small = compileProfileSeccomp({ ...p, syscalls: { ...p.syscalls, allow: p.syscalls.allow.slice(0, 1) } }, 'none', arch);
+    const small = compileProfileSeccomp(
+      { ...p, syscalls: { ...p.syscalls, allow: p.syscalls.allow.slice(0, 1) } },
+      'none',
+      arch,
+    );
     t.equal(total - saved, small.instructions, 'the saving is what the rules cost');
   }
 });
 
 t.test('multiarch counts the i386 half too', async (t) => {
   // 100 rules fit one ABI and not two.
-  const text = bigPtraceProfile('\n    multiarch: true,').replace(/^ {6}\{ name: "ptrace", args: \[\{ arg: 0, op: "==", value: (1\d\d) \}.*\n/gm, '');
+  const text = bigPtraceProfile('\n    multiarch: true,').replace(
+    /^ {6}\{ name: "ptrace", args: \[\{ arg: 0, op: "==", value: (1\d\d) \}.*\n/gm,
+    '',
+  );
   const { p } = profile(t, text);
-  t.ok(compileProfileSeccomp({ ...p, syscalls: { ...p.syscalls, multiarch: false } }, 'none', 'x86_64').instructions <= BPF_MAXINSNS);
+  t.ok(
+    compileProfileSeccomp({ ...p, syscalls: { ...p.syscalls, multiarch: false } }, 'none', 'x86_64').instructions <=
+      BPF_MAXINSNS,
+  );
   const r = checkProfileSeccomp(p, 'none', 'x86_64');
-  t.match(r.errors[0]?.detail, /^the seccomp filter for x86_64 and i386 would have \d+ instructions.*the 100 argument rules for ptrace/);
+  t.match(
+    r.errors[0]?.detail,
+    /^the seccomp filter for x86_64 and i386 would have \d+ instructions.*the 100 argument rules for ptrace/,
+  );
 });
 
 t.test('a profile that compiles has no errors and the filter', async (t) => {
-  const { p } = profile(t, '{\n  syscalls: { allow: ["@default", { name: "ptrace", args: [{ arg: 0, op: "==", value: 0 }] }] },\n}\n');
+  const { p } = profile(
+    t,
+    '{\n  syscalls: { allow: ["@default", { name: "ptrace", args: [{ arg: 0, op: "==", value: 0 }] }] },\n}\n',
+  );
   const r = checkProfileSeccomp(p, 'none', 'x86_64');
   t.same(r.errors, []);
   t.ok(r.result!.instructions > 0);

@@ -8,7 +8,7 @@ import { FIXTURES, SHIPPED, vars, writeTree } from './helpers.js';
 
 const opts = { vars: vars(), searchPath: [SHIPPED] };
 
-t.test('a syntax error is FILE:LINE:COL: message, at json5\'s position', async (t) => {
+t.test("a syntax error is FILE:LINE:COL: message, at json5's position", async (t) => {
   const file = join(FIXTURES, 'bad', 'syntax.json5');
   const err = t.throws(() => loadProfile(file, opts)) as ProfileError;
   t.type(err, ProfileError);
@@ -64,7 +64,10 @@ t.test('a key written twice is an error naming both lines', async (t) => {
   });
   const errs = checkProfiles([join(dir, 'dup.json5')], opts);
   t.equal(errs.length, 1);
-  t.equal(errs[0]!.message, `${join(dir, 'dup.json5')}:4: filesystem: key written twice (first at line 2); the first would be ignored`);
+  t.equal(
+    errs[0]!.message,
+    `${join(dir, 'dup.json5')}:4: filesystem: key written twice (first at line 2); the first would be ignored`,
+  );
 });
 
 t.test('a byte-order mark is accepted and does not shift positions', async (t) => {
@@ -80,6 +83,8 @@ t.test('a profile that is not an object', async (t) => {
 });
 
 t.test('absurd nesting is an error, not a stack overflow', async (t) => {
-  const err = t.throws(() => parseProfileText('f', `{ description: ${'['.repeat(100000)}${']'.repeat(100000)} }`)) as ProfileError;
+  const err = t.throws(() =>
+    parseProfileText('f', `{ description: ${'['.repeat(100000)}${']'.repeat(100000)} }`),
+  ) as ProfileError;
   t.equal(err.message, 'f:1:80: nested deeper than 64 levels');
 });

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import {
-  findProfileForProgram, isProfilePath, listProfiles, loadProfile, searchPath, shippedProfilesDir,
+  findProfileForProgram,
+  isProfilePath,
+  listProfiles,
+  loadProfile,
+  searchPath,
+  shippedProfilesDir,
 } from '../../../src/profile/index.js';
 import { FIXTURES, SHIPPED, vars, writeTree } from './helpers.js';
 
@@ -15,9 +20,16 @@ const opts = { vars: vars(), searchPath: PATH };
 
 t.test('the default search path: user config, /etc, then the shipped profiles', async (t) => {
   t.same(searchPath({ HOME: '/home/alice' }), ['/home/alice/.config/tsjail/profiles', '/etc/tsjail/profiles', SHIPPED]);
-  t.same(searchPath({ HOME: '/home/alice', XDG_CONFIG_HOME: '/cfg' }), ['/cfg/tsjail/profiles', '/etc/tsjail/profiles', SHIPPED]);
-  t.same(searchPath({ XDG_CONFIG_HOME: 'relative', HOME: '/h' }), ['/h/.config/tsjail/profiles', '/etc/tsjail/profiles', SHIPPED],
-    'a relative XDG_CONFIG_HOME is ignored, as the XDG spec says');
+  t.same(searchPath({ HOME: '/home/alice', XDG_CONFIG_HOME: '/cfg' }), [
+    '/cfg/tsjail/profiles',
+    '/etc/tsjail/profiles',
+    SHIPPED,
+  ]);
+  t.same(
+    searchPath({ XDG_CONFIG_HOME: 'relative', HOME: '/h' }),
+    ['/h/.config/tsjail/profiles', '/etc/tsjail/profiles', SHIPPED],
+    'a relative XDG_CONFIG_HOME is ignored, as the XDG spec says',
+  );
   t.same(searchPath({}), ['/etc/tsjail/profiles', SHIPPED]);
   t.equal(shippedProfilesDir(), SHIPPED, 'found by walking up from the module to package.json');
 });
@@ -37,13 +49,18 @@ t.test('-p VALUE is a path when it contains "/" or ends in .json5, else a name',
 
 t.test('a name is looked up on the path; the first directory wins', async (t) => {
   const p = loadProfile('app', opts);
-  t.equal(p.description, 'app from the user\'s directory');
+  t.equal(p.description, "app from the user's directory");
   t.notOk(p.files.includes(join(SHIP, 'app.json5')), 'the shadowed profile is not merged');
 });
 
 t.test('NAME.local.json5 from every directory is merged on top, lowest priority first', async (t) => {
   const p = loadProfile('app', opts);
-  t.same(p.files.slice(-4), [join(USER, 'app.json5'), join(SHIP, 'app.local.json5'), join(ETC, 'app.local.json5'), join(USER, 'app.local.json5')]);
+  t.same(p.files.slice(-4), [
+    join(USER, 'app.json5'),
+    join(SHIP, 'app.local.json5'),
+    join(ETC, 'app.local.json5'),
+    join(USER, 'app.local.json5'),
+  ]);
   t.equal(p.hostname, 'local', 'a local overrides a scalar of the profile');
   t.equal(p.network.mode, 'none', 'and may take the network away');
   t.same(p.limits, { core: 0, nofile: 2, stack: 8388608, nproc: 20 });
@@ -64,18 +81,40 @@ t.test('a path is loaded as given, relative to CWD, without locals', async (t) =
 });
 
 t.test('an unknown or invalid name is an error', async (t) => {
-  t.throws(() => loadProfile('nosuch', opts), { message: `nosuch: no profile "nosuch" on the search path (${PATH.join(', ')})` });
+  t.throws(() => loadProfile('nosuch', opts), {
+    message: `nosuch: no profile "nosuch" on the search path (${PATH.join(', ')})`,
+  });
   t.throws(() => loadProfile('..', opts), { message: /^\.\.: not a valid profile name/ });
   t.throws(() => loadProfile('app.local', opts), { message: /not a valid profile name/ });
 });
 
 t.test('program lookup: by basename, then by command list, then default', async (t) => {
-  t.same(findProfileForProgram('/usr/bin/firefox', opts), { name: 'firefox', file: join(SHIP, 'firefox.json5'), unreadable: [] });
-  t.same(findProfileForProgram('firefox-esr', opts), { name: 'firefox', file: join(SHIP, 'firefox.json5'), unreadable: [] });
-  t.same(findProfileForProgram('/usr/bin/nvim', opts), { name: 'editor', file: join(SHIP, 'editor.json5'), unreadable: [] });
-  t.same(findProfileForProgram('/bin/ls', opts), { name: 'default', file: join(SHIPPED, 'default.json5'), unreadable: [] });
+  t.same(findProfileForProgram('/usr/bin/firefox', opts), {
+    name: 'firefox',
+    file: join(SHIP, 'firefox.json5'),
+    unreadable: [],
+  });
+  t.same(findProfileForProgram('firefox-esr', opts), {
+    name: 'firefox',
+    file: join(SHIP, 'firefox.json5'),
+    unreadable: [],
+  });
+  t.same(findProfileForProgram('/usr/bin/nvim', opts), {
+    name: 'editor',
+    file: join(SHIP, 'editor.json5'),
+    unreadable: [],
+  });
+  t.same(findProfileForProgram('/bin/ls', opts), {
+    name: 'default',
+    file: join(SHIPPED, 'default.json5'),
+    unreadable: [],
+  });
   t.same(findProfileForProgram('app.local', opts).name, 'default', 'a local file is not a profile');
-  t.same(findProfileForProgram('ls', { vars: vars(), searchPath: [USER] }), { name: 'default', file: null, unreadable: [] });
+  t.same(findProfileForProgram('ls', { vars: vars(), searchPath: [USER] }), {
+    name: 'default',
+    file: null,
+    unreadable: [],
+  });
 });
 
 t.test('program lookup reports profiles it could not read, and skips them', async (t) => {
@@ -96,12 +135,15 @@ t.test('profile list: every profile once, from the directory that wins, with its
     .filter((n) => !shadowed.has(n))
     .sort()
     .map((n) => [n, join(SHIPPED, `${n}.json5`)]);
-  t.same(list.map((p) => [p.name, p.file]), [
-    ['app', join(USER, 'app.json5')],
-    ['editor', join(SHIP, 'editor.json5')],
-    ['firefox', join(SHIP, 'firefox.json5')],
-    ...shipped,
-  ]);
-  t.equal(list[0]!.description, 'app from the user\'s directory');
+  t.same(
+    list.map((p) => [p.name, p.file]),
+    [
+      ['app', join(USER, 'app.json5')],
+      ['editor', join(SHIP, 'editor.json5')],
+      ['firefox', join(SHIP, 'firefox.json5')],
+      ...shipped,
+    ],
+  );
+  t.equal(list[0]!.description, "app from the user's directory");
   t.equal(list[2]!.description, 'Mozilla Firefox');
 });

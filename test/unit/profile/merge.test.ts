@@ -10,29 +10,75 @@ const opts = { vars: vars(), searchPath: [SHIP, SHIPPED] };
 t.test('the SPEC example merges with its snippets', async (t) => {
   const p = loadProfile('firefox', opts);
   t.equal(p.name, 'firefox');
-  t.equal(p.description, 'Mozilla Firefox', 'a snippet\'s description never becomes the profile\'s');
+  t.equal(p.description, 'Mozilla Firefox', "a snippet's description never becomes the profile's");
   t.same(p.command, ['firefox', 'firefox-esr']);
   t.equal(p.hostname, 'sandbox', 'the includer wins over its includes');
-  t.same(p.devices.map((d) => [d.value, d.layer]), [['dri', 2], ['snd', 3]], 'union; first occurrence kept');
-  t.same(p.sockets.map((s) => s.value), ['pulseaudio', 'pipewire', 'wayland', 'x11']);
-  t.same(p.env.keep, ['HOME', 'USER', 'LOGNAME', 'TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'NO_COLOR', 'XDG_CURRENT_DESKTOP']);
+  t.same(
+    p.devices.map((d) => [d.value, d.layer]),
+    [
+      ['dri', 2],
+      ['snd', 3],
+    ],
+    'union; first occurrence kept',
+  );
+  t.same(
+    p.sockets.map((s) => s.value),
+    ['pulseaudio', 'pipewire', 'wayland', 'x11'],
+  );
+  t.same(p.env.keep, [
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'TERM',
+    'COLORTERM',
+    'LANG',
+    'LANGUAGE',
+    'LC_*',
+    'TZ',
+    'NO_COLOR',
+    'XDG_CURRENT_DESKTOP',
+  ]);
   t.same(p.env.set, { GTK_THEME: 'Adwaita', MOZ_ENABLE_WAYLAND: '1' }, 'env.set: per key, the later layer wins');
   t.same(p.limits, { core: 0, nofile: 4096, nproc: 1024 });
-  t.same(p.network, { mode: 'host', tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
-    source: { file: join(SHIP, 'firefox.json5'), line: 17, col: 12 } });
-  t.same(p.syscalls.allow.map((a) => a.value), ['@default', '@network-io']);
-  t.same(p.syscalls.deny, [{ value: 'ptrace', source: { file: join(SHIP, 'firefox.json5'), line: 18, col: 58 }, layer: 4 }],
-    'each syscall entry keeps its FILE:LINE for src/seccomp\'s errors');
-  t.same(p.dbus, { session: {
-    talk: ['org.freedesktop.Notifications'], own: ['org.mozilla.firefox.*'], see: [], call: [], broadcast: [],
-    source: { file: join(SHIP, 'firefox.json5'), line: 15, col: 20 },
-    sources: {
-      talk: [{ file: join(SHIP, 'firefox.json5'), line: 15, col: 29 }], own: [{ file: join(SHIP, 'firefox.json5'), line: 16, col: 28 }],
-      see: [], call: [], broadcast: [],
+  t.same(p.network, {
+    mode: 'host',
+    tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
+    source: { file: join(SHIP, 'firefox.json5'), line: 17, col: 12 },
+  });
+  t.same(
+    p.syscalls.allow.map((a) => a.value),
+    ['@default', '@network-io'],
+  );
+  t.same(
+    p.syscalls.deny,
+    [{ value: 'ptrace', source: { file: join(SHIP, 'firefox.json5'), line: 18, col: 58 }, layer: 4 }],
+    "each syscall entry keeps its FILE:LINE for src/seccomp's errors",
+  );
+  t.same(p.dbus, {
+    session: {
+      talk: ['org.freedesktop.Notifications'],
+      own: ['org.mozilla.firefox.*'],
+      see: [],
+      call: [],
+      broadcast: [],
+      source: { file: join(SHIP, 'firefox.json5'), line: 15, col: 20 },
+      sources: {
+        talk: [{ file: join(SHIP, 'firefox.json5'), line: 15, col: 29 }],
+        own: [{ file: join(SHIP, 'firefox.json5'), line: 16, col: 28 }],
+        see: [],
+        call: [],
+        broadcast: [],
+      },
     },
-  } });
-  t.same(p.filesystem.rw.map((e) => e.path), [`${HOME}/.mozilla`, `${HOME}/Downloads`]);
-  t.same(p.filesystem.deny.map((e) => e.path), [`${HOME}/.ssh`, `${HOME}/.gnupg`]);
+  });
+  t.same(
+    p.filesystem.rw.map((e) => e.path),
+    [`${HOME}/.mozilla`, `${HOME}/Downloads`],
+  );
+  t.same(
+    p.filesystem.deny.map((e) => e.path),
+    [`${HOME}/.ssh`, `${HOME}/.gnupg`],
+  );
   t.same(p.filesystem.exec, []);
   t.equal(p.nestedSandbox, false);
 });
@@ -40,11 +86,22 @@ t.test('the SPEC example merges with its snippets', async (t) => {
 t.test('filesystem entries are kept with layer and source, unresolved', async (t) => {
   const p = loadProfile('firefox', opts);
   const usr = p.filesystem.ro.filter((e) => e.path === '/usr');
-  t.same(usr.map((e) => [e.layer, e.source.file]), [[0, join(SHIPPED, 'include', 'base.json5')], [4, join(SHIP, 'firefox.json5')]],
-    'the same path from two layers is kept twice: the planner applies "later layer wins"');
+  t.same(
+    usr.map((e) => [e.layer, e.source.file]),
+    [
+      [0, join(SHIPPED, 'include', 'base.json5')],
+      [4, join(SHIP, 'firefox.json5')],
+    ],
+    'the same path from two layers is kept twice: the planner applies "later layer wins"',
+  );
   const gtk = p.filesystem.ro.find((e) => e.declared === '${HOME}/.config/gtk-3.0');
-  t.same(gtk, { path: `${HOME}/.config/gtk-3.0`, declared: '${HOME}/.config/gtk-3.0',
-    source: { file: join(SHIP, 'firefox.json5'), line: 7, col: 35 }, layer: 4, glob: false });
+  t.same(gtk, {
+    path: `${HOME}/.config/gtk-3.0`,
+    declared: '${HOME}/.config/gtk-3.0',
+    source: { file: join(SHIP, 'firefox.json5'), line: 7, col: 35 },
+    layer: 4,
+    glob: false,
+  });
 });
 
 t.test('defaults when nothing is said', async (t) => {
@@ -56,7 +113,11 @@ t.test('defaults when nothing is said', async (t) => {
   t.equal(p.network.mode, 'none', 'no network unless a profile names it');
   t.equal(p.syscalls.action, 'errno');
   t.equal(p.syscalls.multiarch, false);
-  t.same(p.syscalls.allow, [{ value: '@default', source: BUILTIN_SOURCE, layer: -1 }], 'SPEC: allow defaults to ["@default"]');
+  t.same(
+    p.syscalls.allow,
+    [{ value: '@default', source: BUILTIN_SOURCE, layer: -1 }],
+    'SPEC: allow defaults to ["@default"]',
+  );
   t.notOk('description' in p);
   t.same(p.dbus, {});
 });
@@ -70,24 +131,37 @@ t.test('a declared allow list replaces the default; later network replaces it wh
   });
   const o = { vars: vars(), searchPath: [dir, SHIPPED] };
   const p = loadProfile('p', o);
-  t.same(p.syscalls.allow.map((a) => a.value), ['read']);
+  t.same(
+    p.syscalls.allow.map((a) => a.value),
+    ['read'],
+  );
   t.equal(p.syscalls.multiarch, true);
   t.same(p.network.tcp, { connect: [443, 80], bind: [], restrictConnect: true, restrictBind: false });
   t.same(loadProfile('q', o).network.tcp, { connect: [], bind: [], restrictConnect: false, restrictBind: false });
-  t.same(loadProfile('r', o).network.tcp, { connect: [], bind: [], restrictConnect: false, restrictBind: true },
-    'an empty list still restricts: no port may be bound');
+  t.same(
+    loadProfile('r', o).network.tcp,
+    { connect: [], bind: [], restrictConnect: false, restrictBind: true },
+    'an empty list still restricts: no port may be bound',
+  );
 });
 
 t.test('syscall entries with arguments are deduplicated by content', async (t) => {
   const dir = writeTree(t.testdir(), {
     'include/s.json5': '{ syscalls: { allow: [{ name: "ioctl", args: [{ arg: 1, op: "==", value: 21505 }] }] } }',
-    'p.json5': '{ include: ["s"], syscalls: { allow: [{ args: [{ value: 21505, op: "==", arg: 1 }], name: "ioctl" }, "ioctl"] } }',
+    'p.json5':
+      '{ include: ["s"], syscalls: { allow: [{ args: [{ value: 21505, op: "==", arg: 1 }], name: "ioctl" }, "ioctl"] } }',
   });
   const p = loadProfile('p', { vars: vars(), searchPath: [dir, SHIPPED] });
-  t.same(p.syscalls.allow.map((a) => [a.layer, typeof a.value]), [[1, 'object'], [2, 'string']]);
+  t.same(
+    p.syscalls.allow.map((a) => [a.layer, typeof a.value]),
+    [
+      [1, 'object'],
+      [2, 'string'],
+    ],
+  );
 });
 
-t.test('a layer whose env.set value cannot expand removes the lower layer\'s value', async (t) => {
+t.test("a layer whose env.set value cannot expand removes the lower layer's value", async (t) => {
   const dir = writeTree(t.testdir(), {
     'include/e.json5': '{ env: { set: { BUS: "fixed", KEEP: "yes" } } }',
     'p.json5': '{ include: ["e"], env: { set: { BUS: "${XDG_RUNTIME_DIR}/bus" } } }',
@@ -100,11 +174,15 @@ t.test('a layer whose env.set value cannot expand removes the lower layer\'s val
 t.test('hostile keys stay data', async (t) => {
   const dir = writeTree(t.testdir(), { 'p.json5': '{ env: { set: { "__proto__": "x", constructor: "y" } } }' });
   const p = loadProfile(join(dir, 'p.json5'), { vars: vars(), searchPath: [SHIPPED] });
-  t.same(Object.entries(p.env.set), [['__proto__', 'x'], ['constructor', 'y']]);
-  const bad = writeTree(t.testdir(), { 'p.json5': '{ "__proto__": {}, filesystem: { constructor: [] } }' });
-  t.same(checkProfiles([join(bad, 'p.json5')], { vars: vars(), searchPath: [SHIPPED] }).map((e) => e.keyPath), [
-    '__proto__', 'filesystem.constructor',
+  t.same(Object.entries(p.env.set), [
+    ['__proto__', 'x'],
+    ['constructor', 'y'],
   ]);
+  const bad = writeTree(t.testdir(), { 'p.json5': '{ "__proto__": {}, filesystem: { constructor: [] } }' });
+  t.same(
+    checkProfiles([join(bad, 'p.json5')], { vars: vars(), searchPath: [SHIPPED] }).map((e) => e.keyPath),
+    ['__proto__', 'filesystem.constructor'],
+  );
 });
 
 t.test('landlock: a string sets the mode; the object form sets mode and logDenials each on its own', async (t) => {
@@ -119,5 +197,9 @@ t.test('landlock: a string sets the mode; the object form sets mode and logDenia
   t.equal(p.landlockLogDenials, true, 'a string keeps what a lower layer said about logging');
   const q = loadProfile(join(dir, 'q.json5'), o);
   t.equal(q.landlockLogDenials, false, 'the later layer wins');
-  t.equal(loadProfile(join(dir, 'include', 'audit.json5'), o).landlock, 'best-effort', 'the object form without mode keeps the default');
+  t.equal(
+    loadProfile(join(dir, 'include', 'audit.json5'), o).landlock,
+    'best-effort',
+    'the object form without mode keeps the default',
+  );
 });

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 
-import {
-  ProfileError, buildVarContext, expandPath, loadProfile, parseUserDirs,
-} from '../../../src/profile/index.js';
+import { ProfileError, buildVarContext, expandPath, loadProfile, parseUserDirs } from '../../../src/profile/index.js';
 import { expandText } from '../../../src/profile/vars.js';
 import { FIXTURES, HOME, SHIPPED, vars, writeTree } from './helpers.js';
 
@@ -55,7 +53,10 @@ t.test('unknown and malformed references are errors', async (t) => {
   t.same(expandPath('$HOME/x', cx), { kind: 'error', message: '"$HOME" is not expanded; write "${HOME}"' });
   t.match(expandPath('${HOME/x', cx), { kind: 'error', message: /malformed variable reference/ });
   t.match(expandPath('${USER}/x', cx), { kind: 'error', message: /"\$\{USER\}\/x" must be an absolute path/ });
-  t.match(expandPath('/x/${USER}', vars({ user: '..' })), { kind: 'error', message: /must not contain "\.\." segments \(expanded: "\/x\/\.\."\)/ });
+  t.match(expandPath('/x/${USER}', vars({ user: '..' })), {
+    kind: 'error',
+    message: /must not contain "\.\." segments \(expanded: "\/x\/\.\."\)/,
+  });
 });
 
 t.test('free text (env.set): ${VAR} expands, a lone $ stays', async (t) => {
@@ -93,7 +94,7 @@ t.test('user-dirs.dirs is parsed as data', async (t) => {
     'XDG_DOCUMENTS_DIR="/data/docs/"',
     'XDG_MUSIC_DIR="$HOME"',
     'XDG_PICTURES_DIR="$HOME/"',
-    'export XDG_VIDEOS_DIR=\'/media/videos\'',
+    "export XDG_VIDEOS_DIR='/media/videos'",
     'XDG_TEMPLATES_DIR="$(rm -rf ~)"',
     'XDG_PUBLICSHARE_DIR="relative/dir"',
     'XDG_UNKNOWN_DIR="$HOME/x"',
@@ -107,19 +108,29 @@ t.test('user-dirs.dirs is parsed as data', async (t) => {
     XDG_PICTURES_DIR: HOME,
     XDG_VIDEOS_DIR: '/media/videos',
   });
-  t.same(Object.fromEntries(parseUserDirs('XDG_MUSIC_DIR="$HOME/../bob"\nXDG_DOWNLOAD_DIR="\\$HOME/x"\nXDG_DOCUMENTS_DIR="$HOMEX/y"', HOME)), {});
+  t.same(
+    Object.fromEntries(
+      parseUserDirs('XDG_MUSIC_DIR="$HOME/../bob"\nXDG_DOWNLOAD_DIR="\\$HOME/x"\nXDG_DOCUMENTS_DIR="$HOMEX/y"', HOME),
+    ),
+    {},
+  );
 
   const cx = vars({ userDirsText: text });
   t.equal(cx.values.get('XDG_DOWNLOAD_DIR'), `${HOME}/Téléchargements`);
   t.equal(cx.values.get('XDG_TEMPLATES_DIR'), `${HOME}/Templates`, 'an ignored line leaves the default');
   t.equal(cx.values.get('XDG_PUBLICSHARE_DIR'), `${HOME}/Public`);
   t.notOk(cx.values.has('XDG_MUSIC_DIR'), 'configured as HOME: unset, never the whole home');
-  t.equal(cx.unset.get('XDG_MUSIC_DIR'), `XDG_MUSIC_DIR is ${HOME} in user-dirs.dirs; granting it would grant the whole home`);
+  t.equal(
+    cx.unset.get('XDG_MUSIC_DIR'),
+    `XDG_MUSIC_DIR is ${HOME} in user-dirs.dirs; granting it would grant the whole home`,
+  );
   t.notOk(cx.values.has('XDG_PICTURES_DIR'));
   t.notOk(vars({ userDirsText: 'XDG_MUSIC_DIR="/home"' }).values.has('XDG_MUSIC_DIR'), 'an ancestor of HOME too');
   t.notOk(vars({ userDirsText: 'XDG_MUSIC_DIR="/"' }).values.has('XDG_MUSIC_DIR'), 'and /');
-  t.equal(vars({ userDirsText: 'XDG_DOWNLOAD_DIR="/tmp"' }).unset.get('XDG_DOWNLOAD_DIR'),
-    'XDG_DOWNLOAD_DIR is /tmp in user-dirs.dirs, a directory never shown whole');
+  t.equal(
+    vars({ userDirsText: 'XDG_DOWNLOAD_DIR="/tmp"' }).unset.get('XDG_DOWNLOAD_DIR'),
+    'XDG_DOWNLOAD_DIR is /tmp in user-dirs.dirs, a directory never shown whole',
+  );
   t.equal(vars({ userDirsText: 'XDG_DOWNLOAD_DIR="/tmp/dl"' }).values.get('XDG_DOWNLOAD_DIR'), '/tmp/dl');
 });
 
@@ -127,7 +138,13 @@ t.test('user-dirs.dirs is read from $XDG_CONFIG_HOME', async (t) => {
   const dir = writeTree(t.testdir(), { 'cfg/user-dirs.dirs': 'XDG_DOWNLOAD_DIR="$HOME/dl"\n' });
   const cx = buildVarContext({ env: { XDG_CONFIG_HOME: join(dir, 'cfg') }, uid: 1, user: 'a', home: HOME, cwd: '/' });
   t.equal(cx.values.get('XDG_DOWNLOAD_DIR'), `${HOME}/dl`);
-  const none = buildVarContext({ env: { XDG_CONFIG_HOME: join(dir, 'absent') }, uid: 1, user: 'a', home: HOME, cwd: '/' });
+  const none = buildVarContext({
+    env: { XDG_CONFIG_HOME: join(dir, 'absent') },
+    uid: 1,
+    user: 'a',
+    home: HOME,
+    cwd: '/',
+  });
   t.equal(none.values.get('XDG_DOWNLOAD_DIR'), `${HOME}/Downloads`);
 });
 
@@ -146,17 +163,32 @@ t.test('in a profile: unknown variable at FILE:LINE, unset entries recorded in s
     ].join('\n'),
   });
   const p = loadProfile(join(dir, 'p.json5'), {
-    vars: vars({ env: {}, userDirsText: 'XDG_MUSIC_DIR="$HOME"' }), searchPath: [SHIPPED],
+    vars: vars({ env: {}, userDirsText: 'XDG_MUSIC_DIR="$HOME"' }),
+    searchPath: [SHIPPED],
   });
-  t.same(p.filesystem.rw.map((e) => e.path), [`${HOME}/ok`]);
-  t.same(p.devices.map((d) => d.value), ['/dev/dri/card*']);
+  t.same(
+    p.filesystem.rw.map((e) => e.path),
+    [`${HOME}/ok`],
+  );
+  t.same(
+    p.devices.map((d) => d.value),
+    ['/dev/dri/card*'],
+  );
   t.same(p.env.set, { WHO: 'alice' });
-  t.same(p.skipped.map((s) => [s.entry, s.keyPath, s.source.line, s.reason]), [
-    ['${XDG_RUNTIME_DIR}/app', 'filesystem.rw[0]', 2, 'XDG_RUNTIME_DIR is not set'],
-    ['${XDG_MUSIC_DIR}', 'filesystem.rw[1]', 2, `XDG_MUSIC_DIR is ${HOME} in user-dirs.dirs; granting it would grant the whole home`],
-    ['${XDG_RUNTIME_DIR}/x', 'devices[0]', 3, 'XDG_RUNTIME_DIR is not set'],
-    ['unix:path=${XDG_RUNTIME_DIR}/bus', 'env.set.BUS', 4, 'XDG_RUNTIME_DIR is not set'],
-  ]);
+  t.same(
+    p.skipped.map((s) => [s.entry, s.keyPath, s.source.line, s.reason]),
+    [
+      ['${XDG_RUNTIME_DIR}/app', 'filesystem.rw[0]', 2, 'XDG_RUNTIME_DIR is not set'],
+      [
+        '${XDG_MUSIC_DIR}',
+        'filesystem.rw[1]',
+        2,
+        `XDG_MUSIC_DIR is ${HOME} in user-dirs.dirs; granting it would grant the whole home`,
+      ],
+      ['${XDG_RUNTIME_DIR}/x', 'devices[0]', 3, 'XDG_RUNTIME_DIR is not set'],
+      ['unix:path=${XDG_RUNTIME_DIR}/bus', 'env.set.BUS', 4, 'XDG_RUNTIME_DIR is not set'],
+    ],
+  );
 });
 
 t.test('a device path must stay under /dev/ after expansion', async (t) => {

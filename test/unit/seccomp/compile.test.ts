@@ -18,7 +18,8 @@ import { interestingData, randomPolicy, rng } from '../../helpers/seccomp/polici
 export function sanitize(p: SeccompPolicyInput, arch: Arch): SeccompPolicyInput {
   const errs = validateSeccompPolicy(p, arch);
   const bad = (list: 'allow' | 'deny') => new Set(errs.filter((e) => e.list === list).map((e) => e.index));
-  const ba = bad('allow'); const bd = bad('deny');
+  const ba = bad('allow');
+  const bd = bad('deny');
   return { ...p, allow: p.allow.filter((_, i) => !ba.has(i)), deny: p.deny.filter((_, i) => !bd.has(i)) };
 }
 
@@ -35,8 +36,10 @@ function check(t: Test, input: SeccompPolicyInput, arch: Arch, seed: number): vo
     const want = evaluateResolved(resolved, d);
     const got = run(prog, d).ret;
     if (got !== want && failures++ < 5) {
-      t.fail(`arch 0x${d.arch.toString(16)} nr ${d.nr} args ${d.args.map((a) => `0x${a.toString(16)}`).join(',')}: `
-        + `program ${retName(got)}, policy ${retName(want)}`);
+      t.fail(
+        `arch 0x${d.arch.toString(16)} nr ${d.nr} args ${d.args.map((a) => `0x${a.toString(16)}`).join(',')}: ` +
+          `program ${retName(got)}, policy ${retName(want)}`,
+      );
     }
   }
   t.equal(failures, 0, `${n} samples agree (${res.instructions} instructions)`);
@@ -45,7 +48,8 @@ function check(t: Test, input: SeccompPolicyInput, arch: Arch, seed: number): vo
   const native = resolved[0]!;
   let uncached = 0;
   for (const [nr, rules] of native.rules) {
-    const argFree = rules.allow.some((e) => e.conds.length === 0) && rules.deny.length === 0 && rules.hardDeny.length === 0;
+    const argFree =
+      rules.allow.some((e) => e.conds.length === 0) && rules.deny.length === 0 && rules.hardDeny.length === 0;
     if (argFree && !isConstAllow(prog, nr, nativeArch)) uncached++;
   }
   t.equal(uncached, 0, 'argument-free allows are cacheable');
@@ -90,10 +94,16 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
 t.test('long argument lists force trampolines and stay correct', async (t) => {
   const values = Array.from({ length: 600 }, (_, i) => 0x1000 + i * 3);
   const input: SeccompPolicyInput = {
-    allow: ['@default', { name: 'ioctl', args: [{ arg: 2, op: 'in', value: values }] },
-      { name: 'prctl', args: [{ arg: 1, op: 'in', value: values.slice(0, 300) }] }],
+    allow: [
+      '@default',
+      { name: 'ioctl', args: [{ arg: 2, op: 'in', value: values }] },
+      { name: 'prctl', args: [{ arg: 1, op: 'in', value: values.slice(0, 300) }] },
+    ],
     deny: [{ name: 'ioctl', args: [{ arg: 1, op: 'in', value: values.slice(0, 200) }] }],
-    action: 'errno', network: 'host', nestedSandbox: false, multiarch: true,
+    action: 'errno',
+    network: 'host',
+    nestedSandbox: false,
+    multiarch: true,
   };
   const res = compileSeccomp(input, 'x86_64');
   t.ok(res.stats.trampolines > 0, `trampolines used (${res.stats.trampolines})`);
@@ -102,8 +112,18 @@ t.test('long argument lists force trampolines and stay correct', async (t) => {
 
 t.test('a program past 4096 instructions is a clear error', async (t) => {
   const values = Array.from({ length: 5000 }, (_, i) => i * 2);
-  t.throws(() => compileSeccomp({
-    allow: [{ name: 'ioctl', args: [{ arg: 1, op: 'in', value: values }] }],
-    deny: [], action: 'errno', network: 'none', nestedSandbox: false,
-  }, 'x86_64'), /at most 4096 \(BPF_MAXINSNS\)/);
+  t.throws(
+    () =>
+      compileSeccomp(
+        {
+          allow: [{ name: 'ioctl', args: [{ arg: 1, op: 'in', value: values }] }],
+          deny: [],
+          action: 'errno',
+          network: 'none',
+          nestedSandbox: false,
+        },
+        'x86_64',
+      ),
+    /at most 4096 \(BPF_MAXINSNS\)/,
+  );
 });

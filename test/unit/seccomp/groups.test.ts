@@ -16,14 +16,46 @@ t.test('man/seccomp-groups.md is generated from groups.ts', async (t) => {
 
 t.test('every group member exists on at least one architecture, or is a known foreign one', async (t) => {
   // Members kept for parity with systemd that exist only on other architectures.
-  const foreign = new Set(['cacheflush', 'set_tls', 'arm_fadvise64_64', 'subpage_prot', 'switch_endian', 'rtas',
-    's390_runtime_instr', 'sys_debug_setcontext', 'swapcontext', 's390_pci_mmio_read', 's390_pci_mmio_write',
-    'pciconfig_iobase', 'pciconfig_read', 'pciconfig_write', 'recv', 'send', 'sync_file_range2', 'llseek',
-    'mmap2' /* arm, i386 has it */, 'umount' /* i386 */, 'waitpid', 'stime', 'ftime', 'gtty', 'stty', 'idle',
-    'lock', 'mpx', 'prof', 'profil', 'ulimit', 'break']);
+  const foreign = new Set([
+    'cacheflush',
+    'set_tls',
+    'arm_fadvise64_64',
+    'subpage_prot',
+    'switch_endian',
+    'rtas',
+    's390_runtime_instr',
+    'sys_debug_setcontext',
+    'swapcontext',
+    's390_pci_mmio_read',
+    's390_pci_mmio_write',
+    'pciconfig_iobase',
+    'pciconfig_read',
+    'pciconfig_write',
+    'recv',
+    'send',
+    'sync_file_range2',
+    'llseek',
+    'mmap2' /* arm, i386 has it */,
+    'umount' /* i386 */,
+    'waitpid',
+    'stime',
+    'ftime',
+    'gtty',
+    'stty',
+    'idle',
+    'lock',
+    'mpx',
+    'prof',
+    'profil',
+    'ulimit',
+    'break',
+  ]);
   for (const [name, def] of Object.entries(GROUPS)) {
     for (const m of def.members) {
-      if (m.startsWith('@')) { t.ok(GROUPS[m], `${name}: ${m} is a group`); continue; }
+      if (m.startsWith('@')) {
+        t.ok(GROUPS[m], `${name}: ${m} is a group`);
+        continue;
+      }
       const known = (['x86_64', 'i386', 'aarch64'] as const).some((a) => syscallTable(a).byName(m));
       if (!known) t.ok(foreign.has(m), `${name}: ${m} exists somewhere`);
     }
@@ -34,12 +66,45 @@ t.test('@default keeps what desktop programs need and drops the dangerous calls'
   const names = (ctx: { network: 'none' | 'host'; nestedSandbox: boolean }) =>
     new Set(expandGroup('@default', ctx).map((e) => (typeof e === 'string' ? e : e.name)));
   const d = names({ network: 'none', nestedSandbox: false });
-  for (const n of ['read', 'write', 'openat', 'mmap', 'futex', 'clone', 'execve', 'epoll_wait', 'socket', 'ioctl',
-    'memfd_create', 'seccomp', 'landlock_create_ruleset', 'prctl', 'getrandom', 'rseq', 'madvise', 'io_setup']) {
+  for (const n of [
+    'read',
+    'write',
+    'openat',
+    'mmap',
+    'futex',
+    'clone',
+    'execve',
+    'epoll_wait',
+    'socket',
+    'ioctl',
+    'memfd_create',
+    'seccomp',
+    'landlock_create_ruleset',
+    'prctl',
+    'getrandom',
+    'rseq',
+    'madvise',
+    'io_setup',
+  ]) {
     t.ok(d.has(n), `has ${n}`);
   }
-  for (const n of ['io_uring_setup', 'keyctl', 'unshare', 'setns', 'userfaultfd', 'ptrace', 'mount', 'bpf',
-    'perf_event_open', 'process_vm_readv', 'clone3', 'open_tree', 'kexec_load', 'init_module', 'chroot']) {
+  for (const n of [
+    'io_uring_setup',
+    'keyctl',
+    'unshare',
+    'setns',
+    'userfaultfd',
+    'ptrace',
+    'mount',
+    'bpf',
+    'perf_event_open',
+    'process_vm_readv',
+    'clone3',
+    'open_tree',
+    'kexec_load',
+    'init_module',
+    'chroot',
+  ]) {
     t.notOk(d.has(n), `lacks ${n}`);
   }
   const nested = names({ network: 'host', nestedSandbox: true });

@@ -10,7 +10,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG } from '../../../src/seccomp/bpf.js';
+import {
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_LOG,
+} from '../../../src/seccomp/bpf.js';
 import { compileSeccomp, validateSeccompPolicy } from '../../../src/seccomp/compile.js';
 import { evaluate } from '../../../src/seccomp/evaluate.js';
 import type { SeccompPolicyInput } from '../../../src/seccomp/policy.js';
@@ -29,8 +35,8 @@ function outcome(ret: number): string {
   return `?${ret.toString(16)}`;
 }
 
-const skip = process.arch !== 'x64' ? 'needs x86_64'
-  : spawnSync('gcc', ['--version']).status !== 0 ? 'needs gcc' : undefined;
+const skip =
+  process.arch !== 'x64' ? 'needs x86_64' : spawnSync('gcc', ['--version']).status !== 0 ? 'needs gcc' : undefined;
 
 t.test('kernel agrees with the policy', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsjail-seccomp-'));
@@ -38,15 +44,28 @@ t.test('kernel agrees with the policy', { skip }, async (t) => {
   const probe = join(dir, 'probe');
   execFileSync('gcc', ['-O2', '-Wall', '-o', probe, SOURCE]);
 
-  const sweep = (t: Tap, input: SeccompPolicyInput, abi: 'x86_64' | 'i386' | 'x32', first: number, last: number,
-    args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n]): void => {
+  const sweep = (
+    t: Tap,
+    input: SeccompPolicyInput,
+    abi: 'x86_64' | 'i386' | 'x32',
+    first: number,
+    last: number,
+    args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n],
+  ): void => {
     const filter = join(dir, 'filter.bpf');
     writeFileSync(filter, compileSeccomp(input, 'x86_64').bytes);
-    const res = spawnSync(probe, [filter, abi, String(first), String(last), ...args.map((a) => `0x${a.toString(16)}`)],
-      { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 120_000 });
-    if (res.status !== 0) { t.fail(`probe failed (${res.status}): ${res.stderr}`); return; }
+    const res = spawnSync(
+      probe,
+      [filter, abi, String(first), String(last), ...args.map((a) => `0x${a.toString(16)}`)],
+      { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 120_000 },
+    );
+    if (res.status !== 0) {
+      t.fail(`probe failed (${res.status}): ${res.stderr}`);
+      return;
+    }
     const arch = abi === 'i386' ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64;
-    let bad = 0; let n = 0;
+    let bad = 0;
+    let n = 0;
     for (const line of res.stdout.trim().split('\n')) {
       const [nrText, got] = line.split(' ');
       const nr = Number(nrText) + (abi === 'x32' ? 0x40000000 : 0);
@@ -59,7 +78,13 @@ t.test('kernel agrees with the policy', { skip }, async (t) => {
   };
   type Tap = typeof t;
 
-  const base: SeccompPolicyInput = { allow: ['@default'], deny: [], action: 'errno', network: 'none', nestedSandbox: false };
+  const base: SeccompPolicyInput = {
+    allow: ['@default'],
+    deny: [],
+    action: 'errno',
+    network: 'none',
+    nestedSandbox: false,
+  };
   const x64max = syscallTable('x86_64').maxNr;
   const i386max = syscallTable('i386').maxNr;
 
@@ -90,8 +115,11 @@ t.test('kernel agrees with the policy', { skip }, async (t) => {
     for (let seed = 1; seed <= 4; seed++) {
       let input = randomPolicy(seed * 104729, 'x86_64');
       const errs = validateSeccompPolicy(input, 'x86_64');
-      input = { ...input, allow: input.allow.filter((_, i) => !errs.some((e) => e.list === 'allow' && e.index === i)),
-        deny: input.deny.filter((_, i) => !errs.some((e) => e.list === 'deny' && e.index === i)) };
+      input = {
+        ...input,
+        allow: input.allow.filter((_, i) => !errs.some((e) => e.list === 'allow' && e.index === i)),
+        deny: input.deny.filter((_, i) => !errs.some((e) => e.list === 'deny' && e.index === i)),
+      };
       const junk = [0x1n, 0xffffffff00005412n, 0x80000000n, 0x100000000n, 0n, 0x7e020000n];
       sweep(t, input, 'x86_64', 0, x64max + 2, junk);
       if (input.multiarch === true) sweep(t, input, 'i386', 0, i386max, junk);

@@ -11,7 +11,14 @@ import { disassemble } from '../../../src/seccomp/compile.js';
 import { REPO } from '../../helpers/sandbox.js';
 
 const dir = join(REPO, 'profiles');
-const vars = buildVarContext({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000, user: 'u', home: '/home/u', cwd: '/home/u/work', userDirsText: null });
+const vars = buildVarContext({
+  env: { XDG_RUNTIME_DIR: '/run/user/1000' },
+  uid: 1000,
+  user: 'u',
+  home: '/home/u',
+  cwd: '/home/u/work',
+  userDirsText: null,
+});
 const names = readdirSync(dir)
   .filter((f) => f.endsWith('.json5') && !f.endsWith('.local.json5'))
   .map((f) => f.slice(0, -'.json5'.length));
@@ -25,7 +32,8 @@ for (const name of names) {
       const text = disassemble(compileProfileSeccomp(p, p.network.mode, arch).bytes, arch);
       if (process.env.TSJAIL_UPDATE_GOLDEN === '1') writeFileSync(file, text);
       t.ok(existsSync(file), `${file} exists (TSJAIL_UPDATE_GOLDEN=1 writes it)`);
-      if (existsSync(file)) t.equal(text, readFileSync(file, 'utf8'), 'run with TSJAIL_UPDATE_GOLDEN=1 to accept a change');
+      if (existsSync(file))
+        t.equal(text, readFileSync(file, 'utf8'), 'run with TSJAIL_UPDATE_GOLDEN=1 to accept a change');
     });
   }
 }
