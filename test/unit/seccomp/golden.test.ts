@@ -1,5 +1,6 @@
 // Golden disassembly of @default for network none/host x nestedSandbox
-// off/on, on x86_64 and aarch64. TSJAIL_UPDATE_GOLDEN=1 rewrites the files.
+// off/on, on x86_64 and aarch64, and with multiarch (the i386 half, int
+// $0x80) on x86_64. TSJAIL_UPDATE_GOLDEN=1 rewrites the files.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
@@ -7,10 +8,17 @@ import { compileSeccomp, disassemble } from '../../../src/seccomp/compile.js';
 
 for (const arch of ['x86_64', 'aarch64'] as const) {
   for (const network of ['none', 'host'] as const) {
-    for (const nestedSandbox of [false, true]) {
-      const file = `default-net-${network}${nestedSandbox ? '-nested' : ''}.${arch}.txt`;
+    for (const [nestedSandbox, multiarch] of [
+      [false, false],
+      [true, false],
+      ...(arch === 'x86_64' ? [[false, true]] : []),
+    ]) {
+      const file = `default-net-${network}${nestedSandbox ? '-nested' : ''}${multiarch ? '-multiarch' : ''}.${arch}.txt`;
       t.test(file, async (t) => {
-        const res = compileSeccomp({ allow: ['@default'], deny: [], action: 'errno', network, nestedSandbox }, arch);
+        const res = compileSeccomp(
+          { allow: ['@default'], deny: [], action: 'errno', network, nestedSandbox, multiarch },
+          arch,
+        );
         const text = disassemble(res.bytes, arch);
         const url = new URL(`../../golden/seccomp/${file}`, import.meta.url);
         if (process.env.TSJAIL_UPDATE_GOLDEN === '1') writeFileSync(url, text);
