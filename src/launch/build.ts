@@ -39,8 +39,18 @@ const REFUSED: Record<Policy['seccomp']['syscalls']['action'], string> = {
 
 export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult {
   const notes = [...policy.notes];
-  const mounts = planMounts({ requests: policy.fs, devices: policy.devices, extraOps: policy.extraOps });
+  const mounts = planMounts({
+    requests: policy.fs,
+    devices: policy.devices,
+    extraOps: policy.extraOps,
+    protect: policy.protect,
+  });
   notes.push(...mounts.notes);
+  const warnings = [...mounts.warnings];
+  if (policy.unprotected.length > 0 && mounts.nodes.some((n) => n.role === 'rw' && n.stat?.kind === 'dir')) {
+    const off = policy.unprotected.map((u) => `${u.path} (${u.origin})`).join(', ');
+    warnings.push(`filesystem.unprotect: not kept read-only inside writable directories: ${off}`);
+  }
 
   // The caller's directory when the sandbox shows it, else home, else the root.
   let cwd = '/';
@@ -80,5 +90,5 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
     dbus: policy.dbus,
   };
-  return { plan, mounts, notes, warnings: [...mounts.warnings, ...landlock.warnings] };
+  return { plan, mounts, notes, warnings: [...warnings, ...landlock.warnings] };
 }

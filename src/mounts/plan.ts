@@ -19,7 +19,9 @@
  *  - a node whose mount would repeat what its ancestor already shows is
  *    skipped (fewer mounts, faster start);
  *  - a symlink that lies inside a path the sandbox may write is never
- *    followed: the sandbox could have planted it to widen the next launch.
+ *    followed: the sandbox could have planted it to widen the next launch;
+ *  - `protect` entries inside writable directories become read-only nodes,
+ *    and the directories above them mount points (protect.ts).
  *
  * Side effects: lstat/readlink/readdir through resolve.ts and glob.ts only.
  */
@@ -27,6 +29,7 @@ import * as path from 'node:path';
 import type { MountFlag, MountOp } from '../plan/plan.js';
 import { TsjailError } from '../errors.js';
 import { expandGlob, GlobLimitError, hasGlob } from './glob.js';
+import { pinOps, protectedNodes, type ProtectRequest, type ProtectView } from './protect.js';
 import {
   depth,
   isWithin,
@@ -68,6 +71,8 @@ export interface PlanInput {
    * is made read-only.
    */
   extraOps?: MountOp[];
+  /** filesystem.protect: paths inside writable ones kept read-only (protect.ts). */
+  protect?: ProtectRequest[];
 }
 
 export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
@@ -84,6 +89,8 @@ export interface FsNode {
   mode?: number;
   /** False when an identical ancestor mount already shows it. */
   mounted: boolean;
+  /** A read-only node that is noexec too (a protected path inside a noexec writable one). */
+  noexec?: boolean;
 }
 
 export interface MountPlan {
@@ -160,7 +167,7 @@ function builtinNodesAndOps(cache: StatCache): { nodes: FsNode[]; ops: MountOp[]
 export const BASIC_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
 function nodeFlags(n: FsNode): MountFlag[] {
-  if (n.role === 'ro') return RO_FLAGS;
+  if (n.role === 'ro') return n.noexec ? [...RO_FLAGS, 'noexec'] : RO_FLAGS;
   return n.exec ? RWX_FLAGS : RW_FLAGS;
 }
 
@@ -331,6 +338,9 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       notes.push(`skipped exec ${r.req.path} (${r.req.origin}): not a writable path of this sandbox`);
     }
   }
+  const view: ProtectView = { byPath, decider: (p) => covering(p, true) };
+  const protectedList = protectedNodes(input.protect ?? [], view, cache, notes);
+  nodes.push(...protectedList);
   for (const d of input.devices) addDevice(d, cache, notes, addNode);
   nodes.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
@@ -389,7 +399,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       }
       case 'ro':
       case 'rw': {
-        if (cover && cover.role === n.role && cover.exec === n.exec) {
+        if (cover && cover.role === n.role && cover.exec === n.exec && !n.noexec === !cover.noexec) {
           n.mounted = false;
           break;
         }
@@ -428,6 +438,8 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         break;
     }
   }
+
+  ops.push(...pinOps(protectedList, view, nodeFlags));
 
   // 6. Symlinks met while resolving, where the host's own link is not shown.
   const links = new Map<string, string>();

@@ -15,6 +15,7 @@ import { Minimatch } from 'minimatch';
 import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
 import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
+import type { ProtectRequest } from '../mounts/protect.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
@@ -45,6 +46,10 @@ export interface Policy {
   program: string;
   args: string[];
   fs: FsRequest[];
+  /** filesystem.protect, the built-in list included, for every writable directory (--rw ones too). */
+  protect: ProtectRequest[];
+  /** Built-in protect entries a profile switched off (filesystem.unprotect), said on stderr. */
+  unprotected: { path: string; origin: string }[];
   devices: DeviceRequest[];
   /** Mount records of the desktop integrations (src/desktop) beside the planner's. */
   extraOps: MountOp[];
@@ -158,6 +163,14 @@ export function buildPolicy(
     program,
     args,
     fs: fsReq,
+    protect: profile.protect.map((e) => ({
+      path: e.path,
+      relative: e.relative,
+      glob: e.glob,
+      origin: e.builtin ? 'built-in' : where(e.source),
+      builtin: e.builtin,
+    })),
+    unprotected: profile.unprotected.map((u) => ({ path: u.value, origin: where(u.source) })),
     devices,
     extraOps: desktop.ops,
     dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,

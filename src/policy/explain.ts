@@ -30,6 +30,19 @@ function paths(entries: PathEntry[], verb: string): string[] {
     .map((e) => `${verb} ${e.path}${e.declared !== e.path ? `  (${e.declared})` : ''}  [${where(e)}]`);
 }
 
+/** filesystem.protect in plain words: what stays read-only inside writable folders. */
+function protectLines(p: MergedProfile): string[] {
+  const builtin = p.protect.filter((e) => e.builtin).map((e) => e.path);
+  const own = p.protect.filter((e) => !e.builtin).map((e) => `${e.path}  [${where(e)}]`);
+  return [
+    `inside every folder it may change (--rw ones too), keeps read-only what programs outside run or trust later: ${builtin.join(', ') || 'nothing of the built-in list'}`,
+    ...own.map((o) => `also keeps read-only inside them: ${o}`),
+    ...p.unprotected.map(
+      (u) => `WARNING: may change ${u.value} inside the folders it may change (protection switched off)  [${where(u)}]`,
+    ),
+  ];
+}
+
 export function explainProfile(p: MergedProfile, caller: { home: string }): string {
   const f = p.filesystem;
   const out: string[] = [];
@@ -46,6 +59,7 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
       ...paths(f.tmpfs, 'gets an empty private folder at'),
       ...paths(f.deny, 'can never see'),
       ...(f.rw.some((e) => e.path === caller.home) ? ['WARNING: may change everything in your home folder'] : []),
+      ...protectLines(p),
     ]),
   );
   out.push(

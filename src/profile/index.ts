@@ -38,14 +38,15 @@ export { isProfilePath, searchPath, shippedProfilesDir, type ListedProfile, type
 export {
   BUILTIN_SOURCE,
   DEFAULT_HOSTNAME,
-  type MergedDbusBus,
   type MergedNetwork,
   type MergedProfile,
   type PathEntry,
+  type ProtectEntry,
   type SkippedEntry,
   type Tagged,
 } from './merge.js';
 export { formatKeyPath } from './positions.js';
+export { DEFAULT_PROTECT, type ProtectDefault } from './protect.js';
 export {
   DBUS_RULE_KINDS,
   DEVICE_CLASSES,

@@ -13,6 +13,9 @@
  *   lists (command, devices, sockets, env.keep, dbus lists, syscalls
  *   allow/deny)                     union, first occurrence kept, in order
  *   env.set, limits                 per key, the later layer wins
+ *   filesystem.protect              the built-in list, then each layer's
+ *                                   entries; `unprotect` (any layer) removes
+ *                                   built-in entries only
  *   filesystem                      not resolved here: every entry is kept
  *                                   with its layer and source, for the mount
  *                                   planner's rule (deny wins over an allow of
@@ -42,6 +45,7 @@ import {
   type SyscallEntry,
 } from './types.js';
 import { expandPath, expandText, type VarContext } from './vars.js';
+import { DEFAULT_PROTECT, PROTECT_GLOB } from './protect.js';
 
 export interface PathEntry {
   /** Expanded absolute path; a minimatch pattern when `glob` is true. */
@@ -52,6 +56,19 @@ export interface PathEntry {
   layer: number;
   /** The profile wrote glob characters: expand `path` at launch (variable values in it are escaped). */
   glob: boolean;
+}
+
+/** A `filesystem.protect` entry (built-in or declared); see src/profile/protect.ts. */
+export interface ProtectEntry {
+  /** Relative to each writable directory, or (relative false) an expanded absolute path. */
+  path: string;
+  relative: boolean;
+  declared: string;
+  source: SourceRef;
+  layer: number;
+  glob: boolean;
+  /** Part of the built-in list. */
+  builtin: boolean;
 }
 
 export interface Tagged<T> {
@@ -91,6 +108,10 @@ export interface MergedProfile {
   description?: string;
   command: string[];
   filesystem: Record<FilesystemKind, PathEntry[]>;
+  /** The built-in protect list minus `unprotect`, then every layer's own `protect`. */
+  protect: ProtectEntry[];
+  /** Built-in entries a layer switched off (`filesystem.unprotect`): said on stderr at launch. */
+  unprotected: Tagged<string>[];
   devices: Tagged<string>[];
   sockets: Tagged<string>[];
   dbus: { session?: MergedDbusBus; system?: MergedDbusBus };
@@ -128,6 +149,16 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     files: layers.map((l) => l.loaded.file),
     command: [],
     filesystem: { ro: [], rw: [], exec: [], tmpfs: [], deny: [] },
+    protect: DEFAULT_PROTECT.map((d) => ({
+      path: d.path,
+      relative: true,
+      declared: d.path,
+      source: BUILTIN_SOURCE,
+      layer: -1,
+      glob: PROTECT_GLOB.test(d.path),
+      builtin: true,
+    })),
+    unprotected: [],
     devices: [],
     sockets: [],
     dbus: {},
@@ -159,6 +190,28 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
         if (entry !== undefined) out.filesystem[kind].push(entry);
       });
     }
+
+    (doc.filesystem?.protect ?? []).forEach((declared, i) => {
+      const keyPath = ['filesystem', 'protect', i];
+      if (!declared.startsWith('/') && !declared.startsWith('$') && !declared.startsWith('~')) {
+        const source = src(keyPath);
+        out.protect.push({
+          path: declared,
+          relative: true,
+          declared,
+          source,
+          layer: layer.layer,
+          glob: PROTECT_GLOB.test(declared),
+          builtin: false,
+        });
+        return;
+      }
+      const entry = m.path(layer, keyPath, declared);
+      if (entry !== undefined) out.protect.push({ ...entry, relative: false, builtin: false });
+    });
+    (doc.filesystem?.unprotect ?? []).forEach((p, i) =>
+      pushTagged(out.unprotected, p, src(['filesystem', 'unprotect', i]), layer.layer),
+    );
 
     (doc.devices ?? []).forEach((declared, i) => {
       let value = declared;
@@ -250,6 +303,8 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     }
   }
 
+  const off = new Set(out.unprotected.map((u) => u.value));
+  out.protect = out.protect.filter((e) => !(e.builtin && off.has(e.path)));
   if (!allowDeclared) out.syscalls.allow.push({ value: DEFAULT_SYSCALL_ALLOW, source: BUILTIN_SOURCE, layer: -1 });
   return { profile: out, errors: m.errors };
 }

@@ -28,6 +28,7 @@ import {
   SYSCALL_ARG_OPS,
   type ProfileDoc,
 } from './types.js';
+import { DEFAULT_PROTECT } from './protect.js';
 
 export const MAX_LIST_ITEMS = 4096;
 export const MAX_PATH_LENGTH = 4096;
@@ -113,12 +114,16 @@ const TOP: KeyChecks = {
   landlock: (cx, v, p) => checkLandlock(cx, v, p),
 };
 
-const FILESYSTEM: KeyChecks = Object.fromEntries(
-  FILESYSTEM_KINDS.map((k) => [
-    k,
-    (cx: Checker, v: unknown, p: Path) => checkList(cx, v, p, (x, q) => checkPath(cx, x, q)),
-  ]),
-);
+const FILESYSTEM: KeyChecks = {
+  ...Object.fromEntries(
+    FILESYSTEM_KINDS.map((k) => [
+      k,
+      (cx: Checker, v: unknown, p: Path) => checkList(cx, v, p, (x, q) => checkPath(cx, x, q)),
+    ]),
+  ),
+  protect: (cx, v, p) => checkList(cx, v, p, (x, q) => checkProtect(cx, x, q)),
+  unprotect: (cx, v, p) => checkList(cx, v, p, (x, q) => checkUnprotect(cx, x, q)),
+};
 
 const BUS: KeyChecks = Object.fromEntries(
   DBUS_RULE_KINDS.map((k) => [
@@ -272,6 +277,44 @@ function checkPath(cx: Checker, v: unknown, path: Path): void {
   if (!checkString(cx, v, path)) return;
   const problem = pathProblem(v as string);
   if (problem !== undefined) cx.fail(path, `${JSON.stringify(v)} ${problem}`);
+}
+
+/**
+ * A `filesystem.protect` entry: relative to each writable directory
+ * (".git/hooks"), or a host path (checked as one) protected where it lies
+ * inside a writable one. `*` within a component; never `**`: each launch
+ * would walk the whole tree of every writable directory (node_modules...).
+ */
+export function protectProblem(p: string): string | undefined {
+  if (p.includes('**')) return 'must not contain "**" (name each nested directory, e.g. "vendor/*/.git")';
+  if (p.startsWith('/') || p.startsWith('$') || p.startsWith('~')) return pathProblem(p);
+  if (p.endsWith('/')) return 'must not end in "/"';
+  for (const seg of p.split('/')) {
+    if (seg === '') return 'must not contain empty segments ("//")';
+    if (seg === '..') return 'must not contain ".." segments';
+    if (seg === '.') return 'must not contain "." segments';
+  }
+  return undefined;
+}
+
+function checkProtect(cx: Checker, v: unknown, path: Path): void {
+  if (!checkString(cx, v, path, { max: MAX_PATH_LENGTH })) return;
+  const problem = protectProblem(v as string);
+  if (problem !== undefined) cx.fail(path, `${JSON.stringify(v)} ${problem}`);
+}
+
+function checkUnprotect(cx: Checker, v: unknown, path: Path): void {
+  if (!checkString(cx, v, path, { max: MAX_PATH_LENGTH })) return;
+  if (!DEFAULT_PROTECT.some((d) => d.path === v)) {
+    const near = closest(
+      v as string,
+      DEFAULT_PROTECT.map((d) => d.path),
+    );
+    cx.fail(
+      path,
+      `${JSON.stringify(v)} is not in the built-in protect list${near ? `; did you mean "${near}"?` : ' (tsjail-profile(5), "Protected paths")'}`,
+    );
+  }
 }
 
 function checkDevice(cx: Checker, v: unknown, path: Path): void {
@@ -473,7 +516,7 @@ function unknownKeyMessage(key: string, known: readonly string[], topLevel: bool
   if (topLevel) {
     // A key written one level too high, e.g. `ro: [...]` instead of filesystem.ro.
     const nested: [string, readonly string[]][] = [
-      ['filesystem', FILESYSTEM_KINDS],
+      ['filesystem', [...FILESYSTEM_KINDS, 'protect', 'unprotect']],
       ['syscalls', Object.keys(SYSCALLS)],
       ['env', Object.keys(ENV)],
       ['limits', LIMIT_NAMES],

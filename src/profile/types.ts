@@ -83,7 +83,12 @@ export interface ProfileDoc {
   description?: string;
   command?: string[];
   include?: string[];
-  filesystem?: Partial<Record<FilesystemKind, string[]>>;
+  filesystem?: Partial<Record<FilesystemKind, string[]>> & {
+    /** Paths inside writable ones kept read-only (SPEC v2), added to the built-in list. */
+    protect?: string[];
+    /** Entries of the built-in protect list this profile switches off, each said on stderr. */
+    unprotect?: string[];
+  };
   devices?: string[];
   sockets?: SocketName[];
   dbus?: { session?: Partial<DbusRules>; system?: Partial<DbusRules> };
