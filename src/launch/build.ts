@@ -44,6 +44,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     devices: policy.devices,
     extraOps: policy.extraOps,
     protect: policy.protect,
+    secrets: policy.secrets,
   });
   notes.push(...mounts.notes);
   const warnings = [...mounts.warnings];

@@ -21,7 +21,11 @@
  *  - a symlink that lies inside a path the sandbox may write is never
  *    followed: the sandbox could have planted it to widen the next launch;
  *  - `protect` entries inside writable directories become read-only nodes,
- *    and the directories above them mount points (protect.ts).
+ *    and the directories above them mount points (protect.ts);
+ *  - a secret path (secrets.ts) or a denied path is shown only to a grant
+ *    that names it; a grant that reaches one otherwise (the current
+ *    directory, a symlink, a glob, a user directory) is refused, and a
+ *    secret path inside a grant is hidden as if denied (guardProtected).
  *
  * Side effects: lstat/readlink/readdir through resolve.ts and glob.ts only.
  */
@@ -40,6 +44,7 @@ import {
   type LinkHop,
   type Resolution,
 } from './resolve.js';
+import type { SecretPath } from './secrets.js';
 
 export type FsAccess = 'ro' | 'rw' | 'exec' | 'tmpfs' | 'deny';
 
@@ -55,6 +60,14 @@ export interface FsRequest {
   required: boolean;
   /** Expand as a glob pattern (the profile layer escapes variable values inside it). */
   glob?: boolean;
+  /**
+   * Set when the path is not named by whoever wrote it (the current
+   * directory, a user-directory variable, a glob, filesystem.args): says
+   * what it is. Such a path never shows a secret or denied path.
+   */
+  implicit?: string;
+  /** How the path was spelled before symlinks, when not `path` (a relative --ro under a logical $PWD). */
+  spelled?: string;
 }
 
 export interface DeviceRequest {
@@ -73,6 +86,8 @@ export interface PlanInput {
   extraOps?: MountOp[];
   /** filesystem.protect: paths inside writable ones kept read-only (protect.ts). */
   protect?: ProtectRequest[];
+  /** The caller's secret paths (secrets.ts): never shown implicitly, hidden inside grants. */
+  secrets?: SecretPath[];
 }
 
 export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
@@ -273,6 +288,9 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     usable.push(r);
   }
 
+  // 2b. Secret and denied paths are reached only by a grant that names them.
+  usable.push(...guardProtected(usable, input.secrets ?? [], cache));
+
   // 3. One request per real path.
   const chosen = new Map<string, Resolved>();
   const execPaths: Resolved[] = [];
@@ -472,6 +490,95 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     why: 'nothing new at the root',
   });
   return { ops: ordered, nodes, notes, warnings };
+}
+
+/** A path no grant may reach without naming it: a secret path, or one the profile denies. */
+interface Protected {
+  spelled: string;
+  real: string;
+  /** "SSH keys" / "denied by FILE:LINE", for the message. */
+  what: string;
+  secret: boolean;
+}
+
+const GRANTS: ReadonlySet<FsAccess> = new Set(['ro', 'rw', 'exec']);
+
+/**
+ * Refuses (TsjailError) a grant whose real path is a protected path or lies
+ * inside one unless the grant names it (tsjail-profile(5), "Secret paths"),
+ * and returns deny requests that hide each existing secret path lying inside
+ * a grant that shows the host, unless some grant names exactly that path.
+ */
+function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCache): Resolved[] {
+  const prot: Protected[] = [];
+  const secretRes: { s: SecretPath; res: Resolution }[] = [];
+  for (const s of secrets) {
+    let res: Resolution;
+    try {
+      res = resolveHostPath(s.path, cache);
+    } catch {
+      continue; // a link loop: nothing is reachable there
+    }
+    prot.push({ spelled: s.path, real: res.real, what: s.why, secret: true });
+    if (res.stat) secretRes.push({ s, res });
+  }
+  for (const r of usable) {
+    if (r.req.access === 'deny')
+      prot.push({ spelled: r.req.path, real: r.res.real, what: r.req.origin, secret: false });
+  }
+  const grants = usable.filter((r) => GRANTS.has(r.req.access));
+  const spelledOf = (r: Resolved): string => r.req.spelled ?? r.req.path;
+  const namesIt = (r: Resolved, p: Protected): boolean =>
+    r.req.implicit === undefined &&
+    isWithin(r.res.real, p.real) &&
+    (isWithin(spelledOf(r), p.spelled) || isWithin(spelledOf(r), p.real));
+  const named = new Set<string>();
+  for (const r of grants) {
+    for (const p of prot) {
+      if (!isWithin(r.res.real, p.real)) continue;
+      if (namesIt(r, p)) {
+        if (r.res.real === p.real) named.add(p.real);
+        continue;
+      }
+      // Inside what a naming grant shows at least as writable, it shows nothing new.
+      const within = grants.some(
+        (g) =>
+          g !== r &&
+          namesIt(g, p) &&
+          isWithin(r.res.real, g.res.real) &&
+          (r.req.access === 'ro' || g.req.access !== 'ro'),
+      );
+      if (within) continue;
+      const spelled = spelledOf(r);
+      const subject =
+        (r.req.implicit !== undefined ? `${r.req.implicit} ${spelled}` : spelled) +
+        (spelled !== r.res.real ? ` resolves to ${r.res.real}` : '');
+      const kind = p.secret ? 'secret path' : 'denied path';
+      const target = p.real === r.res.real ? `a ${kind}` : `inside the ${kind} ${p.spelled}`;
+      throw new TsjailError(
+        `${r.req.origin}: ${subject}, ${target} (${p.what}): it is shown only to a grant that names it` +
+          (p.secret ? ` (--ro ${p.spelled})` : ''),
+      );
+    }
+  }
+  const shown = usable.filter((r) => (r.req.access === 'ro' || r.req.access === 'rw') && r.res.stat?.kind === 'dir');
+  const hide: Resolved[] = [];
+  for (const { s, res } of secretRes) {
+    if (named.has(res.real) || hide.some((h) => h.res.real === res.real)) continue;
+    const under = shown.find((g) => g.res.real !== res.real && isWithin(res.real, g.res.real));
+    if (!under) continue;
+    hide.push({
+      req: {
+        path: res.real,
+        access: 'deny',
+        layer: -1,
+        origin: `secret path ${s.path} (${s.why}) inside ${under.req.origin} ${under.req.path}`,
+        required: false,
+      },
+      res,
+    });
+  }
+  return hide;
 }
 
 function wins(a: FsRequest, b: FsRequest): boolean {

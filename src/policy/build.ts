@@ -12,10 +12,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Minimatch } from 'minimatch';
-import type { MergedProfile, PathEntry, SourceRef } from '../profile/index.js';
+import { USER_DIR_DEFAULTS, type MergedProfile, type PathEntry, type SourceRef } from '../profile/index.js';
 import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import type { ProtectRequest } from '../mounts/protect.js';
+import { secretPaths, type SecretPath } from '../mounts/secrets.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
@@ -68,6 +69,8 @@ export interface Policy {
   searchPath: string;
   home: string;
   cwd: string;
+  /** The caller's secret paths (src/mounts/secrets.ts), for the mount planner. */
+  secrets: SecretPath[];
   notes: string[];
 }
 
@@ -75,24 +78,67 @@ export function where(src: SourceRef): string {
   return `${src.file}:${src.line}`;
 }
 
-function fromProfile(entries: PathEntry[], access: FsAccess): FsRequest[] {
-  return entries.map((e) => ({
-    path: e.path,
-    access,
-    layer: e.layer,
-    origin: where(e.source),
-    required: false,
-    glob: e.glob,
-  }));
+const CWD_VAR = /\$\{CWD(?:_RO)?\}/;
+const USER_DIR_VAR = new RegExp(`\\$\\{(${Object.keys(USER_DIR_DEFAULTS).join('|')})\\}`);
+
+/**
+ * What makes a profile entry implicit (it does not name the path it reaches,
+ * so it never shows a secret or denied path): the current directory, a
+ * user directory (its value comes from user-dirs.dirs, not from the profile)
+ * or a glob.
+ */
+export function implicitIn(e: PathEntry): string | undefined {
+  if (CWD_VAR.test(e.declared)) return 'the current directory';
+  const dir = USER_DIR_VAR.exec(e.declared);
+  if (dir) return `\${${dir[1]}} (a user directory, set in user-dirs.dirs)`;
+  if (e.glob) return `a match of the glob ${e.declared}`;
+  return undefined;
 }
 
-function fromCli(paths: string[], access: FsAccess, option: string, cwd: string): FsRequest[] {
+function fromProfile(entries: PathEntry[], access: FsAccess, cwd: string, pwd: string): FsRequest[] {
+  return entries.map((e) => {
+    const req: FsRequest = {
+      path: e.path,
+      access,
+      layer: e.layer,
+      origin: where(e.source),
+      required: false,
+      glob: e.glob,
+    };
+    const implicit = implicitIn(e);
+    if (implicit === undefined) return req;
+    // ${CWD} is the physical directory; say it as the user's shell does.
+    const under = !e.glob && pwd !== cwd && (e.path === cwd || e.path.startsWith(`${cwd}/`));
+    return under ? { ...req, implicit, spelled: pwd + e.path.slice(cwd.length) } : { ...req, implicit };
+  });
+}
+
+/**
+ * The current directory as the caller's shell spells it: $PWD when it is an
+ * absolute, normalised name of the same directory as the physical `cwd`.
+ */
+export function logicalCwd(env: NodeJS.ProcessEnv, cwd: string): string {
+  const pwd = env.PWD?.replace(/(.)\/+$/, '$1');
+  if (!pwd?.startsWith('/') || pwd.includes('\0') || path.posix.normalize(pwd) !== pwd) return cwd;
+  try {
+    const a = fs.statSync(pwd, { bigint: true });
+    const b = fs.statSync(cwd, { bigint: true });
+    return a.dev === b.dev && a.ino === b.ino ? pwd : cwd;
+  } catch {
+    return cwd;
+  }
+}
+
+function fromCli(paths: string[], access: FsAccess, option: string, cwd: string, pwd: string): FsRequest[] {
   return paths.map((p) => {
     if (p === '' || p.includes('\0'))
       throw new TsjailError(`${option}: empty path or NUL byte in ${JSON.stringify(p)}`);
     const abs = path.resolve(cwd, p);
     if (!fs.existsSync(abs)) throw new TsjailError(`${option} ${p}: no such file or directory`);
-    return { path: abs, access, layer: CLI_LAYER, origin: option, required: true };
+    const req: FsRequest = { path: abs, access, layer: CLI_LAYER, origin: option, required: true };
+    // A relative path names what it names from where the user believes to be.
+    const spelled = path.resolve(pwd, p);
+    return spelled === abs ? req : { ...req, spelled };
   });
 }
 
@@ -135,16 +181,18 @@ export function buildPolicy(
 ): Policy {
   const notes: string[] = profile.skipped.map((s) => `skipped ${s.entry} (${where(s.source)}): ${s.reason}`);
   const f = profile.filesystem;
+  const pwd = logicalCwd(ctx.env, ctx.cwd);
+  if (pwd !== ctx.cwd) notes.push(`current directory: $PWD is ${pwd}, physically ${ctx.cwd}`);
   const fsReq: FsRequest[] = [
-    ...fromProfile(f.ro, 'ro'),
-    ...fromProfile(f.rw, 'rw'),
-    ...fromProfile(f.exec, 'exec'),
-    ...fromProfile(f.tmpfs, 'tmpfs'),
-    ...fromProfile(f.deny, 'deny'),
-    ...fromCli(cli.ro, 'ro', '--ro', ctx.cwd),
-    ...fromCli(cli.rw, 'rw', '--rw', ctx.cwd),
-    ...fromCli(cli.tmpfs, 'tmpfs', '--tmpfs', ctx.cwd),
-    ...fromCli(cli.deny, 'deny', '--deny', ctx.cwd),
+    ...fromProfile(f.ro, 'ro', ctx.cwd, pwd),
+    ...fromProfile(f.rw, 'rw', ctx.cwd, pwd),
+    ...fromProfile(f.exec, 'exec', ctx.cwd, pwd),
+    ...fromProfile(f.tmpfs, 'tmpfs', ctx.cwd, pwd),
+    ...fromProfile(f.deny, 'deny', ctx.cwd, pwd),
+    ...fromCli(cli.ro, 'ro', '--ro', ctx.cwd, pwd),
+    ...fromCli(cli.rw, 'rw', '--rw', ctx.cwd, pwd),
+    ...fromCli(cli.tmpfs, 'tmpfs', '--tmpfs', ctx.cwd, pwd),
+    ...fromCli(cli.deny, 'deny', '--deny', ctx.cwd, pwd),
   ];
   const devices: DeviceRequest[] = [];
   for (const d of profile.devices) {
@@ -154,7 +202,8 @@ export function buildPolicy(
     mode: cli.net ?? profile.network.mode,
     tcp: profile.network.tcp,
   };
-  const desktop = planDesktop(profile, { env: ctx.env, uid: ctx.uid ?? process.getuid!(), home: ctx.home });
+  const uid = ctx.uid ?? process.getuid!();
+  const desktop = planDesktop(profile, { env: ctx.env, uid, home: ctx.home });
   fsReq.push(...desktop.fs);
   notes.push(...desktop.notes);
   const env = buildEnv(ctx.env, profile.env.keep, desktop.env, profile.env.set, cli.env);
@@ -183,6 +232,7 @@ export function buildPolicy(
     searchPath,
     home: ctx.home,
     cwd: ctx.cwd,
+    secrets: secretPaths({ home: ctx.home, env: ctx.env, uid }),
     notes,
   };
 }

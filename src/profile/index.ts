@@ -65,6 +65,7 @@ export {
 } from './types.js';
 export {
   KNOWN_VARS,
+  USER_DIR_DEFAULTS,
   buildVarContext,
   expandPath,
   parseUserDirs,
