@@ -4,7 +4,7 @@
  * user can read it (test/setup.ts) and drop to that user with setpriv;
  * a developer who is not root runs the repository's own build directly.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -133,6 +133,40 @@ export function tsjail(args: string[], opts: RunOptions = {}): RunResult {
     timeout: opts.timeout ?? 60_000,
     stdio: opts.stdio,
     killSignal: 'SIGKILL',
+  });
+}
+
+export interface AsyncRunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * tsjail() without blocking the test, so that independent launches (one per
+ * Landlock ABI, say) run side by side; no stdin, same timeout.
+ */
+export function tsjailAsync(args: string[], opts: RunOptions = {}): Promise<AsyncRunResult> {
+  const argv = asUser(tsjailArgv(args), userEnv(opts));
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: opts.cwd ?? opts.home ?? testUser().home,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
   });
 }
 
