@@ -22,6 +22,7 @@
 #include "ns.h"
 #include "plan.h"
 #include "seccomp.h"
+#include "tty.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,8 +128,10 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
 	sigset_t none;
 
 	/* 14. A new session has no controlling terminal, so TIOCSTI (and
-	 * /dev/tty) cannot reach the caller's terminal. */
-	if (setsid() < 0)
+	 * /dev/tty) cannot reach the caller's terminal. With a TTY record
+	 * the program is a process group of init's session instead, whose
+	 * terminal is the sandbox's own pty (tty_program_join, at fork). */
+	if (!plan->tty_fds && setsid() < 0)
 		die("program", "setsid");
 	/* 15. Die with init. (Init's death also kills the whole namespace;
 	 * this covers the moment before the kernel gets to us.) */
@@ -160,7 +164,7 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
 }
 
 /* Steps 5-13: init, PID 1 of the new namespaces. Never returns. */
-static _Noreturn void sandbox(const struct plan *plan, int sync_fd, uid_t uid, gid_t gid,
+static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid_t uid, gid_t gid,
 			      const sigset_t *fwd)
 {
 	/* 5. If the monitor died before PDEATHSIG was set, nobody would
@@ -194,17 +198,35 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, uid_t uid, g
 	/* 10-11. */
 	mount_apply(plan);
 	mount_finish();
+	/* 11a. The sandbox's own pty in place of the caller's terminal. */
+	int fg = 0, go[2] = { -1, -1 };
+	if (plan->tty_fds) {
+		fg = tty_init_open(plan, ctl);
+		if (pipe2(go, O_CLOEXEC) < 0)
+			die("init", "pipe");
+	}
 	/* 12. */
 	pid_t pid = fork();
 	if (pid < 0)
 		die("init", "fork the program");
-	if (pid == 0)
+	if (pid == 0) {
+		if (plan->tty_fds) {
+			close(ctl);
+			tty_program_join(go[0], go[1]);
+		}
 		program(plan, umask_saved);
+	}
+	if (plan->tty_fds) {
+		close(go[0]);
+		tty_init_place(plan, pid, fg, go[1]);
+	}
 	/* 13. */
 	caps_drop_all("init");
 	caps_no_new_privs("init");
-	close_from_3("init");
+	close_from_3_except("init", ctl);
 	prctl(PR_SET_NAME, "tsjail-init", 0, 0, 0);
+	if (plan->tty_fds)
+		tty_init_run(plan, pid, ctl, fwd);
 	init_run(pid, fwd);
 }
 
@@ -234,19 +256,33 @@ int main(int argc, char **argv)
 	 * are written, getuid() says 65534. */
 	uid_t uid = getuid();
 	gid_t gid = getgid();
+	/* No descriptor of a terminal reaches the sandbox unless the plan
+	 * relays it through the sandbox's own pty. */
+	tty_check(&plan);
+	int ctl[2] = { -1, -1 };
+	if (plan.tty_fds && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		die("start", "socketpair");
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
 		die("start", "pipe");
 	signals_block(&fwd);
+	if (plan.tty_fds)
+		tty_signals(&fwd);
 	/* 3. */
 	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET);
 	if (pid == 0) {
 		close(sync_pipe[1]);
-		sandbox(&plan, sync_pipe[0], uid, gid, &fwd);
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		sandbox(&plan, sync_pipe[0], ctl[1], uid, gid, &fwd);
 	}
 	/* 4. Non-dumpable only now: the child's mm was copied at clone
 	 * while we were still dumpable, which it needs for its uid_map. */
 	close(sync_pipe[0]);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("monitor", "PR_SET_DUMPABLE");
+	if (plan.tty_fds)
+		return tty_monitor(&plan, pid, ctl[0], &fwd);
 	return supervise(pid, pid, &fwd);
 }

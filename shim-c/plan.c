@@ -48,6 +48,7 @@ const char *plan_type_name(unsigned type)
 		[R_HOSTNAME] = "HOSTNAME",
 		[R_VERBOSE] = "VERBOSE",
 		[R_LIFELINE] = "LIFELINE",
+		[R_TTY] = "TTY",
 		[R_TMPFS] = "TMPFS",
 		[R_BIND] = "BIND",
 		[R_MKDIR] = "MKDIR",
@@ -283,6 +284,12 @@ static bool decode(struct parser *ps)
 		pl->lifelines[pl->nlifelines++] = (int)fd;
 		return true;
 	}
+	case R_TTY:
+		return get_path(ps, &pl->tty_devpts, "devpts") &&
+		       get_u32(ps, &pl->tty_fds, "fds") && get_u32(ps, &pl->tty_flags, "flags") &&
+		       check(ps, pl->tty_fds && !(pl->tty_fds & ~7u),
+			     "fds is not a non-empty set of 0, 1, 2") &&
+		       check(ps, !(pl->tty_flags & ~PLAN_TTY_RAW), "unknown tty flag bits");
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_RLIMIT: {
@@ -348,6 +355,7 @@ static bool singleton(unsigned type)
 	case R_IDS:
 	case R_HOSTNAME:
 	case R_VERBOSE:
+	case R_TTY:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -491,6 +499,17 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		if (ps.failed)
 			goto bad;
 		off += 8 + (size_t)size;
+	}
+	if (out->tty_fds) {
+		bool found = false;
+		for (size_t i = 0; i < out->nmounts; i++)
+			found |= out->mounts[i].type == R_DEVPTS &&
+				 strcmp(out->mounts[i].dest, out->tty_devpts) == 0;
+		if (!found) {
+			ps.type = 0;
+			fail(&ps, "TTY: no DEVPTS record mounts %s", out->tty_devpts);
+			goto bad;
+		}
 	}
 	return 0;
 bad:

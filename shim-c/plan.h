@@ -18,6 +18,7 @@ enum plan_type {
 	R_HOSTNAME = 3,
 	R_VERBOSE = 4,
 	R_LIFELINE = 5,
+	R_TTY = 6,
 	R_TMPFS = 10,
 	R_BIND = 11,
 	R_MKDIR = 12,
@@ -41,6 +42,9 @@ enum plan_type {
 };
 
 #define PLAN_NS_NET 0x1u
+
+/* TTY flags */
+#define PLAN_TTY_RAW 0x1u
 
 /* At most this many LIFELINE records. */
 #define PLAN_MAX_LIFELINES 16
@@ -88,6 +92,10 @@ struct plan {
 	/* LIFELINE: descriptors the monitor keeps open, distinct, each >= 3. */
 	int lifelines[PLAN_MAX_LIFELINES];
 	size_t nlifelines;
+	/* TTY: which of 0-2 are terminals (bit N: fd N), relayed through a
+	 * pty of the devpts instance mounted at tty_devpts. 0: no TTY record. */
+	uint32_t tty_fds, tty_flags;
+	const char *tty_devpts;
 
 	struct plan_mount *mounts;
 	size_t nmounts;

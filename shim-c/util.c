@@ -88,6 +88,15 @@ void close_from_3(const char *step)
 		die(step, "close_range(3, ~0)");
 }
 
+void close_from_3_except(const char *step, int keep)
+{
+	if (keep < 3)
+		return close_from_3(step);
+	if ((keep > 3 && syscall(NR_close_range, 3U, (unsigned)keep - 1, 0U) < 0) ||
+	    syscall(NR_close_range, (unsigned)keep + 1, ~0U, 0U) < 0)
+		die(step, "close_range around %d", keep);
+}
+
 int status_code(int wstatus)
 {
 	if (WIFSIGNALED(wstatus))

@@ -49,6 +49,8 @@ _Noreturn void quit(int code, const char *fmt, ...) __attribute__((format(printf
 
 /* Close every descriptor from 3 up (close_range(2), Linux 5.9). */
 void close_from_3(const char *step);
+/* The same, but KEEP (if >= 3) stays open. */
+void close_from_3_except(const char *step, int keep);
 
 /* The status a shell would report for a wait(2) status: the exit code, or
  * 128+N for death by signal N. */

@@ -628,10 +628,57 @@ static void test_lifeline(void)
 	bad("more than 16 LIFELINE", "17 LIFELINE records");
 }
 
+static void rec_tty(struct pb *b, const char *devpts, uint32_t fds, uint32_t flags)
+{
+	begin(b, R_TTY);
+	str(b, devpts);
+	u32(b, fds);
+	u32(b, flags);
+	end(b);
+}
+
+static void test_tty(void)
+{
+	struct plan p;
+	char err[256];
+
+	minimal(&B);
+	rec_tty(&B, "/dev/pts", 5, PLAN_TTY_RAW);
+	rec_str(&B, R_DEVPTS, "/dev/pts");
+	ok(plan_parse(B.d, finish(&B), &p, err, sizeof err) == 0,
+	   "a TTY record before its DEVPTS parses (%s)", err);
+	ok(p.tty_fds == 5 && p.tty_flags == PLAN_TTY_RAW && strcmp(p.tty_devpts, "/dev/pts") == 0,
+	   "TTY fields decode");
+	plan_free(&p);
+	minimal(&B);
+	rec_tty(&B, "/dev/pts", 1, 0);
+	bad("no DEVPTS record mounts /dev/pts", "a TTY without its devpts");
+	static const struct {
+		uint32_t fds, flags;
+		const char *want, *what;
+	} cases[] = {
+		{ 0, 0, "non-empty set", "a TTY naming no descriptor" },
+		{ 8, 0, "non-empty set", "a TTY naming fd 3" },
+		{ 1, 2, "unknown tty flag", "unknown TTY flags" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		minimal(&B);
+		rec_str(&B, R_DEVPTS, "/dev/pts");
+		rec_tty(&B, "/dev/pts", cases[i].fds, cases[i].flags);
+		bad(cases[i].want, cases[i].what);
+	}
+	minimal(&B);
+	rec_str(&B, R_DEVPTS, "/dev/pts");
+	rec_tty(&B, "/dev/pts", 1, 0);
+	rec_tty(&B, "/dev/pts", 2, 0);
+	bad("a second TTY", "two TTY records");
+}
+
 int main(void)
 {
 	test_good();
 	test_lifeline();
+	test_tty();
 	test_header();
 	test_framing();
 	test_fields();

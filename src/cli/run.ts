@@ -10,6 +10,7 @@ import { buildLaunchPlan } from '../launch/build.js';
 import { handOver } from '../launch/exec.js';
 import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
+import { terminalRelay } from '../launch/tty.js';
 import { buildPolicy } from '../policy/build.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
 import { checkUserns } from '../sys/userns.js';
@@ -82,6 +83,13 @@ export class RunCommand extends BaseCommand {
       landlockAbi: ll.abi,
       landlockUnavailable: ll.unavailable,
     });
+    built.plan.tty = terminalRelay(built.plan);
+    if (built.plan.tty) {
+      const { fds, raw } = built.plan.tty;
+      built.notes.push(
+        `terminal: descriptors ${fds.join(', ')} are a private pty relayed by tsjail${raw ? ' (the terminal in raw mode while in the foreground)' : ''}`,
+      );
+    }
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);

@@ -18,6 +18,7 @@ export const RecordType = {
   HOSTNAME: 3,
   VERBOSE: 4,
   LIFELINE: 5,
+  TTY: 6,
   TMPFS: 10,
   BIND: 11,
   MKDIR: 12,
@@ -177,6 +178,24 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     if (!Number.isInteger(fd) || fd < 3 || fd > 0x7fffffff)
       throw new PlanEncodeError(`lifeline fd ${fd} is not a descriptor above 2`);
     add((w) => (w.u32(fd), RecordType.LIFELINE));
+  }
+  const tty = plan.tty;
+  if (tty) {
+    const bits = tty.fds.reduce((acc, fd) => acc | (1 << fd), 0);
+    if (tty.fds.length === 0 || tty.fds.some((fd) => fd < 0 || fd > 2)) {
+      throw new PlanEncodeError(`tty fds ${tty.fds.join(',')} are not among 0, 1, 2`);
+    }
+    if (!plan.mounts.some((m) => m.op === 'devpts' && m.dest === tty.devpts))
+      throw new PlanEncodeError(`tty: no devpts mounted at ${tty.devpts}`);
+    add(
+      (w) => (
+        w
+          .path(tty.devpts, 'tty devpts')
+          .u32(bits)
+          .u32(tty.raw ? 1 : 0),
+        RecordType.TTY
+      ),
+    );
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));

@@ -34,6 +34,7 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
     gid: plan.gid,
     hostname: plan.hostname,
     mounts: plan.mounts.map(mountJson),
+    tty: plan.tty ?? null,
     cwd: plan.cwd,
     rlimits: plan.rlimits.map((r) => ({
       name: r.name,

@@ -87,6 +87,13 @@ export interface LaunchPlan {
    * (LIFELINE records); filled in at the hand-over.
    */
   lifelines?: number[];
+  /**
+   * Which of the caller's descriptors 0-2 are terminals: the program gets a
+   * private pty of the devpts instance at `devpts` in their place, relayed
+   * by the shim's monitor (TTY record); `raw` puts the caller's terminal in
+   * raw mode while the job is in the foreground. Filled in by src/launch/tty.ts.
+   */
+  tty?: { devpts: string; fds: number[]; raw: boolean };
   /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
 }

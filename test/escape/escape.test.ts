@@ -347,10 +347,13 @@ function onTerminal(argv: string[]): Map<string, string> {
     cwd: bin,
     input: '',
   });
-  // The injected character is echoed at the start of a line.
+  // The injected character is echoed at the start of a line. script turns
+  // its empty stdin into an EOF on the terminal at once; the line
+  // discipline keeps it as a NUL byte, which reaches the sandbox's private
+  // pty (echoed "^@") when tsjail puts the terminal in raw mode.
   return parse(
     r.stdout
-      .replace(/\r/g, '')
+      .replace(/\r|\^@/g, '')
       .split('\n')
       .map((l) => l.trim())
       .join('\n'),

@@ -53,5 +53,6 @@ export function planFromJson(j: any): LaunchPlan {
     argv: j.argv,
     exec: j.exec,
     landlock: ll,
+    tty: j.tty ?? undefined,
   };
 }
