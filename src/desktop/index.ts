@@ -11,18 +11,22 @@ import type { MountOp } from '../plan/plan.js';
 import type { FsRequest } from '../mounts/plan.js';
 import { TsjailError } from '../errors.js';
 import { DESKTOP_LAYER, type DesktopContext, type DesktopPart } from './types.js';
-import { x11 } from './x11.js';
+import { x11, x11Isolated } from './x11.js';
 import { wayland } from './wayland.js';
 import { pulseaudio } from './pulseaudio.js';
 import { pipewire } from './pipewire.js';
 import { planDbus } from './dbus.js';
-import type { DbusBusPlan } from '../plan/plan.js';
+import type { DbusBusPlan, NestedXPlan } from '../plan/plan.js';
 
 export interface DesktopPlan {
   fs: FsRequest[];
   ops: MountOp[];
   env: Record<string, string>;
   notes: string[];
+  /** Said always, once, on stderr. */
+  warnings: string[];
+  /** The nested X server of x11-isolated, started at the hand-over (xephyr.ts). */
+  nestedX?: NestedXPlan;
   /** The sandbox's XDG_RUNTIME_DIR, when the profile uses any desktop service. */
   runtime?: string;
   /** Buses for xdg-dbus-proxy, started at the hand-over (src/desktop/proxy.ts). */
@@ -31,7 +35,27 @@ export interface DesktopPlan {
   hostRuntime?: string;
 }
 
-const INTEGRATIONS: Record<string, (ctx: DesktopContext) => DesktopPart> = { x11, wayland, pulseaudio, pipewire };
+const INTEGRATIONS: Record<string, (ctx: DesktopContext) => DesktopPart> = {
+  x11,
+  'x11-isolated': x11Isolated,
+  wayland,
+  pulseaudio,
+  pipewire,
+};
+
+/**
+ * Wayland first: when its socket is there, no X11 is granted beside it (the
+ * host display's X11 lets a client read and drive every other client; a
+ * nested server would be an empty window). Then x11-isolated, which wins
+ * over x11 when both are asked for.
+ */
+const FIRST = ['wayland', 'x11-isolated'];
+function ordered<T extends { value: string }>(sockets: T[]): T[] {
+  return [
+    ...FIRST.flatMap((f) => sockets.filter((s) => s.value === f)),
+    ...sockets.filter((s) => !FIRST.includes(s.value)),
+  ];
+}
 
 export function runtimeDirs(env: NodeJS.ProcessEnv, uid: number): { host?: string; sandbox: string } {
   const r = env.XDG_RUNTIME_DIR;
@@ -43,7 +67,7 @@ export function planDesktop(
   profile: MergedProfile,
   caller: { env: NodeJS.ProcessEnv; uid: number; home: string },
 ): DesktopPlan {
-  const out: DesktopPlan = { fs: [], ops: [], env: {}, notes: [], dbus: [] };
+  const out: DesktopPlan = { fs: [], ops: [], env: {}, notes: [], warnings: [], dbus: [] };
   const sockets = profile.sockets;
   const wantsDbus = profile.dbus.session !== undefined || profile.dbus.system !== undefined;
   if (sockets.length === 0 && !wantsDbus) return out;
@@ -59,12 +83,22 @@ export function planDesktop(
   });
   out.env.XDG_RUNTIME_DIR = dirs.sandbox;
   const seen = new Set<string>();
-  for (const s of sockets) {
+  for (const s of ordered(sockets)) {
     if (seen.has(s.value)) continue;
     seen.add(s.value);
     const integrate = INTEGRATIONS[s.value];
     if (!integrate)
       throw new TsjailError(`${s.source.file}:${s.source.line}: sockets: unknown socket ${JSON.stringify(s.value)}`);
+    if ((s.value === 'x11' || s.value === 'x11-isolated') && out.env.WAYLAND_DISPLAY !== undefined) {
+      out.notes.push(
+        `${s.value} (${s.source.file}:${s.source.line}): not granted, the Wayland socket is (X11 only where there is no Wayland)`,
+      );
+      continue;
+    }
+    if (s.value === 'x11' && seen.has('x11-isolated')) {
+      out.notes.push(`x11 (${s.source.file}:${s.source.line}): not granted, x11-isolated is`);
+      continue;
+    }
     const part = integrate({
       env: caller.env,
       uid: caller.uid,
@@ -77,6 +111,8 @@ export function planDesktop(
     out.ops.push(...part.ops);
     Object.assign(out.env, part.env);
     out.notes.push(...part.notes);
+    out.warnings.push(...part.warnings);
+    if (part.nestedX) out.nestedX = part.nestedX;
   }
   if (wantsDbus) {
     const d = planDbus(profile.dbus, caller.env, dirs.host, dirs.sandbox);

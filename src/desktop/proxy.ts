@@ -28,10 +28,11 @@ export interface StartedProxy {
   abort(): void;
 }
 
-export function findProxy(env: NodeJS.ProcessEnv): string {
+/** An executable `name` on the caller's PATH (absolute entries only), else in /usr/bin or /usr/local/bin. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const dirs = [...(env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/bin', '/usr/local/bin'];
   for (const d of dirs) {
-    const p = path.join(d, 'xdg-dbus-proxy');
+    const p = path.join(d, name);
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
@@ -39,13 +40,19 @@ export function findProxy(env: NodeJS.ProcessEnv): string {
       continue;
     }
   }
+  return undefined;
+}
+
+export function findProxy(env: NodeJS.ProcessEnv): string {
+  const p = findOnPath('xdg-dbus-proxy', env);
+  if (p) return p;
   throw new TsjailError(
     'the profile has a "dbus" key, which needs xdg-dbus-proxy (Debian package xdg-dbus-proxy), and it is not installed',
   );
 }
 
 /** Sleep without an event loop (the hand-over is synchronous). */
-function sleepMs(ms: number): void {
+export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

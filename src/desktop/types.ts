@@ -7,7 +7,9 @@
  */
 import * as fs from 'node:fs';
 import type { FsRequest } from '../mounts/plan.js';
-import type { MountOp } from '../plan/plan.js';
+import type { MountOp, NestedXPlan } from '../plan/plan.js';
+
+export type { NestedXPlan };
 
 export interface DesktopContext {
   /** The caller's environment. */
@@ -28,10 +30,14 @@ export interface DesktopPart {
   env: Record<string, string>;
   /** Said under -v: what was found, skipped and why. */
   notes: string[];
+  /** Said always, once, on stderr. */
+  warnings: string[];
+  /** A nested X server to start at the hand-over (x11-isolated). */
+  nestedX?: NestedXPlan;
 }
 
 export function emptyPart(): DesktopPart {
-  return { fs: [], ops: [], env: {}, notes: [] };
+  return { fs: [], ops: [], env: {}, notes: [], warnings: [] };
 }
 
 /** Desktop requests sit just above the profile's own layers and below the command line. */

@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TsjailError } from '../errors.js';
 import { emptyPart, hostSocket, showSocket, type DesktopContext, type DesktopPart } from './types.js';
+import { findXephyr } from './xephyr.js';
 import { cookiesForDisplay, encodeXauth, parseXauth, XauthFormatError } from './xauth.js';
 
 /** `:0`, `:0.1`, `unix:0` -> "0"; anything naming a host -> undefined. */
@@ -70,6 +71,10 @@ export function x11(ctx: DesktopContext): DesktopPart {
   const m = insideDisplay(n);
   showSocket(part, s, socket, `/tmp/.X11-unix/X${m}`, `${ctx.origin} (x11, host display :${n})`);
   part.env.DISPLAY = `:${m}`;
+  part.warnings.push(
+    `x11 (${ctx.origin}): the program gets the X display :${n}, where it can read every keystroke and the contents of every window, and type into other applications; ` +
+      'with a Wayland socket it would get Wayland only; sockets: ["x11-isolated"] gives it a nested X server of its own',
+  );
 
   const authFile = ctx.env.XAUTHORITY || path.join(ctx.home, '.Xauthority');
   let raw: Buffer | undefined;
@@ -104,5 +109,45 @@ export function x11(ctx: DesktopContext): DesktopPart {
       );
     }
   }
+  return part;
+}
+
+/**
+ * `x11-isolated`: a nested X server (Xephyr) of the sandbox's own, started at
+ * the hand-over (xephyr.ts) as a client of the host's display, where it is
+ * one window. The program reaches only that server: the host display's
+ * socket and cookie are not in the sandbox, so no other X client is in its
+ * reach. Here only the name inside and the variables are decided; the
+ * server's socket and a fresh cookie are added when it runs.
+ */
+export function x11Isolated(ctx: DesktopContext): DesktopPart {
+  const part = emptyPart();
+  const display = ctx.env.DISPLAY;
+  if (!display) {
+    part.notes.push(
+      `x11-isolated (${ctx.origin}): DISPLAY is not set, so there is no display to show the nested X server on; no X11 display in the sandbox`,
+    );
+    return part;
+  }
+  const n = displayNumber(display);
+  if (n === undefined) {
+    throw new TsjailError(`${ctx.origin}: x11-isolated: DISPLAY=${display} is not a local display (:N)`);
+  }
+  const server = findXephyr(ctx.env, ctx.origin);
+  const m = insideDisplay(n);
+  part.env.DISPLAY = `:${m}`;
+  const xauthority = path.posix.join(ctx.runtime, 'Xauthority');
+  part.env.XAUTHORITY = xauthority;
+  part.nestedX = {
+    server,
+    hostDisplay: display,
+    hostXauthority: ctx.env.XAUTHORITY || path.join(ctx.home, '.Xauthority'),
+    hostRuntime: ctx.hostRuntime,
+    inside: m,
+    xauthority,
+  };
+  part.notes.push(
+    `x11-isolated: a nested X server (${server}) in a window on :${n}, as :${m} inside; the host display itself is not reachable`,
+  );
   return part;
 }

@@ -90,6 +90,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     landlock: landlock.plan,
     seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
     dbus: policy.dbus,
+    nestedX: policy.nestedX,
   };
-  return { plan, mounts, notes, warnings: [...warnings, ...landlock.warnings] };
+  return { plan, mounts, notes, warnings: [...policy.warnings, ...warnings, ...landlock.warnings] };
 }

@@ -1,15 +1,16 @@
 /**
  * The hand-over: start what must live beside the sandbox (the D-Bus proxy,
- * held by a LIFELINE), encode the plan into a sealed memfd and execve the
+ * the nested X server of x11-isolated, each held by a LIFELINE), encode the plan into a sealed memfd and execve the
  * shim in place of this Node process, so nothing of Node stays resident
  * beside the program (the shim becomes the monitor the caller waits on).
- * If anything fails before the execve, the proxy is killed again: a failed
+ * If anything fails before the execve, they are killed again: a failed
  * launch leaves nothing running.
  */
 import * as fs from 'node:fs';
 import { TsjailError } from '../errors.js';
 import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
 import { startProxy, type StartedProxy } from '../desktop/proxy.js';
+import { startNestedX, type StartedNestedX } from '../desktop/xephyr.js';
 import { encodePlan } from '../plan/encode.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 
@@ -28,15 +29,24 @@ function withBinds(mounts: MountOp[], extra: MountOp[]): MountOp[] {
 
 export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env): never {
   let proxy: StartedProxy | undefined;
+  let nestedX: StartedNestedX | undefined;
   try {
     let final = plan;
     if (plan.dbus && plan.dbus.buses.length > 0) {
       // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
       proxy = startProxy(plan.dbus.buses, { env, hostRuntime: plan.dbus.hostRuntime, clearCloexec: restoreStdio });
       final = {
-        ...plan,
-        mounts: withBinds(plan.mounts, proxy.binds),
-        lifelines: [...(plan.lifelines ?? []), proxy.lifeline],
+        ...final,
+        mounts: withBinds(final.mounts, proxy.binds),
+        lifelines: [...(final.lifelines ?? []), proxy.lifeline],
+      };
+    }
+    if (plan.nestedX) {
+      nestedX = startNestedX(plan.nestedX, { clearCloexec: restoreStdio });
+      final = {
+        ...final,
+        mounts: withBinds(final.mounts, nestedX.ops),
+        lifelines: [...(final.lifelines ?? []), nestedX.lifeline],
       };
     }
     const bytes = encodePlan(final);
@@ -46,6 +56,7 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
     throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
   } catch (e) {
     proxy?.abort();
+    nestedX?.abort();
     throw e;
   }
 }

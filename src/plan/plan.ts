@@ -66,6 +66,21 @@ export interface DbusBusPlan {
   rules: string[];
 }
 
+/** The nested X server of `x11-isolated` (src/desktop/xephyr.ts), started at the hand-over. */
+export interface NestedXPlan {
+  /** The Xephyr binary. */
+  server: string;
+  /** The host display it opens its window on, and that display's Xauthority. */
+  hostDisplay: string;
+  hostXauthority: string;
+  /** The host's XDG_RUNTIME_DIR, where its private directory (auth file) goes. */
+  hostRuntime?: string;
+  /** Display number inside the sandbox. */
+  inside: string;
+  /** Where the sandbox finds its cookie. */
+  xauthority: string;
+}
+
 export interface LaunchPlan {
   version: 1;
   /** A new network namespace with only `lo` (network "none"). */
@@ -96,6 +111,8 @@ export interface LaunchPlan {
   tty?: { devpts: string; fds: number[]; raw: boolean };
   /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
+  /** The nested X server to start at the hand-over, whose socket and cookie the sandbox gets. */
+  nestedX?: NestedXPlan;
 }
 
 export const RLIM_INFINITY = 0xffffffffffffffffn;

@@ -21,7 +21,7 @@ import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
 import { planDesktop } from '../desktop/index.js';
-import type { DbusBusPlan, MountOp } from '../plan/plan.js';
+import type { DbusBusPlan, MountOp, NestedXPlan } from '../plan/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -56,6 +56,8 @@ export interface Policy {
   extraOps: MountOp[];
   /** The D-Bus proxy to start at the hand-over (src/desktop/dbus.ts), if the profile has a dbus key. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
+  /** The nested X server of x11-isolated (src/desktop/xephyr.ts), started at the hand-over. */
+  nestedX?: NestedXPlan;
   network: NetworkPolicy;
   /** The syscall rules, each entry with where it was written (for FILE:LINE errors). */
   seccomp: ProfileSyscalls;
@@ -72,6 +74,8 @@ export interface Policy {
   /** The caller's secret paths (src/mounts/secrets.ts), for the mount planner. */
   secrets: SecretPath[];
   notes: string[];
+  /** Said always, once, on stderr. */
+  warnings: string[];
 }
 
 export function where(src: SourceRef): string {
@@ -223,6 +227,7 @@ export function buildPolicy(
     devices,
     extraOps: desktop.ops,
     dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,
+    nestedX: desktop.nestedX,
     network,
     seccomp: { syscalls: profile.syscalls, nestedSandbox: profile.nestedSandbox },
     landlock: { mode: profile.landlock, logDenials: (cli.logDenials ?? false) || profile.landlockLogDenials },
@@ -234,5 +239,6 @@ export function buildPolicy(
     cwd: ctx.cwd,
     secrets: secretPaths({ home: ctx.home, env: ctx.env, uid }),
     notes,
+    warnings: desktop.warnings,
   };
 }

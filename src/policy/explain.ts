@@ -9,7 +9,9 @@ import { DEVICE_CLASSES } from './devices.js';
 /** What a `sockets` entry lets the application do, in plain words. */
 const SOCKET_WORDS: Record<string, string> = {
   wayland: "may open windows on your Wayland desktop (only the compositor's socket)",
-  x11: 'may open windows on your X11 display (its socket and cookie only); X11 lets it see other windows and keystrokes',
+  x11: 'may open windows on your X11 display (its socket and cookie only), and only where there is no Wayland socket; X11 lets it read every keystroke and window of the display and type into other applications',
+  'x11-isolated':
+    "may open windows on a nested X server of its own (Xephyr), shown as one window on your display; it sees no other application's windows or keystrokes",
   pulseaudio: 'may play and record sound through PulseAudio',
   pipewire: 'may play and record sound and video through PipeWire',
 };

@@ -14,7 +14,7 @@ export const DEVICE_CLASSES = ['dri', 'snd', 'video', 'input', 'kvm', 'fuse', 'h
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
 /** Host sockets a profile may ask for by name. */
-export const SOCKET_NAMES = ['wayland', 'x11', 'pulseaudio', 'pipewire'] as const;
+export const SOCKET_NAMES = ['wayland', 'x11', 'x11-isolated', 'pulseaudio', 'pipewire'] as const;
 export type SocketName = (typeof SOCKET_NAMES)[number];
 
 export const DBUS_BUSES = ['session', 'system'] as const;

@@ -178,7 +178,10 @@ t.test('sockets: each found socket bound into a private runtime directory, with 
     'a private copy of the cookie',
   );
   t.match(d.notes.join('\n'), /pipewire .*no PipeWire socket/);
-  t.match(d.notes.join('\n'), /x11 .*DISPLAY is not set/);
+  t.match(d.notes.join('\n'), /x11 .*not granted, the Wayland socket is/);
+  t.same(d.warnings, [], 'no X11, so no warning');
+  const noWayland = planDesktop(profile, { env: { XDG_RUNTIME_DIR: dir }, uid: 1000, home: path.join(dir, 'home') });
+  t.match(noWayland.notes.join('\n'), /x11 .*DISPLAY is not set/, 'without Wayland x11 is tried');
   const nothing = planDesktop({ sockets: [], dbus: {} } as unknown as MergedProfile, {
     env: { XDG_RUNTIME_DIR: dir },
     uid: 1000,

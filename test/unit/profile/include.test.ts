@@ -80,7 +80,7 @@ t.test("a snippet with errors is reported in its own file; the includer's other 
   });
   const errs = checkProfiles(['p'], { vars: vars(), searchPath: [dir, SHIPPED] }).map((e) => e.message);
   t.same(errs, [
-    `${dir}/p.json5:3: sockets[0]: unknown socket "nope"; expected one of "wayland", "x11", "pulseaudio", "pipewire"`,
+    `${dir}/p.json5:3: sockets[0]: unknown socket "nope"; expected one of "wayland", "x11", "x11-isolated", "pulseaudio", "pipewire"`,
     `${dir}/include/broken.json5:2: hostnam: unknown key; did you mean "hostname"?`,
     `${dir}/include/unparsable.json5:1:8: invalid character '}'`,
   ]);

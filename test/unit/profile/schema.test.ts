@@ -126,7 +126,7 @@ t.test('wrong types and out-of-range values in every section', async (t) => {
       'p.json5:5: devices[1]: "/etc/passwd" is not a path under /dev/',
       'p.json5:5: devices[2]: "/dev/" is not a path under /dev/',
       'p.json5:6: sockets[0]: unknown socket "waylnd"; did you mean "wayland"?',
-      'p.json5:6: sockets[1]: unknown socket "dbus"; expected one of "wayland", "x11", "pulseaudio", "pipewire"',
+      'p.json5:6: sockets[1]: unknown socket "dbus"; expected one of "wayland", "x11", "x11-isolated", "pulseaudio", "pipewire"',
       'p.json5:7: dbus.session.talk[0]: "org" is not a D-Bus name (like org.example.App, or org.example.*)',
       'p.json5:7: dbus.session.talk[1]: "org.a..b" is not a D-Bus name (like org.example.App, or org.example.*)',
       'p.json5:7: dbus.session.call[0]: "a b" must not contain whitespace',
