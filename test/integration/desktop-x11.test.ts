@@ -27,13 +27,6 @@ const user = testUser();
 const tools = ['Xvfb', 'xauth', 'xwd'];
 const missing = tools.filter((p) => !installed(p));
 
-function freeDisplay(): number {
-  for (let n = 50 + (process.pid % 40); n < 200; n++) {
-    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
-  }
-  throw new Error('no free X display number');
-}
-
 if (missing.length > 0) {
   t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
 } else {
@@ -46,30 +39,48 @@ if (missing.length > 0) {
   const work = path.join(home, '.mozilla', 'tsjail-test');
   const page = writeProbePage(work, secrets);
   mkUserDir(path.join(home, '.cache', 'mozilla'));
-  const n = freeDisplay();
-  const other = n + 1;
   const auth = path.join(home, '.Xauthority');
   const cookie = crypto.randomBytes(16).toString('hex');
   const otherCookie = crypto.randomBytes(16).toString('hex');
-  const env = { DISPLAY: `:${n}`, XAUTHORITY: auth };
-  const opts = { home, env };
   const run = (cmd: string[]) => {
-    const argv = asUser(cmd, userEnv(opts));
+    const argv = asUser(cmd, userEnv({ home, env: { XAUTHORITY: auth } }));
     return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
   };
+  // The server takes every cookie in its -auth file when it starts, whatever
+  // display an entry names, so ours goes in under a placeholder; the display
+  // is the first free one, chosen by Xvfb itself (-displayfd): other X
+  // servers may be starting on this machine at the same moment.
   writeUserFile(auth, '', 0o600);
-  t.equal(run(['xauth', '-f', auth, 'add', `:${n}`, '.', cookie]).status, 0, 'cookie for our display');
-  t.equal(run(['xauth', '-f', auth, 'add', `:${other}`, '.', otherCookie]).status, 0, 'cookie for another display');
-
+  const placeholder = 'tsjail-placeholder/unix:0';
+  t.equal(run(['xauth', '-f', auth, 'add', placeholder, '.', cookie]).status, 0, 'our cookie, for the server');
   const xArgv = asUser(
-    ['Xvfb', `:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
-    userEnv(opts),
+    ['Xvfb', '-displayfd', '1', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
+    userEnv({ home }),
   );
-  const xvfb: ChildProcess = spawn(xArgv[0]!, xArgv.slice(1), { stdio: 'ignore' });
+  const xvfb: ChildProcess = spawn(xArgv[0]!, xArgv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => {
     xvfb.kill('SIGTERM');
     removeDir(home);
   });
+  const n = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb chose no display within 30 s: ${out}`)), 30_000);
+    xvfb.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    xvfb.on('exit', (code) => reject(new Error(`Xvfb exited (${code}) before it chose a display`)));
+  });
+  const other = n + 1;
+  const env = { DISPLAY: `:${n}`, XAUTHORITY: auth };
+  const opts = { home, env };
+  t.equal(run(['xauth', '-f', auth, 'add', `:${n}`, '.', cookie]).status, 0, 'cookie for our display');
+  t.equal(run(['xauth', '-f', auth, 'remove', placeholder]).status, 0, 'placeholder gone');
+  t.equal(run(['xauth', '-f', auth, 'add', `:${other}`, '.', otherCookie]).status, 0, 'cookie for another display');
 
   const screenshot = () => {
     const argv = asUser(['xwd', '-root', '-silent', '-display', `:${n}`], userEnv(opts));
