@@ -66,18 +66,27 @@ if (privileged) {
 const x11dir = '/tmp/.X11-unix';
 fs.mkdirSync(x11dir, { mode: 0o1777, recursive: true });
 fs.chmodSync(x11dir, 0o1777);
-// A display number no X server of the desktop tests uses, free right now.
-let dn = 4000 + (process.pid % 1000);
-while (fs.existsSync(path.join(x11dir, `X${dn}`))) dn++;
-const display = `X${dn}`;
-const x11path = path.join(x11dir, display);
 const servers: net.Server[] = [];
 async function listen(where: string): Promise<void> {
   const s = net.createServer((c) => c.destroy());
   servers.push(s);
   await new Promise<void>((resolve, reject) => s.once('error', reject).listen({ path: where }, resolve));
 }
-await listen(x11path);
+// A display number no X server of the desktop tests uses (they let Xvfb
+// pick from 0 up), and the first one free: a run beside this one may take
+// the same number at the same moment, so a taken one means try the next.
+let dn = 4000 + (process.pid % 1000);
+for (; ; dn++) {
+  if (fs.existsSync(path.join(x11dir, `X${dn}`))) continue;
+  try {
+    await listen(path.join(x11dir, `X${dn}`));
+    break;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+  }
+}
+const display = `X${dn}`;
+const x11path = path.join(x11dir, display);
 fs.chmodSync(x11path, 0o777);
 // Node cannot bind abstract names; the probe listens, as the test user.
 const abstract = spawn(...splitArgv(asUser([probe, '--listen-abstract', x11path], userEnv({}))), {

@@ -72,8 +72,12 @@ function waitFor(child: ChildProcess, word: string, ms: number): Promise<string>
   });
 }
 
-function proxiesOfUser(): string[] {
-  const r = spawnSync('pgrep', ['-u', String(user.uid), '-f', 'xdg-dbus-proxy'], { encoding: 'utf8' });
+/**
+ * The test user's xdg-dbus-proxy processes for the bus at `busSocket`: only
+ * this run's, as other runs on the machine have proxies of their own.
+ */
+function proxiesOf(busSocket: string): string[] {
+  const r = spawnSync('pgrep', ['-u', String(user.uid), '-f', `xdg-dbus-proxy.*${busSocket}`], { encoding: 'utf8' });
   return r.stdout
     .trim()
     .split('\n')
@@ -149,7 +153,7 @@ if (!haveTools || !havePyDbus) {
     const logged = fs.readFileSync(log, 'utf8');
     t.match(logged, /notify from-sandbox body/, 'the daemon got the notification');
     t.notMatch(logged, /StartUnit/, 'systemd1 never got the call');
-    t.same(proxiesOfUser(), [], 'no proxy is left once the sandbox is gone');
+    t.same(proxiesOf(busSocket), [], 'no proxy is left once the sandbox is gone');
     t.same(
       fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')),
       [],
@@ -175,15 +179,15 @@ if (!haveTools || !havePyDbus) {
     const argv = asUser(tsjailArgv(['-p', profile, '--', '/bin/sh', '-c', 'echo started; sleep 60']), userEnv(opts));
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitFor(child, 'started', 20_000);
-    t.equal(proxiesOfUser().length > 0, true, 'the proxy runs while the sandbox does');
+    t.equal(proxiesOf(busSocket).length > 0, true, 'the proxy runs while the sandbox does');
     const exited = new Promise((resolve) => child.on('exit', resolve));
     // setpriv, env and node each exec the next, so the child is the
     // process tsjail became: the shim's monitor.
     process.kill(child.pid!, 'SIGKILL');
     await exited;
     const end = Date.now() + 5000;
-    while (proxiesOfUser().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    t.same(proxiesOfUser(), [], 'the proxy is gone once the monitor is killed');
+    while (proxiesOf(busSocket).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    t.same(proxiesOf(busSocket), [], 'the proxy is gone once the monitor is killed');
     t.same(
       fs.readdirSync(runtime).filter((n) => n.startsWith('tsjail-dbus-')),
       [],
