@@ -27,7 +27,14 @@
  *    directory, a symlink, a glob, a user directory) is refused, and a
  *    secret path inside a grant is hidden as if denied (guardProtected).
  *
- * Side effects: lstat/readlink/readdir through resolve.ts and glob.ts only.
+ * planMounts runs six phases, each its own function (and unit-tested on its
+ * own): resolveRequests, screenRequests (then guardProtected for secret and
+ * denied paths), choosePerPath, buildNodes (with
+ * protect.ts's protectedNodes), mountRecords (then protect.ts's pinOps),
+ * symlinkRecords; orderOps puts the records in mount order.
+ *
+ * Side effects: lstat/readlink/readdir through resolve.ts, glob.ts and
+ * protect.ts only.
  */
 import * as path from 'node:path';
 import type { MountFlag, MountOp } from '../plan/plan.js';
@@ -126,11 +133,6 @@ const RW_FLAGS: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
 const RWX_FLAGS: MountFlag[] = ['nosuid', 'nodev'];
 const RO_FLAGS: MountFlag[] = ['ro', 'nosuid', 'nodev'];
 
-interface Resolved {
-  req: FsRequest;
-  res: Resolution;
-}
-
 /** The fixed parts of every sandbox: /proc, /dev and a private /tmp. */
 function builtinNodesAndOps(cache: StatCache): { nodes: FsNode[]; ops: MountOp[] } {
   const nodes: FsNode[] = [
@@ -190,17 +192,28 @@ function describeLink(l: LinkHop): string {
   return `${l.at} -> ${l.target}`;
 }
 
-export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan {
-  const notes: string[] = [];
-  const warnings: string[] = [];
-  const skip = (req: FsRequest, why: string): void => {
-    if (req.required) throw new TsjailError(`${req.origin} ${req.path}: ${why}`);
-    notes.push(`skipped ${req.path} (${req.origin}): ${why}`);
-  };
+/** Notes (said under -v) and warnings (said always), shared by the phases. */
+export interface Report {
+  notes: string[];
+  warnings: string[];
+}
 
-  // 1. Expand globs and resolve every concrete path.
+/** A request for one concrete path, with where that path really is. */
+export interface Resolved {
+  req: FsRequest;
+  res: Resolution;
+}
+
+/** A missing or unusable path: an error for the command line, a note for a profile. */
+function skip(report: Report, req: FsRequest, why: string): void {
+  if (req.required) throw new TsjailError(`${req.origin} ${req.path}: ${why}`);
+  report.notes.push(`skipped ${req.path} (${req.origin}): ${why}`);
+}
+
+/** Phase 1: expand globs and resolve every concrete path. */
+export function resolveRequests(requests: readonly FsRequest[], cache: StatCache, report: Report): Resolved[] {
   const resolved: Resolved[] = [];
-  for (const req of input.requests) {
+  for (const req of requests) {
     let concrete: string[];
     if (req.glob) {
       try {
@@ -210,7 +223,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         throw e;
       }
       if (concrete.length === 0) {
-        skip(req, 'no match');
+        skip(report, req, 'no match');
         continue;
       }
     } else {
@@ -222,7 +235,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         res = resolveHostPath(p, cache);
       } catch (e) {
         if (e instanceof ResolveError) {
-          skip({ ...req, path: p }, e.message);
+          skip(report, { ...req, path: p }, e.message);
           continue;
         }
         throw e;
@@ -230,8 +243,20 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       resolved.push({ req: { ...req, path: p }, res });
     }
   }
+  return resolved;
+}
 
-  // 2. Paths the sandbox may write. A symlink inside one is never followed.
+/**
+ * Phase 2: what may be mounted at all. A symlink inside a path the sandbox
+ * may write is never followed; paths never shown whole, /proc, /dev and /sys
+ * are refused; a link into /proc or /dev is kept as a link alone (`linksOnly`);
+ * a missing path is skipped (a missing deny is only worth a warning when the
+ * sandbox could create it).
+ */
+export function screenRequests(
+  resolved: readonly Resolved[],
+  report: Report,
+): { usable: Resolved[]; linksOnly: LinkHop[] } {
   const writable = resolved
     .filter((r) => (r.req.access === 'rw' || r.req.access === 'exec') && r.res.stat)
     .map((r) => r.res.real);
@@ -241,7 +266,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     const planted = r.res.links.find((l) => writable.some((w) => isWithin(l.at, w)));
     if (planted) {
       const msg = `not following ${describeLink(planted)}: it lies in a path the sandbox can write`;
-      warnings.push(`${r.req.origin} ${r.req.path}: ${msg}`);
+      report.warnings.push(`${r.req.origin} ${r.req.path}: ${msg}`);
       if (r.req.required) throw new TsjailError(`${r.req.origin} ${r.req.path}: ${msg}`);
       continue;
     }
@@ -274,49 +299,92 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       if (r.req.access === 'deny') {
         const under = writable.find((w) => isWithin(real, w));
         if (under) {
-          warnings.push(
+          report.warnings.push(
             `${r.req.origin}: deny ${r.req.path} does not exist, and the sandbox can create it inside writable ${under}`,
           );
         } else {
-          notes.push(`skipped deny ${r.req.path} (${r.req.origin}): does not exist`);
+          report.notes.push(`skipped deny ${r.req.path} (${r.req.origin}): does not exist`);
         }
         continue;
       }
-      skip(r.req, 'does not exist');
+      skip(report, r.req, 'does not exist');
       continue;
     }
     usable.push(r);
   }
+  return { usable, linksOnly };
+}
 
-  // 2b. Secret and denied paths are reached only by a grant that names them.
-  usable.push(...guardProtected(usable, input.secrets ?? [], cache));
-
-  // 3. One request per real path.
+/** Phase 3: one request per real path (see wins); `exec` requests are kept apart, they mark others. */
+export function choosePerPath(usable: readonly Resolved[]): { chosen: Resolved[]; exec: Resolved[] } {
   const chosen = new Map<string, Resolved>();
-  const execPaths: Resolved[] = [];
+  const exec: Resolved[] = [];
   for (const r of usable) {
     if (r.req.access === 'exec') {
-      execPaths.push(r);
+      exec.push(r);
       continue;
     }
     const prev = chosen.get(r.res.real);
     if (!prev || wins(r.req, prev.req)) chosen.set(r.res.real, r);
   }
+  return { chosen: [...chosen.values()], exec };
+}
 
-  // 4. Nodes, parents first.
-  const builtin = builtinNodesAndOps(cache);
-  const byPath = new Map<string, FsNode>();
-  for (const n of builtin.nodes) byPath.set(n.path, n);
-  const nodes: FsNode[] = [...builtin.nodes];
-  const addNode = (n: FsNode): void => {
-    const prev = byPath.get(n.path);
+/** The nodes of a sandbox by path, and which one decides what a path shows. */
+export class NodeTree implements ProtectView {
+  readonly nodes: FsNode[] = [];
+  readonly byPath = new Map<string, FsNode>();
+  /** The read-only nodes of filesystem.protect (in `nodes`, not in `byPath`). */
+  protectedList: FsNode[] = [];
+
+  /** A node of a request replaces a built-in one at the same path, never another request's. */
+  add(n: FsNode): void {
+    const prev = this.byPath.get(n.path);
     if (prev && prev.layer >= 0) return;
-    if (prev) nodes.splice(nodes.indexOf(prev), 1);
-    byPath.set(n.path, n);
-    nodes.push(n);
-  };
-  for (const r of chosen.values()) {
-    addNode({
+    if (prev) this.nodes.splice(this.nodes.indexOf(prev), 1);
+    this.byPath.set(n.path, n);
+    this.nodes.push(n);
+  }
+
+  /** The nearest node strictly above `p`. */
+  covering(p: string): FsNode | undefined {
+    for (let q = parentOf(p); ; q = parentOf(q)) {
+      const n = this.byPath.get(q);
+      if (n) return n;
+      if (q === '/') return undefined;
+    }
+  }
+
+  /** The node deciding what `p` shows: the node at `p` itself, else the nearest above. */
+  decider(p: string): FsNode | undefined {
+    return this.byPath.get(p) ?? this.covering(p);
+  }
+
+  /** Parents before children, then by path. */
+  sort(): void {
+    this.nodes.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+}
+
+/**
+ * Phase 4: the nodes, parents first: the built-in ones, one per chosen
+ * request, `exec` applied (on a writable node, or as a new executable
+ * node below a writable one), the protected paths inside writable ones
+ * (protect.ts), and the devices.
+ */
+export function buildNodes(
+  builtin: readonly FsNode[],
+  chosen: readonly Resolved[],
+  exec: readonly Resolved[],
+  protect: readonly ProtectRequest[],
+  devices: readonly DeviceRequest[],
+  cache: StatCache,
+  report: Report,
+): NodeTree {
+  const tree = new NodeTree();
+  for (const n of builtin) tree.add(n);
+  for (const r of chosen) {
+    tree.add({
       path: r.res.real,
       role: r.req.access === 'deny' ? 'deny' : (r.req.access as NodeRole),
       exec: false,
@@ -326,22 +394,15 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
       mounted: true,
     });
   }
-  const covering = (p: string, self = false): FsNode | undefined => {
-    for (let q = self ? p : parentOf(p); ; q = parentOf(q)) {
-      const n = byPath.get(q);
-      if (n) return n;
-      if (q === '/') return undefined;
-    }
-  };
-  for (const r of execPaths) {
-    const at = byPath.get(r.res.real);
+  for (const r of exec) {
+    const at = tree.byPath.get(r.res.real);
     if (at && (at.role === 'rw' || at.role === 'tmpfs')) {
       at.exec = true;
       continue;
     }
-    const cover = covering(r.res.real);
+    const cover = tree.covering(r.res.real);
     if (!at && cover && cover.role === 'rw') {
-      addNode({
+      tree.add({
         path: r.res.real,
         role: 'rw',
         exec: true,
@@ -351,31 +412,37 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         mounted: true,
       });
     } else if (cover && cover.role === 'ro') {
-      notes.push(`exec ${r.req.path} (${r.req.origin}): read-only paths are executable already`);
+      report.notes.push(`exec ${r.req.path} (${r.req.origin}): read-only paths are executable already`);
     } else {
-      notes.push(`skipped exec ${r.req.path} (${r.req.origin}): not a writable path of this sandbox`);
+      report.notes.push(`skipped exec ${r.req.path} (${r.req.origin}): not a writable path of this sandbox`);
     }
   }
-  const view: ProtectView = { byPath, decider: (p) => covering(p, true) };
-  const protectedList = protectedNodes(input.protect ?? [], view, cache, notes);
-  nodes.push(...protectedList);
-  for (const d of input.devices) addDevice(d, cache, notes, addNode);
-  nodes.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  tree.protectedList = protectedNodes(protect, tree, cache, report.notes);
+  tree.nodes.push(...tree.protectedList);
+  for (const d of devices) addDevice(d, cache, report.notes, (n) => tree.add(n));
+  tree.sort();
+  return tree;
+}
 
-  // 5. Mount records.
-  const ops: MountOp[] = [...builtin.ops];
+/**
+ * Phase 5: the mount records of the nodes. A deny is mounted only where
+ * something above shows the host, and becomes an empty read-only directory
+ * (`mask`, made read-only at the end) when allowed paths lie below it; a
+ * node its ancestor already shows the same way is not mounted. Marks each
+ * node's `mounted` (and a masked deny's role).
+ */
+export function mountRecords(tree: NodeTree, report: Report): { ops: MountOp[]; finalRemounts: MountOp[] } {
+  const ops: MountOp[] = [];
   const finalRemounts: MountOp[] = [];
   const hasVisibleBelow = (n: FsNode): boolean =>
-    nodes.some((m) => m !== n && isWithin(m.path, n.path) && m.role !== 'deny');
-  for (const n of nodes) {
-    if (n.role === 'proc' || n.role === 'devfs') continue;
-    const cover = covering(n.path);
-    const coverShowsHost = cover !== undefined && (cover.role === 'ro' || cover.role === 'rw');
+    tree.nodes.some((m) => m !== n && isWithin(m.path, n.path) && m.role !== 'deny');
+  for (const n of tree.nodes) {
+    const cover = tree.covering(n.path);
     switch (n.role) {
       case 'deny':
         if (!cover || cover.role === 'deny' || cover.role === 'tmpfs' || cover.role === 'mask') {
           n.mounted = false;
-          notes.push(`deny ${n.path} (${n.origin}): not visible anyway`);
+          report.notes.push(`deny ${n.path} (${n.origin}): not visible anyway`);
         } else if (hasVisibleBelow(n)) {
           n.role = 'mask';
           ops.push({
@@ -397,10 +464,10 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         }
         break;
       case 'tmpfs': {
-        if (!n.stat && coverShowsHost) {
+        if (!n.stat && cover !== undefined && (cover.role === 'ro' || cover.role === 'rw')) {
           n.mounted = false;
-          notes.push(
-            `skipped tmpfs ${n.path} (${n.origin}): does not exist, and no mount point can be made inside the host's ${cover!.path}`,
+          report.notes.push(
+            `skipped tmpfs ${n.path} (${n.origin}): does not exist, and no mount point can be made inside the host's ${cover.path}`,
           );
           break;
         }
@@ -421,7 +488,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
           n.mounted = false;
           break;
         }
-        const st = n.stat!;
+        const st = hostStat(n);
         ops.push({
           op: 'bind',
           src: n.path,
@@ -435,7 +502,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         break;
       }
       case 'dev': {
-        const st = n.stat!;
+        const st = hostStat(n);
         if (st.kind === 'dir') {
           ops.push({
             op: 'bind',
@@ -453,43 +520,68 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
         break;
       }
       default:
+        // proc and devfs: their records are the built-in ones.
         break;
     }
   }
+  return { ops, finalRemounts };
+}
 
-  ops.push(...pinOps(protectedList, view, nodeFlags));
-
-  // 6. Symlinks met while resolving, where the host's own link is not shown.
+/** Phase 6: symlinks met while resolving, where the host's own link is not shown (nor hidden) already. */
+export function symlinkRecords(usable: readonly Resolved[], linksOnly: readonly LinkHop[], tree: NodeTree): MountOp[] {
+  const hops = [...usable.filter((r) => r.req.access !== 'deny').flatMap((r) => r.res.links), ...linksOnly];
   const links = new Map<string, string>();
-  for (const r of usable) {
-    if (r.req.access === 'deny') continue;
-    for (const l of r.res.links) {
-      const cover = covering(l.at);
-      if (cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) continue;
-      if (byPath.has(l.at)) continue;
-      links.set(l.at, l.target);
-    }
+  for (const l of hops) {
+    const cover = tree.covering(l.at);
+    if (cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) continue;
+    if (tree.byPath.has(l.at)) continue;
+    links.set(l.at, l.target);
   }
-  for (const l of linksOnly) {
-    const cover = covering(l.at);
-    if (!(cover && (cover.role === 'ro' || cover.role === 'rw' || cover.role === 'deny')) && !byPath.has(l.at))
-      links.set(l.at, l.target);
-  }
-  for (const [at, target] of links) ops.push({ op: 'symlink', target, dest: at });
-  ops.push(...(input.extraOps ?? []));
+  return [...links].map(([at, target]): MountOp => ({ op: 'symlink', target, dest: at }));
+}
 
-  // Parents before children; the order within one depth does not matter.
+/** Parents before children (the order within one depth is kept), then the read-only remounts, the root's last. */
+export function orderOps(ops: readonly MountOp[], finalRemounts: readonly MountOp[]): MountOp[] {
   const ordered = ops
     .map((op, i) => ({ op, i }))
     .sort((a, b) => depth(a.op.dest) - depth(b.op.dest) || a.i - b.i)
     .map((x) => x.op);
-  ordered.push(...finalRemounts, {
-    op: 'remount',
-    dest: '/',
-    flags: ['ro', 'nosuid', 'nodev'],
-    why: 'nothing new at the root',
-  });
-  return { ops: ordered, nodes, notes, warnings };
+  return [
+    ...ordered,
+    ...finalRemounts,
+    { op: 'remount', dest: '/', flags: ['ro', 'nosuid', 'nodev'], why: 'nothing new at the root' },
+  ];
+}
+
+export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan {
+  const report: Report = { notes: [], warnings: [] };
+  const resolved = resolveRequests(input.requests, cache, report);
+  const { usable, linksOnly } = screenRequests(resolved, report);
+  // Secret and denied paths are reached only by a grant that names them.
+  usable.push(...guardProtected(usable, input.secrets ?? [], cache));
+  const { chosen, exec } = choosePerPath(usable);
+  const builtin = builtinNodesAndOps(cache);
+  const tree = buildNodes(builtin.nodes, chosen, exec, input.protect ?? [], input.devices, cache, report);
+  const records = mountRecords(tree, report);
+  const ops = [
+    ...builtin.ops,
+    ...records.ops,
+    ...pinOps(tree.protectedList, tree, nodeFlags),
+    ...symlinkRecords(usable, linksOnly, tree),
+    ...(input.extraOps ?? []),
+  ];
+  return {
+    ops: orderOps(ops, records.finalRemounts),
+    nodes: tree.nodes,
+    notes: report.notes,
+    warnings: report.warnings,
+  };
+}
+
+/** The host object behind a node of a host path (every ro, rw and dev node has one: phase 2 dropped the rest). */
+function hostStat(n: FsNode): HostStat {
+  if (!n.stat) throw new Error(`internal error: ${n.role} node ${n.path} has no host object`);
+  return n.stat;
 }
 
 /** A path no grant may reach without naming it: a secret path, or one the profile denies. */

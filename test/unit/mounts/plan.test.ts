@@ -1,23 +1,13 @@
 import t from 'tap';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { planMounts, visibleDir, type FsRequest } from '../../../src/mounts/plan.js';
 import type { MountOp } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
+import { hostTree } from '../../helpers/host-tree.js';
 
 // A host tree to plan against; real files, real symlinks.
-const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-plan-')));
-t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
-const mk = (rel: string, content?: string): string => {
-  const p = path.join(root, rel);
-  if (content === undefined) fs.mkdirSync(p, { recursive: true });
-  else {
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, content);
-  }
-  return p;
-};
+const { root, mk } = hostTree(t, 'tsjail-plan-');
 const home = mk('home/u');
 mk('home/u/.ssh/id_rsa', 'secret');
 mk('home/u/.mozilla/profile/prefs.js', 'x');

@@ -2,25 +2,15 @@
 // binds, which directories are pinned against renames, what is refused.
 import t from 'tap';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { planMounts, type FsRequest } from '../../../src/mounts/plan.js';
 import type { ProtectRequest } from '../../../src/mounts/protect.js';
-import type { MountOp } from '../../../src/launch/plan.js';
+import type { MountOp } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
 import { DEFAULT_PROTECT } from '../../../src/profile/protect.js';
+import { hostTree } from '../../helpers/host-tree.js';
 
-const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-protect-')));
-t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
-const mk = (rel: string, content?: string): string => {
-  const p = path.join(root, rel);
-  if (content === undefined) fs.mkdirSync(p, { recursive: true });
-  else {
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, content);
-  }
-  return p;
-};
+const { root, mk } = hostTree(t, 'tsjail-protect-');
 const work = mk('home/u/work');
 mk('home/u/work/.git/hooks');
 mk('home/u/work/.git/config', '[core]\n');
