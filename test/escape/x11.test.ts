@@ -24,19 +24,13 @@ import {
   writeUserFile,
 } from '../helpers/sandbox.js';
 import { installed } from '../helpers/browser.js';
+import { startXvfb } from '../helpers/xvfb.js';
 import { decodeXwd } from '../helpers/xwd.js';
 import { countColour } from '../helpers/png.js';
 
 const tools = ['Xvfb', 'xauth', 'xwd', 'xlogo', 'xev', 'xdotool', 'Xephyr'];
 const missing = tools.filter((p) => !installed(p));
 const VICTIM_GREEN: [number, number, number] = [0, 255, 0];
-
-function freeDisplay(): number {
-  for (let n = 200 + (process.pid % 50); n < 400; n++) {
-    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
-  }
-  throw new Error('no free X display number');
-}
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -60,11 +54,16 @@ if (missing.length > 0) {
     fs.chmodSync('/tmp/.X11-unix', 0o1777);
   }
   const home = makeUserDir('escape-x11');
-  const n = freeDisplay();
   const auth = path.join(home, '.Xauthority');
+  // Stopped at teardown: the clients, Xvfb (startXvfb) and the directory.
+  const children: ChildProcess[] = [];
+  t.teardown(() => {
+    for (const c of children) c.kill('SIGTERM');
+  });
+  const { n } = await startXvfb(t, home, auth, crypto.randomBytes(16).toString('hex'));
+  t.teardown(() => removeDir(home));
   const env = { DISPLAY: `:${n}`, XAUTHORITY: auth };
   const opts = { home, env };
-  const children: ChildProcess[] = [];
   const start = (cmd: string[], stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess => {
     const argv = asUser(cmd, userEnv(opts));
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', stdio, 'ignore'] });
@@ -75,20 +74,9 @@ if (missing.length > 0) {
     const argv = asUser(cmd, userEnv(opts));
     return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
   };
-  writeUserFile(auth, '', 0o600);
-  t.equal(
-    run(['xauth', '-f', auth, 'add', `:${n}`, '.', crypto.randomBytes(16).toString('hex')]).status,
-    0,
-    'a cookie for the display',
-  );
-  start(['Xvfb', `:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth]);
   // The victims: a window painted green (to be read) and one that prints
   // every key it receives (to be typed into).
   let xevOut = '';
-  t.teardown(() => {
-    for (const c of children) c.kill('SIGTERM');
-    removeDir(home);
-  });
   t.before(async () => {
     await until(`Xvfb :${n}`, () => fs.existsSync(`/tmp/.X11-unix/X${n}`));
     start(['xlogo', '-name', 'tsjail-victim-logo', '-bg', '#00ff00', '-fg', '#00ff00', '-geometry', '300x300+0+0']);

@@ -3,7 +3,7 @@
 // authentication. A screenshot of the display (xwd) shows the colour the
 // page paints; the sandbox holds only that display's socket and cookie.
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +21,7 @@ import {
 } from '../helpers/sandbox.js';
 import { installed, plantSecrets, writeProbePage, GREEN, RED, BLUE } from '../helpers/browser.js';
 import { decodeXwd } from '../helpers/xwd.js';
+import { startXvfb } from '../helpers/xvfb.js';
 import { countColour } from '../helpers/png.js';
 
 const user = testUser();
@@ -46,40 +47,11 @@ if (missing.length > 0) {
     const argv = asUser(cmd, userEnv({ home, env: { XAUTHORITY: auth } }));
     return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
   };
-  // The server takes every cookie in its -auth file when it starts, whatever
-  // display an entry names, so ours goes in under a placeholder; the display
-  // is the first free one, chosen by Xvfb itself (-displayfd): other X
-  // servers may be starting on this machine at the same moment.
-  writeUserFile(auth, '', 0o600);
-  const placeholder = 'tsjail-placeholder/unix:0';
-  t.equal(run(['xauth', '-f', auth, 'add', placeholder, '.', cookie]).status, 0, 'our cookie, for the server');
-  const xArgv = asUser(
-    ['Xvfb', '-displayfd', '1', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
-    userEnv({ home }),
-  );
-  const xvfb: ChildProcess = spawn(xArgv[0]!, xArgv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
-  t.teardown(() => {
-    xvfb.kill('SIGTERM');
-    removeDir(home);
-  });
-  const n = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`Xvfb chose no display within 30 s: ${out}`)), 30_000);
-    xvfb.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^(\d+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    xvfb.on('exit', (code) => reject(new Error(`Xvfb exited (${code}) before it chose a display`)));
-  });
+  t.teardown(() => removeDir(home));
+  const { n } = await startXvfb(t, home, auth, cookie);
   const other = n + 1;
   const env = { DISPLAY: `:${n}`, XAUTHORITY: auth };
   const opts = { home, env };
-  t.equal(run(['xauth', '-f', auth, 'add', `:${n}`, '.', cookie]).status, 0, 'cookie for our display');
-  t.equal(run(['xauth', '-f', auth, 'remove', placeholder]).status, 0, 'placeholder gone');
   t.equal(run(['xauth', '-f', auth, 'add', `:${other}`, '.', otherCookie]).status, 0, 'cookie for another display');
 
   const screenshot = () => {

@@ -1,0 +1,61 @@
+/**
+ * An Xvfb display of the test user with cookie authentication, on the first
+ * display number free on this machine, chosen by Xvfb itself (-displayfd):
+ * other runs may start X servers at the same moment, so no number guessed
+ * beforehand is safe.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { Test } from 'tap';
+import { asUser, userEnv, writeUserFile } from './sandbox.js';
+
+export interface Xvfb {
+  /** The display number: DISPLAY=:n. */
+  n: number;
+  process: ChildProcess;
+}
+
+/**
+ * Starts Xvfb as the test user, accepting `cookie`, which `auth` (a fresh
+ * file) then holds for display :n; the server is stopped at teardown.
+ */
+export async function startXvfb(t: Test, home: string, auth: string, cookie: string): Promise<Xvfb> {
+  const xauth = (...args: string[]) => {
+    const argv = asUser(['xauth', '-f', auth, ...args], userEnv({ home }));
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+    if (r.status !== 0) throw new Error(`xauth ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  // The server takes every cookie of its -auth file when it starts, whatever
+  // display an entry names: ours goes in under a placeholder until the
+  // number is known.
+  writeUserFile(auth, '', 0o600);
+  const placeholder = 'tsjail-placeholder/unix:0';
+  xauth('add', placeholder, '.', cookie);
+  const argv = asUser(
+    ['Xvfb', '-displayfd', '1', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
+    userEnv({ home }),
+  );
+  const xvfb = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.teardown(() => {
+    xvfb.kill('SIGTERM');
+  });
+  // Xvfb writes the number once it listens.
+  const n = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb chose no display within 30 s: ${out}`)), 30_000);
+    xvfb.stdout.on('data', (d) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    xvfb.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${code}) before it chose a display`));
+    });
+  });
+  xauth('add', `:${n}`, '.', cookie);
+  xauth('remove', placeholder);
+  return { n, process: xvfb };
+}
