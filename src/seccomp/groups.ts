@@ -6,7 +6,7 @@
 // called "@essential" here because "@default" is tsjail's desktop baseline
 // (SPEC: `syscalls.allow` defaults to ["@default"]). Members that do not exist
 // on an architecture are skipped for it. man/seccomp-groups.md is generated
-// from this file (see groups-doc.ts).
+// from this file (see test/helpers/seccomp/groups-doc.ts).
 
 import { CLONE_NS_FLAGS, CONSTANTS } from './constants.js';
 

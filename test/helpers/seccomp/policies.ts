@@ -3,7 +3,7 @@
 
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/seccomp/bpf.js';
 import { GROUPS } from '../../../src/seccomp/groups.js';
-import type { SeccompData } from '../../../src/seccomp/interp.js';
+import type { SeccompData } from './interp.js';
 import type { ArgCond, Arch, ResolvedPolicy, SeccompPolicyInput, SyscallEntry } from '../../../src/seccomp/policy.js';
 import { syscallTable, type SyscallInfo } from '../../../src/seccomp/tables/index.js';
 

@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import { renderGroupsDoc } from '../../../src/seccomp/groups-doc.js';
+import { renderGroupsDoc } from '../../helpers/seccomp/groups-doc.js';
 import { expandGroup, GROUPS } from '../../../src/seccomp/groups.js';
 import { syscallTable } from '../../../src/seccomp/tables/index.js';
 

@@ -22,7 +22,7 @@ import {
   SECCOMP_RET_LOG,
 } from '../../../src/seccomp/bpf.js';
 import { compileSeccomp, validateSeccompPolicy } from '../../../src/seccomp/compile.js';
-import { evaluate } from '../../../src/seccomp/evaluate.js';
+import { evaluate } from '../../helpers/seccomp/evaluate.js';
 import type { SeccompPolicyInput } from '../../../src/seccomp/policy.js';
 import { syscallTable } from '../../../src/seccomp/tables/index.js';
 import { randomPolicy } from '../../helpers/seccomp/policies.js';

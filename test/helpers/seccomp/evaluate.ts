@@ -1,12 +1,11 @@
 // The policy's answer for one syscall, computed directly from the resolved
 // rules with 64-bit arithmetic: no lowering, no halves, no tree. It is the
-// oracle the compiled program is tested against, and backs "what would
-// happen if" tooling. Pure.
+// oracle the compiled program is tested against (test-only code). Pure.
 //
 // It shares only validation/group expansion (policy.ts) with the compiler and
 // restates the semantics documented there and in lower.ts.
 
-import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from './bpf.js';
+import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/seccomp/bpf.js';
 import type { SeccompData } from './interp.js';
 import {
   resolvePolicy,
@@ -15,8 +14,8 @@ import {
   type ResolvedPolicy,
   type RuleEntry,
   type SeccompPolicyInput,
-} from './policy.js';
-import { syscallTable, type Abi } from './tables/index.js';
+} from '../../../src/seccomp/policy.js';
+import { syscallTable, type Abi } from '../../../src/seccomp/tables/index.js';
 
 const ALLOW = 0x7fff0000;
 const LOG = 0x7ffc0000;

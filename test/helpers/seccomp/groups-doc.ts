@@ -1,12 +1,12 @@
 // Renders man/seccomp-groups.md (a tsjail-profile(5) section in the making)
-// from groups.ts and the syscall tables, so the documentation cannot drift:
+// from src/seccomp/groups.ts and the syscall tables, so the documentation cannot drift:
 // test/unit/seccomp/groups.test.ts compares the file with this output
 // (TSJAIL_UPDATE_GOLDEN=1 rewrites it). Pure.
 
-import { DEFAULT_REMOVED, GROUPS } from './groups.js';
-import { ENOSYS_FALLBACK } from './lower.js';
-import { REQUIRED_SYSCALLS } from './policy.js';
-import { syscallTable } from './tables/index.js';
+import { DEFAULT_REMOVED, GROUPS } from '../../../src/seccomp/groups.js';
+import { ENOSYS_FALLBACK } from '../../../src/seccomp/lower.js';
+import { REQUIRED_SYSCALLS } from '../../../src/seccomp/policy.js';
+import { syscallTable } from '../../../src/seccomp/tables/index.js';
 
 const ABIS = ['x86_64', 'i386', 'aarch64'] as const;
 
@@ -26,7 +26,7 @@ export function renderGroupsDoc(): string {
   const out: string[] = [
     '# Syscall groups',
     '',
-    '<!-- Generated from src/seccomp/groups.ts by src/seccomp/groups-doc.ts; do not edit.',
+    '<!-- Generated from src/seccomp/groups.ts by test/helpers/seccomp/groups-doc.ts; do not edit.',
     '     Regenerate with: TSJAIL_UPDATE_GOLDEN=1 npx tap test/unit/seccomp/groups.test.ts -->',
     '',
     "A profile's `syscalls.allow` and `syscalls.deny` accept these groups wherever a",

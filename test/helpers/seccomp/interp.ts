@@ -1,8 +1,18 @@
 // A classic-BPF interpreter for seccomp programs, limited to the instructions
-// verify.ts allows. Used by tests and `tsjail seccomp` tooling to run a
-// program on a given struct seccomp_data. Pure.
+// verify.ts allows, to run a program on a given struct seccomp_data in the
+// tests (test-only code). Pure.
 
-import { OP_AND, OP_JA, OP_JEQ, OP_JGE, OP_JGT, OP_JSET, OP_LD_ABS, OP_RET, type Insn } from './bpf.js';
+import {
+  OP_AND,
+  OP_JA,
+  OP_JEQ,
+  OP_JGE,
+  OP_JGT,
+  OP_JSET,
+  OP_LD_ABS,
+  OP_RET,
+  type Insn,
+} from '../../../src/seccomp/bpf.js';
 
 export interface SeccompData {
   nr: number;
