@@ -119,6 +119,7 @@ export function planDesktop(
     out.dbus = d.buses;
     Object.assign(out.env, d.env);
     out.notes.push(...d.notes);
+    out.warnings.push(...d.warnings);
   }
   return out;
 }

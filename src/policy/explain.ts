@@ -102,6 +102,11 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
         : [`the ${bus} bus, but no name on it  [${where(b)}]`]),
     );
   }
+  for (const bus of ['session', 'system'] as const) {
+    for (const a of p.dbus[bus]?.dangerouslyAllow ?? []) {
+      dbus.push(`DANGEROUS: may reach ${a.value} on the ${bus} bus, a name tsjail otherwise refuses  [${where(a)}]`);
+    }
+  }
   if (dbus.length) dbus.push('nothing else on D-Bus: no terminal, no systemd, no other application');
   else dbus.push('no D-Bus at all');
   out.push(section('D-Bus (through a filtering proxy):', dbus));

@@ -99,6 +99,8 @@ export interface MergedDbusBus extends DbusRules {
   /** The last layer's `dbus.BUS` key. */
   source: SourceRef;
   sources: Record<DbusRuleKind, SourceRef[]>;
+  /** dbus.BUS.dangerouslyAllow: refused names (src/desktop/dbus.ts) this profile may reach anyway. */
+  dangerouslyAllow: Tagged<string>[];
 }
 
 export interface MergedProfile {
@@ -245,6 +247,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
         broadcast: [],
         source: src(['dbus', bus]),
         sources: { talk: [], own: [], see: [], call: [], broadcast: [] },
+        dangerouslyAllow: [],
       };
       for (const kind of DBUS_RULE_KINDS) {
         (rules[kind] ?? []).forEach((rule, i) => {
@@ -253,6 +256,9 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
           merged.sources[kind].push(src(['dbus', bus, kind, i]));
         });
       }
+      (rules.dangerouslyAllow ?? []).forEach((name, i) =>
+        pushTagged(merged.dangerouslyAllow, name, src(['dbus', bus, 'dangerouslyAllow', i]), layer.layer),
+      );
       merged.source = src(['dbus', bus]);
       out.dbus[bus] = merged;
     }

@@ -21,6 +21,8 @@ export const DBUS_BUSES = ['session', 'system'] as const;
 export const DBUS_RULE_KINDS = ['talk', 'own', 'see', 'call', 'broadcast'] as const;
 export type DbusRuleKind = (typeof DBUS_RULE_KINDS)[number];
 export type DbusRules = Record<DbusRuleKind, string[]>;
+/** One bus as written: its rules, and the refused names it is let reach anyway (src/desktop/dbus.ts). */
+export type DbusBusDoc = Partial<DbusRules> & { dangerouslyAllow?: string[] };
 
 export const NETWORK_MODES = ['none', 'host'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -91,7 +93,7 @@ export interface ProfileDoc {
   };
   devices?: string[];
   sockets?: SocketName[];
-  dbus?: { session?: Partial<DbusRules>; system?: Partial<DbusRules> };
+  dbus?: { session?: DbusBusDoc; system?: DbusBusDoc };
   network?: NetworkMode | NetworkDoc;
   syscalls?: { allow?: SyscallEntry[]; deny?: SyscallEntry[]; action?: SyscallAction; multiarch?: boolean };
   env?: { keep?: string[]; set?: Record<string, string> };

@@ -13,7 +13,7 @@ import {
   type XauthEntry,
 } from '../../../src/desktop/xauth.js';
 import { displayNumber } from '../../../src/desktop/x11.js';
-import { covers, forbiddenRules, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
+import { covers, dangerousGrants, forbiddenRules, planDbus, proxyRules } from '../../../src/desktop/dbus.js';
 import { planDesktop } from '../../../src/desktop/index.js';
 import { encodePlan, PlanEncodeError, RecordType } from '../../../src/plan/encode.js';
 import type { LaunchPlan } from '../../../src/plan/plan.js';
@@ -101,14 +101,73 @@ t.test('D-Bus: every forbidden rule is an error at the line it was written', asy
   t.same(
     forbiddenRules({ session, system }).map((e) => e.message),
     [
-      'p.json5:4: dbus.session.talk: "org.freedesktop.systemd1" would reach org.freedesktop.systemd1: systemd\'s manager starts and stops units (commands) outside the sandbox',
-      'p.json5:9: dbus.system.see: "org.freedesktop.login1" would reach org.freedesktop.login1: logind\'s manager can power off, suspend and switch sessions',
+      'p.json5:4: dbus.session.talk: "org.freedesktop.systemd1" would reach org.freedesktop.systemd1: systemd\'s manager starts and stops units (commands) outside the sandbox (dbus.session.dangerouslyAllow: ["org.freedesktop.systemd1"] lets a profile that truly needs it)',
+      'p.json5:9: dbus.system.see: "org.freedesktop.login1" would reach org.freedesktop.login1: logind\'s manager can power off, suspend and switch sessions (dbus.system.dangerouslyAllow: ["org.freedesktop.login1"] lets a profile that truly needs it)',
     ],
     'a rule without its own line is reported at its bus',
   );
   t.throws(() => proxyRules('session', session), { message: /^p\.json5:4: / });
   t.same(forbiddenRules({ session: { ...session, talk: ['org.freedesktop.Notifications'] } }), []);
 });
+
+t.test(
+  'D-Bus: code execution and secrets are refused by family, unless dangerouslyAllow names them exactly',
+  async (t) => {
+    const src = { file: 'p.json5', line: 1 };
+    const bus = (talk: string[], allow: string[] = []) => ({
+      talk,
+      own: [],
+      see: [],
+      call: [],
+      broadcast: [],
+      source: src,
+      dangerouslyAllow: allow.map((value) => ({ value, source: { file: 'p.json5', line: 7 } })),
+    });
+    for (const name of [
+      'org.gnome.Shell',
+      'org.gnome.Shell.Screenshot',
+      'ca.desrt.dconf',
+      'org.freedesktop.secrets',
+      'org.kde.klauncher5',
+      'org.freedesktop.impl.portal.PermissionStore',
+      'org.freedesktop.Flatpak',
+      'org.gnome.keyring',
+      'org.kde.kwalletd5',
+      'org.kde.kwalletd6',
+      'org.freedesktop.PackageKit',
+      'org.gnome.SessionManager',
+      'org.freedesktop.login1',
+      'org.kde.konsole-4242',
+      'org.gnome.*',
+      'org.freedesktop.*',
+    ]) {
+      t.equal(forbiddenRules({ session: bus([name]) }).length, 1, name);
+    }
+    for (const name of [
+      'org.freedesktop.Notifications',
+      'org.freedesktop.portal.Desktop',
+      'org.mpris.MediaPlayer2.x',
+      'org.gnome.ShellX',
+    ]) {
+      t.same(forbiddenRules({ session: bus([name]) }), [], name);
+    }
+    const secrets = bus(['org.freedesktop.secrets'], ['org.freedesktop.secrets']);
+    t.same(forbiddenRules({ session: secrets }), [], 'named exactly in dangerouslyAllow');
+    t.match(dangerousGrants('session', secrets), [
+      /^dbus\.session\.dangerouslyAllow \(p\.json5:7\): the sandbox may reach org\.freedesktop\.secrets: the Secret Service/,
+    ]);
+    t.equal(
+      forbiddenRules({ session: bus(['org.gnome.Shell.Screenshot'], ['org.gnome.Shell']) }).length,
+      1,
+      'the family is not allowed by its head',
+    );
+    t.match(
+      forbiddenRules({ session: bus([], ['org.example.Fine']) }).map((e) => e.message),
+      [/p\.json5:7: dbus\.session\.dangerouslyAllow: "org\.example\.Fine" is not a name tsjail refuses/],
+    );
+    t.same(dangerousGrants('session', bus([], ['org.freedesktop.secrets'])), [], 'said only when a rule uses it');
+  },
+);
 
 t.test('D-Bus: only the buses named; the session bus at $XDG_RUNTIME_DIR/bus inside', async (t) => {
   const src = { file: 'p', line: 1 };

@@ -69,6 +69,7 @@ t.test('the SPEC example merges with its snippets', async (t) => {
         call: [],
         broadcast: [],
       },
+      dangerouslyAllow: [],
     },
   });
   t.same(
