@@ -13,7 +13,7 @@ import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from '../plan/plan.js';
-import { currentHardLimits, planLimits } from './limits.js';
+import { capTmpfs, currentHardLimits, planLimits, tmpfsLimit } from './limits.js';
 
 export interface BuildResult {
   plan: LaunchPlan;
@@ -81,7 +81,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     gid: ctx.gid,
     hostname: policy.hostname,
     verbose: ctx.verbose ? 1 : 0,
-    mounts: mounts.ops,
+    mounts: capTmpfs(mounts.ops, tmpfsLimit(policy.limits)),
     cwd,
     rlimits: planLimits(policy.limits, currentHardLimits(), notes),
     env: policy.env,

@@ -6,8 +6,10 @@
  * under -v) rather than failing the launch.
  */
 import * as fs from 'node:fs';
-import type { RlimitOp } from '../plan/plan.js';
+import { TsjailError } from '../errors.js';
+import type { MountOp, RlimitOp } from '../plan/plan.js';
 import { RLIM_INFINITY } from '../plan/plan.js';
+import type { LimitValue } from '../profile/types.js';
 
 export const RLIMITS: Record<string, { resource: number; label: string }> = {
   cpu: { resource: 0, label: 'Max cpu time' },
@@ -45,11 +47,26 @@ export function currentHardLimits(file = '/proc/self/limits'): Map<string, bigin
   return out;
 }
 
-export function planLimits(
-  limits: Record<string, number | 'unlimited'>,
-  hard: Map<string, bigint>,
-  notes: string[],
-): RlimitOp[] {
+/** limits.tmpfs in bytes (0: no cap, the kernel's default of half the RAM). */
+export function tmpfsLimit(limits: Record<string, LimitValue>): number {
+  const v = limits.tmpfs;
+  if (v === undefined || v === 'unlimited') return 0;
+  if (typeof v === 'number') return v;
+  const m = /^([0-9]+)([KMG]?)$/i.exec(v);
+  if (!m) throw new TsjailError(`limits.tmpfs: not a size: ${JSON.stringify(v)}`);
+  return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+}
+
+/**
+ * Every tmpfs of the plan gets limits.tmpfs as its size: /tmp, /dev/shm, /dev,
+ * the home and a profile's tmpfs entries, each (the root tmpfs is read-only).
+ */
+export function capTmpfs(ops: MountOp[], size: number): MountOp[] {
+  if (size <= 0) return ops;
+  return ops.map((op) => (op.op === 'tmpfs' && op.size === 0 ? { ...op, size } : op));
+}
+
+export function planLimits(limits: Record<string, LimitValue>, hard: Map<string, bigint>, notes: string[]): RlimitOp[] {
   const ops: RlimitOp[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const def = RLIMITS[name];

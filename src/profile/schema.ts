@@ -504,6 +504,14 @@ function checkArgScalar(cx: Checker, v: unknown, path: Path): void {
 /** RLIMIT_NICE is 20 - nice (1..40), RLIMIT_RTPRIO a priority 0..99 (setrlimit(2)). */
 function checkLimit(cx: Checker, v: unknown, path: Path, name: string): void {
   if (v === 'unlimited') return;
+  if (name === 'tmpfs' && typeof v === 'string') {
+    if (!SIZE.test(v))
+      cx.fail(
+        path,
+        `expected a size such as "512M" (a number with K, M or G), an integer of bytes or "unlimited", got ${JSON.stringify(v)}`,
+      );
+    return;
+  }
   if (typeof v === 'string') {
     cx.fail(path, `expected a non-negative integer or "unlimited", got ${JSON.stringify(v)}`);
     return;
@@ -515,6 +523,9 @@ function checkLimit(cx: Checker, v: unknown, path: Path, name: string): void {
   }
   checkInteger(cx, v, path, 0, max);
 }
+
+/** A size: bytes, or a number with K, M or G (powers of 1024). */
+export const SIZE = /^[0-9]+[KMG]?$/i;
 
 // ---------------------------------------------------------------------------
 // Messages.

@@ -62,9 +62,12 @@ export const LIMIT_NAMES = [
   'rtprio',
   'sigpending',
   'rss',
+  // Not an rlimit: the size of each tmpfs tsjail mounts (src/launch/limits.ts).
+  'tmpfs',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
-export type LimitValue = number | 'unlimited';
+/** A number, "unlimited", or (limits.tmpfs only) a size such as "512M". */
+export type LimitValue = number | 'unlimited' | string;
 
 export const LANDLOCK_MODES = ['best-effort', 'required'] as const;
 export type LandlockMode = (typeof LANDLOCK_MODES)[number];
