@@ -3,7 +3,8 @@
  * anything.
  */
 import { Command, Option } from 'clipanion';
-import { checkProfiles, listProfiles, loadProfile } from '../profile/index.js';
+import { listProfiles, loadProfile, tryLoadProfile } from '../profile/index.js';
+import { checkSandbox } from '../launch/sandbox.js';
 import { explainProfile } from '../policy/explain.js';
 import { currentCaller, loadOptions } from './context.js';
 import { BaseCommand } from './base.js';
@@ -36,15 +37,26 @@ export class ProfileShowCommand extends BaseCommand {
 export class ProfileCheckCommand extends BaseCommand {
   static override paths = [['profile', 'check']];
   static override usage = Command.Usage({
-    description: 'validate profiles; errors as FILE:LINE:COL: message',
+    description: 'validate profiles as run would: errors as FILE:LINE[:COL]: message',
+    details: `
+      A profile passes when \`tsjail -p PROFILE\` would plan its sandbox on this machine: besides the file's syntax and keys, the seccomp filter is compiled for this machine's architecture and the mount view, D-Bus rules and launch plan are built as run builds them.
+      What depends on the moment of the launch does not count: absent paths and sockets (run skips them), the desktop session, and what the kernel offers (see \`tsjail doctor\`).
+    `,
     examples: [['Check a profile you are writing', '$0 profile check ./myapp.json5']],
   });
   names = Option.Rest({ name: 'NAME|PATH', required: 1 });
   async execute(): Promise<number> {
-    const errors = checkProfiles(this.names, loadOptions(currentCaller()));
-    for (const e of errors) say(e.message);
-    if (errors.length === 0) out(`${this.names.join(', ')}: ok`);
-    return errors.length === 0 ? 0 : 125;
+    const caller = currentCaller();
+    const opts = loadOptions(caller);
+    let failed = false;
+    for (const name of this.names) {
+      const { profile, errors } = tryLoadProfile(name, opts);
+      const all: Error[] = profile ? checkSandbox(profile, caller) : errors;
+      for (const e of all) say(e.message);
+      failed ||= all.length > 0;
+    }
+    if (!failed) out(`${this.names.join(', ')}: ok`);
+    return failed ? 125 : 0;
   }
 }
 

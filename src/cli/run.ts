@@ -6,12 +6,11 @@
 import * as path from 'node:path';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
-import { buildLaunchPlan } from '../launch/build.js';
 import { handOver } from '../launch/exec.js';
+import { planSandbox } from '../launch/sandbox.js';
 import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
 import { terminalRelay } from '../launch/tty.js';
-import { buildPolicy } from '../policy/build.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
@@ -60,29 +59,25 @@ export class RunCommand extends BaseCommand {
     const opts = loadOptions(caller);
     const profileRef = this.profile ?? findProfileForProgram(path.basename(this.program), opts).name;
     const profile = loadProfile(profileRef, opts);
-    const policy = buildPolicy(
-      profile,
-      this.program,
-      this.args,
-      {
-        ro: this.ro,
-        rw: this.rw,
-        tmpfs: this.tmpfs,
-        deny: this.deny,
-        net: this.net as 'none' | 'host' | undefined,
-        env: this.env,
-        logDenials: this.logDenials,
-      },
-      { env: caller.env, cwd: caller.cwd, home: caller.home },
-    );
     const ll = landlockAbi(caller.env);
-    const built = buildLaunchPlan(policy, {
-      uid: caller.uid,
-      gid: caller.gid,
-      verbose: this.verbose,
-      landlockAbi: ll.abi,
-      landlockUnavailable: ll.unavailable,
-    });
+    const { policy, built } = planSandbox(
+      profile,
+      {
+        program: this.program,
+        args: this.args,
+        cli: {
+          ro: this.ro,
+          rw: this.rw,
+          tmpfs: this.tmpfs,
+          deny: this.deny,
+          net: this.net as 'none' | 'host' | undefined,
+          env: this.env,
+          logDenials: this.logDenials,
+        },
+        verbose: this.verbose,
+      },
+      { ...caller, landlockAbi: ll.abi, landlockUnavailable: ll.unavailable },
+    );
     built.plan.tty = terminalRelay(built.plan);
     if (built.plan.tty) {
       const { fds, raw } = built.plan.tty;

@@ -5,7 +5,9 @@
  * Contract:
  *   loadProfile(nameOrPath, opts)   the merged, expanded profile, or throws
  *                                   the first ProfileError
- *   checkProfiles(list, opts)       every error of each profile (`profile check`)
+ *   checkProfiles(list, opts)       every error of each profile
+ *   tryLoadProfile(nameOrPath, o)   the merged profile, or every error of it
+ *                                   (`profile check`, which goes on to plan it)
  *   findProfileForProgram(prog, o)  which profile `tsjail PROG` uses
  *   listProfiles(opts)              `profile list`
  *   searchPath(env)                 the directories searched, in order
@@ -88,6 +90,13 @@ export function loadProfile(nameOrPath: string, opts: LoadOptions): MergedProfil
 
 export function checkProfiles(namesOrPaths: readonly string[], opts: LoadOptions): ProfileError[] {
   return namesOrPaths.flatMap((p) => compile(p, opts).errors);
+}
+
+export function tryLoadProfile(
+  nameOrPath: string,
+  opts: LoadOptions,
+): { profile?: MergedProfile; errors: ProfileError[] } {
+  return compile(nameOrPath, opts);
 }
 
 export function findProfileForProgram(program: string, opts: LoadOptions): ProgramProfile {

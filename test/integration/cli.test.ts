@@ -3,6 +3,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { bigPtraceProfile } from '../helpers/profiles.js';
 import { asUser, makeUserDir, removeDir, tsjail, tsjailArgv, userEnv, writeUserFile } from '../helpers/sandbox.js';
 
 t.test('--dry-run prints one JSON document on stdout and nothing else; -v goes to stderr', async (t) => {
@@ -45,6 +46,53 @@ t.test('profile verbs', async (t) => {
   const explain = tsjail(['profile', 'explain', 'default']);
   t.equal(explain.status, 0, explain.stderr);
   t.match(explain.stdout, /no network/);
+});
+
+t.test('profile check refuses what run refuses, at FILE:LINE, and accepts what run accepts', async (t) => {
+  const dir = makeUserDir('check');
+  t.teardown(() => removeDir(dir));
+  const cases: [string, string, RegExp][] = [
+    [
+      'syscall',
+      '{\n  syscalls: {\n    allow: ["@default", "no_such_call"],\n  },\n}\n',
+      /:3: syscalls\.allow: unknown syscall "no_such_call"$/,
+    ],
+    [
+      'group',
+      '{\n  syscalls: {\n    allow: [\n      "@default",\n      "@no-such-group",\n    ],\n  },\n}\n',
+      /:5: syscalls\.allow: unknown group "@no-such-group"$/,
+    ],
+    [
+      'dbus',
+      '{\n  dbus: {\n    session: {\n      talk: ["org.freedesktop.Notifications",\n             "org.freedesktop.systemd1"],\n    },\n  },\n}\n',
+      /:5: dbus\.session\.talk: "org\.freedesktop\.systemd1" would reach org\.freedesktop\.systemd1: /,
+    ],
+    [
+      'big',
+      bigPtraceProfile(),
+      /:5: syscalls\.allow: the seccomp filter for \S+ would have \d+ instructions, more than the kernel's 4096; the 200 argument rules for ptrace \(from here to \S+:204\)/,
+    ],
+  ];
+  for (const [name, text, line] of cases) {
+    const file = path.join(dir, `${name}.json5`);
+    writeUserFile(file, text);
+    const check = tsjail(['profile', 'check', file]);
+    t.equal(check.status, 125, `${name}: check refuses`);
+    const lines = check.stderr.trim().split('\n');
+    t.equal(lines.length, 1, `${name}: one line: ${check.stderr}`);
+    t.match(lines[0], new RegExp(`^tsjail: ${file.replace(/[.]/g, '\\.')}${line.source}`), name);
+    t.equal(check.stdout, '', `${name}: no "ok"`);
+    const run = tsjail(['-p', file, '--dry-run', 'true']);
+    t.equal(run.status, 125, `${name}: run refuses`);
+    t.equal(run.stderr, check.stderr, `${name}: with the same line`);
+  }
+  // Absent paths and sockets are skipped by run, and pass check.
+  const absent = path.join(dir, 'absent.json5');
+  writeUserFile(absent, '{\n  filesystem: { ro: ["/no/such/dir"] },\n  sockets: ["wayland", "x11"],\n}\n');
+  const ok = tsjail(['profile', 'check', absent]);
+  t.equal(ok.status, 0, ok.stderr);
+  t.match(ok.stdout, /: ok$/m);
+  t.equal(tsjail(['-p', absent, '--dry-run', 'true']).status, 0);
 });
 
 t.test('--help and --version', async (t) => {
