@@ -23,6 +23,7 @@
  * Side effects: lstat/readlink/readdir only.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { minimatch } from 'minimatch';
 import type { MountFlag, MountOp } from '../plan/plan.js';
 import { TsjailError } from '../errors.js';
@@ -112,6 +113,20 @@ export function protectedNodes(
       found.push({ req, path: req.path });
     }
   }
+  // A repository whose hooks live in the work tree (core.hooksPath = .husky):
+  // they run at commit as .git/hooks would, so they are kept the same way.
+  const gitReq = requests.find((r) => r.relative && r.path === '.git');
+  for (const root of gitReq ? roots : []) {
+    const hooks = hooksPathOf(`${root}/.git`, cache);
+    if (hooks === undefined) continue;
+    if (hooks.startsWith('~'))
+      notes.push(`${root}/.git/config: core.hooksPath ${hooks} is not protected (a path below ~ is not resolved here)`);
+    else
+      found.push({
+        req: gitReq!,
+        path: hooks.startsWith('/') ? path.posix.normalize(hooks) : path.posix.join(root, hooks),
+      });
+  }
   const resolved = [];
   for (const f of found) {
     let res;
@@ -199,6 +214,34 @@ export function pinOps(
     }
   }
   return [...pinned.values()];
+}
+
+/**
+ * core.hooksPath as the repository's own config writes it (includes are not
+ * followed), or undefined. `.git` must be a directory, not a link.
+ */
+export function hooksPathOf(gitDir: string, cache: StatCache): string | undefined {
+  const st = cache.lstat(gitDir);
+  if (!st?.isDirectory()) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(`${gitDir}/config`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let inCore = false;
+  let found: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const section = /^\[\s*([A-Za-z0-9.-]+)\s*(?:"[^"]*")?\s*\]/.exec(line);
+    if (section) {
+      inCore = section[1]!.toLowerCase() === 'core';
+      continue;
+    }
+    const kv = /^hookspath\s*=\s*(.*?)\s*$/i.exec(line);
+    if (inCore && kv) found = kv[1]!.replace(/^"(.*)"$/, '$1');
+  }
+  return found === '' ? undefined : found;
 }
 
 function parent(p: string): string {

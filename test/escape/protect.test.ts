@@ -267,3 +267,29 @@ t.test(
     t.match(fs.readFileSync(path.join(s.project, '.envrc'), 'utf8'), /changed/);
   },
 );
+
+t.test(
+  'core.hooksPath in the work tree (husky): its hooks cannot be changed inside; outside they run at commit',
+  { skip: haveGit ? false : 'git is not installed' },
+  async (t) => {
+    for (const where of ['outside', 'inside'] as const) {
+      const s = setUp('work');
+      t.teardown(() => removeDir(s.home));
+      outside(['git', 'config', 'core.hooksPath', '.husky'], s.project, s.home);
+      mkUserDir(path.join(s.project, '.husky'));
+      const script = `printf '#!/bin/sh\\ntouch ${s.mark}/hook\\n' > .husky/pre-commit && chmod +x .husky/pre-commit && echo husky ok || echo husky refused`;
+      const r =
+        where === 'outside'
+          ? outside(['/bin/sh', '-c', script], s.project, s.home)
+          : tsjail([...s.args, '--', '/bin/sh', '-c', script], { home: s.home, cwd: s.project });
+      const after = aftermath(s.project, s.home, s.mark);
+      if (where === 'outside') {
+        t.match(r.out, /husky ok/, 'control: written outside');
+        t.ok(after.hook, 'control: the hook ran at git commit');
+      } else {
+        t.match((r as { stdout: string }).stdout, /husky refused/);
+        t.notOk(after.hook, 'no hook of the sandbox ran at git commit');
+      }
+    }
+  },
+);

@@ -220,3 +220,24 @@ t.test('the built-in list names no path twice and only relative ones', async (t)
   for (const n of names) t.notOk(n.startsWith('/') || n.includes('..') || n.includes('*'), n);
   for (const d of DEFAULT_PROTECT) t.ok(d.why.length > 0, d.path);
 });
+
+t.test('core.hooksPath of a protected repository is protected too (hooks kept in the work tree)', async (t) => {
+  const proj = mk('home/u/husky');
+  mk('home/u/husky/.git/hooks');
+  mk('home/u/husky/.husky/pre-commit', 'npm test\n');
+  mk(
+    'home/u/husky/.git/config',
+    '[core]\n\tbare = false\n[remote "origin"]\n\thooksPath = nope\n[Core]\n\thooksPath = ".husky"\n',
+  );
+  const o = ops([rw(proj)], [rel('.git')]);
+  t.same(o.map(line), [
+    'bind /home/u/husky nosuid,nodev,noexec',
+    'bind /home/u/husky/.git ro,nosuid,nodev,noexec',
+    'bind /home/u/husky/.husky ro,nosuid,nodev,noexec',
+  ]);
+  t.same(
+    ops([rw(proj)], [rel('.envrc')]).map(line),
+    ['bind /home/u/husky nosuid,nodev,noexec'],
+    'only with .git protected',
+  );
+});
