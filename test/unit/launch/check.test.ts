@@ -245,6 +245,12 @@ const SITES: Site[] = [
     },
   },
   {
+    file: 'desktop/dbus.ts',
+    at: 'is not a name tsjail refuses; nothing to allow',
+    profile: '{\n  dbus: {\n    session: {\n      dangerouslyAllow: ["org.example.App"],\n    },\n  },\n}\n',
+    message: /p\.json5:4: dbus\.session\.dangerouslyAllow: "org\.example\.App" is not a name tsjail refuses/,
+  },
+  {
     file: 'desktop/x11.ts',
     at: 'x11-isolated: DISPLAY=${display} is not a local display',
     not: "the session's DISPLAY at launch time",
@@ -442,6 +448,12 @@ const SITES: Site[] = [
     not: `the encoder, which check runs on its plan as run does: the schema and the planner refuse first what would reach it; ${INVARIANT}`,
   })),
   // src/launch
+  {
+    file: 'launch/limits.ts',
+    at: 'limits.tmpfs: not a size',
+    profile: '{\n  limits: {\n    tmpfs: "12X",\n  },\n}\n',
+    message: AT(3),
+  },
   { file: 'launch/shim-path.ts', at: 'tsjail-shim was not found', not: HANDOVER },
   { file: 'launch/exec.ts', at: 'cannot execute the sandbox helper', not: HANDOVER },
 ];
