@@ -16,7 +16,7 @@ import { wayland } from './wayland.js';
 import { pulseaudio } from './pulseaudio.js';
 import { pipewire } from './pipewire.js';
 import { planDbus } from './dbus.js';
-import type { DbusBusPlan, NestedXPlan } from '../plan/plan.js';
+import type { DbusBusPlan, NestedXPlan, PulsePlan } from '../plan/plan.js';
 
 export interface DesktopPlan {
   fs: FsRequest[];
@@ -33,6 +33,8 @@ export interface DesktopPlan {
   dbus: DbusBusPlan[];
   /** The host's XDG_RUNTIME_DIR, where the proxy's private directory goes. */
   hostRuntime?: string;
+  /** The PulseAudio filter, started at the hand-over (src/desktop/pulse-filter.ts). */
+  pulse?: PulsePlan;
 }
 
 const INTEGRATIONS: Record<string, (ctx: DesktopContext) => DesktopPart> = {
@@ -113,6 +115,7 @@ export function planDesktop(
     out.notes.push(...part.notes);
     out.warnings.push(...part.warnings);
     if (part.nestedX) out.nestedX = part.nestedX;
+    if (part.pulse) out.pulse = part.pulse;
   }
   if (wantsDbus) {
     const d = planDbus(profile.dbus, caller.env, dirs.host, dirs.sandbox);

@@ -1,12 +1,14 @@
 /**
- * Starting xdg-dbus-proxy at the hand-over. The proxy runs as its own
- * detached process (so a ^C on the terminal reaches only the sandbox) with
- * `--fd=3`: it writes one byte there when its sockets listen, and exits when
- * the other end of that socket pair closes. The other end becomes a LIFELINE
- * of the plan: the shim's monitor holds it for exactly the sandbox's
- * lifetime, so the proxy dies with the sandbox, however the sandbox ends.
- * Its sockets live in a fresh 0700 directory that a small shell removes
- * when the proxy has exited.
+ * Starting the helpers that live beside a sandbox at the hand-over:
+ * xdg-dbus-proxy, and tsjail-pulse-filter (src/desktop/pulse-filter.ts).
+ Each runs as its own detached
+ * process (so a ^C on the terminal reaches only the sandbox) with a socket
+ * pair on descriptor 3 (`--fd=3`): it writes one byte there when its sockets
+ * listen, and exits when the other end of the pair closes. The other end
+ * becomes a LIFELINE of the plan: the shim's monitor holds it for exactly
+ * the sandbox's lifetime, so the helper dies with the sandbox, however the
+ * sandbox ends. Its sockets live in a fresh 0700 directory that a small
+ * shell removes when the helper has exited.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -56,39 +58,46 @@ export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A helper beside the sandbox: where its sockets go and how to run it. */
+export interface HelperSpec {
+  /** Its name in messages ("xdg-dbus-proxy"). */
+  what: string;
+  /** Prefix of its private socket directory ("tsjail-dbus-"). */
+  dirPrefix: string;
+  /** The command line, given that directory; the ready/lifeline socket is descriptor 3. */
+  argv(dir: string): string[];
+  /** Sockets it creates in the directory (by name) and where the sandbox sees each. */
+  sockets: { name: string; inside: string; why: string }[];
+  /** Added to "exited before it was ready". */
+  exitHint: string;
+}
+
 /**
- * Start the proxy for `buses` and wait until it is ready. `clearCloexec`
- * makes our end of the socket pair survive the execve into the shim (and
- * blocking).
+ * Start a helper and wait until it is ready: it writes one byte on
+ * descriptor 3 when its sockets listen and exits when the other end closes.
+ * `clearCloexec` makes our end of the socket pair survive the execve into
+ * the shim (and blocking).
  */
-export function startProxy(
-  buses: DbusBusPlan[],
-  opts: { env: NodeJS.ProcessEnv; hostRuntime?: string; clearCloexec: (fd: number) => void; timeoutMs?: number },
+export function startHelper(
+  spec: HelperSpec,
+  opts: { hostRuntime?: string; clearCloexec: (fd: number) => void; timeoutMs?: number },
 ): StartedProxy {
-  const proxy = findProxy(opts.env);
   const base = opts.hostRuntime && fs.existsSync(opts.hostRuntime) ? opts.hostRuntime : os.tmpdir();
-  const dir = fs.mkdtempSync(path.join(base, 'tsjail-dbus-'));
+  const dir = fs.mkdtempSync(path.join(base, spec.dirPrefix));
   fs.chmodSync(dir, 0o700);
   const removeDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
-  const args = ['--fd=3'];
-  const sockets: { bus: DbusBusPlan; host: string }[] = [];
-  for (const b of buses) {
-    const host = path.join(dir, b.bus);
-    sockets.push({ bus: b, host });
-    args.push(b.address, host, '--filter', ...b.rules);
-  }
-  // The shell waits for the proxy, then removes the directory of its sockets.
+  // The shell waits for the helper, then removes the directory of its sockets.
   const script = 'd=$1; shift; "$@"; rm -rf -- "$d"';
   let child;
   try {
-    child = spawn('/bin/sh', ['-c', script, 'tsjail-dbus-proxy', dir, proxy, ...args], {
+    child = spawn('/bin/sh', ['-c', script, spec.dirPrefix.replace(/-$/, ''), dir, ...spec.argv(dir)], {
       stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
       detached: true,
       env: { PATH: '/usr/bin:/bin' },
     });
   } catch (e) {
     removeDir();
-    throw new TsjailError(`cannot start xdg-dbus-proxy: ${(e as Error).message}`);
+    throw new TsjailError(`cannot start ${spec.what}: ${(e as Error).message}`);
   }
   const pid = child.pid;
   // libuv's end of the pair; its fd is what the monitor will hold.
@@ -106,11 +115,12 @@ export function startProxy(
   };
   if (pid === undefined || fd === undefined || fd < 3) {
     abort();
-    throw new TsjailError('cannot start xdg-dbus-proxy: no socket pair to it');
+    throw new TsjailError(`cannot start ${spec.what}: no socket pair to it`);
   }
   child.unref();
   // Wait for the ready byte: the descriptor is still non-blocking here.
-  const deadline = Date.now() + (opts.timeoutMs ?? PROXY_READY_TIMEOUT_MS);
+  const timeout = opts.timeoutMs ?? PROXY_READY_TIMEOUT_MS;
+  const deadline = Date.now() + timeout;
   const buf = Buffer.alloc(1);
   for (;;) {
     let n: number;
@@ -119,45 +129,65 @@ export function startProxy(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
         abort();
-        throw new TsjailError(`xdg-dbus-proxy: ${(e as Error).message}`);
+        throw new TsjailError(`${spec.what}: ${(e as Error).message}`);
       }
       if (Date.now() > deadline) {
         abort();
-        throw new TsjailError(
-          `xdg-dbus-proxy was not ready within ${opts.timeoutMs ?? PROXY_READY_TIMEOUT_MS} ms (bus ${buses.map((b) => b.address).join(', ')})`,
-        );
+        throw new TsjailError(`${spec.what} was not ready within ${timeout} ms (${spec.exitHint})`);
       }
       sleepMs(5);
       continue;
     }
     if (n === 0) {
       abort();
-      throw new TsjailError(
-        `xdg-dbus-proxy exited before it was ready; is the bus at ${buses.map((b) => b.address).join(', ')} running?`,
-      );
+      throw new TsjailError(`${spec.what} exited before it was ready; ${spec.exitHint}`);
     }
     break;
   }
   opts.clearCloexec(fd);
   const binds: MountOp[] = [];
-  for (const s of sockets) {
+  for (const s of spec.sockets) {
+    const host = path.join(dir, s.name);
     let st: fs.BigIntStats;
     try {
-      st = fs.lstatSync(s.host, { bigint: true });
+      st = fs.lstatSync(host, { bigint: true });
     } catch {
       abort();
-      throw new TsjailError(`xdg-dbus-proxy reported ready but ${s.host} does not exist`);
+      throw new TsjailError(`${spec.what} reported ready but ${host} does not exist`);
     }
     binds.push({
       op: 'bind',
-      src: fs.realpathSync(s.host),
-      dest: s.bus.inside,
+      src: fs.realpathSync(host),
+      dest: s.inside,
       dev: st.dev,
       ino: st.ino,
       kind: 'file',
       flags: ['ro', 'nosuid', 'nodev', 'noexec'],
-      why: `the ${s.bus.bus} bus through xdg-dbus-proxy`,
+      why: s.why,
     });
   }
   return { pid, dir, lifeline: fd, binds, abort };
+}
+
+/** Start xdg-dbus-proxy for `buses`. */
+export function startProxy(
+  buses: DbusBusPlan[],
+  opts: { env: NodeJS.ProcessEnv; hostRuntime?: string; clearCloexec: (fd: number) => void; timeoutMs?: number },
+): StartedProxy {
+  const proxy = findProxy(opts.env);
+  const addresses = buses.map((b) => b.address).join(', ');
+  return startHelper(
+    {
+      what: 'xdg-dbus-proxy',
+      dirPrefix: 'tsjail-dbus-',
+      argv: (dir) => [
+        proxy,
+        '--fd=3',
+        ...buses.flatMap((b) => [b.address, path.join(dir, b.bus), '--filter', ...b.rules]),
+      ],
+      sockets: buses.map((b) => ({ name: b.bus, inside: b.inside, why: `the ${b.bus} bus through xdg-dbus-proxy` })),
+      exitHint: `is the bus at ${addresses} running?`,
+    },
+    opts,
+  );
 }

@@ -1,13 +1,24 @@
 /**
- * PulseAudio (or PipeWire's pulse server): the native socket, shown at
- * $XDG_RUNTIME_DIR/pulse/native inside, and the authentication cookie as a
- * private copy. The server is $PULSE_SERVER when it names a unix socket,
- * else $XDG_RUNTIME_DIR/pulse/native; the cookie is $PULSE_COOKIE, else
- * $XDG_CONFIG_HOME/pulse/cookie, else ~/.pulse-cookie.
+ * PulseAudio (or PipeWire's pulse server), never handed over raw: the
+ * native protocol lets any client load modules into the server, which runs
+ * outside the sandbox (module-ladspa-sink's `plugin=` dlopens a file the
+ * client names), so the sandbox gets the socket of tsjail-pulse-filter
+ * (shim-c/pulse-filter.c), started at the hand-over beside the sandbox and
+ * held by a LIFELINE. The filter passes what playing and recording need and
+ * refuses every command that loads code or makes the server open a path.
+ *
+ * The server is $PULSE_SERVER when it names a unix socket, else
+ * $XDG_RUNTIME_DIR/pulse/native; the cookie is $PULSE_COOKIE, else
+ * $XDG_CONFIG_HOME/pulse/cookie, else ~/.pulse-cookie: the filter reads it,
+ * and the sandbox gets only a placeholder (so libpulse neither warns nor
+ * writes a cookie of its own).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { emptyPart, hostSocket, showSocket, type DesktopContext, type DesktopPart } from './types.js';
+import { emptyPart, hostSocket, type DesktopContext, type DesktopPart } from './types.js';
+
+/** Length of a PulseAudio cookie (PA_NATIVE_COOKIE_LENGTH). */
+const COOKIE_LENGTH = 256;
 
 export function pulseaudio(ctx: DesktopContext): DesktopPart {
   const part = emptyPart();
@@ -33,9 +44,10 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
     return part;
   }
   const inside = path.posix.join(ctx.runtime, 'pulse', 'native');
-  showSocket(part, s, host, inside, `${ctx.origin} (pulseaudio)`);
   part.env.PULSE_SERVER = `unix:${inside}`;
-  part.notes.push(`pulseaudio: ${host}`);
+  part.notes.push(
+    `pulseaudio: ${host} through tsjail-pulse-filter (no module loading, no file of the server's choosing)`,
+  );
 
   const configHome = ctx.env.XDG_CONFIG_HOME || path.join(ctx.home, '.config');
   const candidates = [
@@ -43,18 +55,23 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
     path.join(configHome, 'pulse', 'cookie'),
     path.join(ctx.home, '.pulse-cookie'),
   ];
-  for (const c of candidates) {
-    if (!c || !path.isAbsolute(c)) continue;
-    let cookie: Buffer;
+  const cookie = candidates.find((c) => {
+    if (!c || !path.isAbsolute(c)) return false;
     try {
-      cookie = fs.readFileSync(c);
+      return fs.statSync(c).isFile();
     } catch {
-      continue;
+      return false;
     }
-    const dest = path.posix.join(ctx.runtime, 'pulse', 'cookie');
-    part.ops.push({ op: 'file', dest, mode: 0o600, content: cookie, why: `PulseAudio cookie (copy of ${c})` });
-    part.env.PULSE_COOKIE = dest;
-    break;
-  }
+  });
+  part.pulse = { server: s.real, cookie, inside, hostRuntime: ctx.hostRuntime };
+  const dest = path.posix.join(ctx.runtime, 'pulse', 'cookie');
+  part.ops.push({
+    op: 'file',
+    dest,
+    mode: 0o600,
+    content: new Uint8Array(COOKIE_LENGTH),
+    why: 'PulseAudio cookie placeholder (the filter holds the real one)',
+  });
+  part.env.PULSE_COOKIE = dest;
   return part;
 }

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { FsRequest } from '../mounts/plan.js';
-import type { MountOp, NestedXPlan } from '../plan/plan.js';
+import type { MountOp, NestedXPlan, PulsePlan } from '../plan/plan.js';
 
 export type { NestedXPlan };
 
@@ -34,6 +34,8 @@ export interface DesktopPart {
   warnings: string[];
   /** A nested X server to start at the hand-over (x11-isolated). */
   nestedX?: NestedXPlan;
+  /** The sound server through the filter started at the hand-over. */
+  pulse?: PulsePlan;
 }
 
 export function emptyPart(): DesktopPart {

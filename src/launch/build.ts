@@ -91,6 +91,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
     dbus: policy.dbus,
     nestedX: policy.nestedX,
+    pulse: policy.pulse,
   };
   return { plan, mounts, notes, warnings: [...policy.warnings, ...warnings, ...landlock.warnings] };
 }

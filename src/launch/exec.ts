@@ -1,16 +1,18 @@
 /**
  * The hand-over: start what must live beside the sandbox (the D-Bus proxy,
- * the nested X server of x11-isolated, each held by a LIFELINE), encode the plan into a sealed memfd and execve the
- * shim in place of this Node process, so nothing of Node stays resident
- * beside the program (the shim becomes the monitor the caller waits on).
- * If anything fails before the execve, they are killed again: a failed
- * launch leaves nothing running.
+ * the nested X server of x11-isolated and the PulseAudio filter, each held
+ * by a LIFELINE), encode the plan into a sealed memfd and execve the shim in
+ * place of this Node process, so nothing of Node stays resident beside the
+ * program (the shim becomes the monitor the caller waits on). If anything
+ * fails before the execve, they are killed again: a failed launch leaves
+ * nothing running.
  */
 import * as fs from 'node:fs';
 import { TsjailError } from '../errors.js';
 import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
-import { startProxy, type StartedProxy } from '../desktop/proxy.js';
-import { startNestedX, type StartedNestedX } from '../desktop/xephyr.js';
+import { startProxy } from '../desktop/proxy.js';
+import { startNestedX } from '../desktop/xephyr.js';
+import { startPulseFilter } from '../desktop/pulse-filter.js';
 import { encodePlan } from '../plan/encode.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 
@@ -28,26 +30,34 @@ function withBinds(mounts: MountOp[], extra: MountOp[]): MountOp[] {
 }
 
 export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env): never {
-  let proxy: StartedProxy | undefined;
-  let nestedX: StartedNestedX | undefined;
+  const helpers: { abort(): void }[] = [];
   try {
     let final = plan;
-    if (plan.dbus && plan.dbus.buses.length > 0) {
-      // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
-      proxy = startProxy(plan.dbus.buses, { env, hostRuntime: plan.dbus.hostRuntime, clearCloexec: restoreStdio });
+    /** A helper started beside the sandbox: its mounts go in, the monitor holds its lifeline. */
+    const beside = (h: { lifeline: number; abort(): void }, mounts: MountOp[]): void => {
+      helpers.push(h);
       final = {
         ...final,
-        mounts: withBinds(final.mounts, proxy.binds),
-        lifelines: [...(final.lifelines ?? []), proxy.lifeline],
+        mounts: withBinds(final.mounts, mounts),
+        lifelines: [...(final.lifelines ?? []), h.lifeline],
       };
+    };
+    // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
+    if (plan.dbus && plan.dbus.buses.length > 0) {
+      const proxy = startProxy(plan.dbus.buses, {
+        env,
+        hostRuntime: plan.dbus.hostRuntime,
+        clearCloexec: restoreStdio,
+      });
+      beside(proxy, proxy.binds);
     }
     if (plan.nestedX) {
-      nestedX = startNestedX(plan.nestedX, { clearCloexec: restoreStdio });
-      final = {
-        ...final,
-        mounts: withBinds(final.mounts, nestedX.ops),
-        lifelines: [...(final.lifelines ?? []), nestedX.lifeline],
-      };
+      const nestedX = startNestedX(plan.nestedX, { clearCloexec: restoreStdio });
+      beside(nestedX, nestedX.ops);
+    }
+    if (plan.pulse) {
+      const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
+      beside(filter, filter.binds);
     }
     const bytes = encodePlan(final);
     const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
@@ -55,8 +65,7 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
     const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
     throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
   } catch (e) {
-    proxy?.abort();
-    nestedX?.abort();
+    for (const h of helpers) h.abort();
     throw e;
   }
 }

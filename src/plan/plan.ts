@@ -81,6 +81,22 @@ export interface NestedXPlan {
   xauthority: string;
 }
 
+/**
+ * The sound server through tsjail-pulse-filter (src/desktop/pulseaudio.ts),
+ * started at the hand-over: the filter connects to `server` for each client
+ * and shows its own socket at `inside`.
+ */
+export interface PulsePlan {
+  /** The host's PulseAudio native socket (its real path). */
+  server: string;
+  /** The host's cookie file, which only the filter reads. */
+  cookie?: string;
+  /** Where the sandbox finds the filter's socket. */
+  inside: string;
+  /** The host's XDG_RUNTIME_DIR, where the filter's private directory goes. */
+  hostRuntime?: string;
+}
+
 export interface LaunchPlan {
   version: 1;
   /** A new network namespace with only `lo` (network "none"). */
@@ -113,6 +129,8 @@ export interface LaunchPlan {
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   /** The nested X server to start at the hand-over, whose socket and cookie the sandbox gets. */
   nestedX?: NestedXPlan;
+  /** The PulseAudio filter to start at the hand-over. */
+  pulse?: PulsePlan;
 }
 
 export const RLIM_INFINITY = 0xffffffffffffffffn;

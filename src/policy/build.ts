@@ -21,7 +21,7 @@ import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
 import { planDesktop } from '../desktop/index.js';
-import type { DbusBusPlan, MountOp, NestedXPlan } from '../plan/plan.js';
+import type { DbusBusPlan, MountOp, NestedXPlan, PulsePlan } from '../plan/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -58,6 +58,8 @@ export interface Policy {
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   /** The nested X server of x11-isolated (src/desktop/xephyr.ts), started at the hand-over. */
   nestedX?: NestedXPlan;
+  /** The PulseAudio filter to start at the hand-over (src/desktop/pulseaudio.ts). */
+  pulse?: PulsePlan;
   network: NetworkPolicy;
   /** The syscall rules, each entry with where it was written (for FILE:LINE errors). */
   seccomp: ProfileSyscalls;
@@ -228,6 +230,7 @@ export function buildPolicy(
     extraOps: desktop.ops,
     dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,
     nestedX: desktop.nestedX,
+    pulse: desktop.pulse,
     network,
     seccomp: { syscalls: profile.syscalls, nestedSandbox: profile.nestedSandbox },
     landlock: { mode: profile.landlock, logDenials: (cli.logDenials ?? false) || profile.landlockLogDenials },

@@ -28,7 +28,8 @@ for (const [name, own] of [
     for (const secret of ['.ssh', '.gnupg']) t.match(text, `can never see /home/u/${secret}`);
     t.notMatch(text, 'WARNING', 'no warning about the whole home');
     t.match(text, /may open windows on your Wayland desktop/);
-    t.match(text, /may play and record sound through PulseAudio/);
+    t.match(text, /may play and record sound through PulseAudio, through a filter/);
+    t.match(text, /may not load modules/, 'says what the sound filter refuses');
     t.match(text, /may call and hear org\.freedesktop\.Notifications on the session bus/);
     t.match(text, /nothing else on D-Bus: no terminal, no systemd/);
     t.match(text, /the same network access as you have/);
