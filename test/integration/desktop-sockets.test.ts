@@ -19,12 +19,13 @@ const NAMES = ['wayland-1', 'wayland-2', 'pipewire-0', 'bus', 'pulse/native'];
 // sandboxes below are run synchronously, which would stall servers of ours.
 const SERVE = `
 import os, socket, sys, threading
-def serve(name):
-    s = socket.socket(socket.AF_UNIX); s.bind(os.path.join(sys.argv[1], name)); s.listen(8)
+def serve(name, s):
     while True:
         c, _ = s.accept(); c.sendall(('hello-' + name + '\\n').encode()); c.close()
+# Every socket listens before "ready" (a thread binding late raced the test's check).
 for n in sys.argv[2:]:
-    threading.Thread(target=serve, args=(n,), daemon=True).start()
+    s = socket.socket(socket.AF_UNIX); s.bind(os.path.join(sys.argv[1], n)); s.listen(8)
+    threading.Thread(target=serve, args=(n, s), daemon=True).start()
 print('ready', flush=True)
 threading.Event().wait()
 `;
