@@ -130,6 +130,12 @@ if (missing.length > 0) {
     }
   });
 
+  /** Wait until a recorder is connected: its stream shows outside (a loaded machine may take seconds). */
+  const recording = async () => {
+    const end = Date.now() + 20_000;
+    while (Date.now() < end && !/parec/.test(outside(['pactl', 'list', 'source-outputs']).stdout)) await sleep(200);
+  };
+
   const profiles = soundProfiles();
   t.ok(
     profiles.includes('firefox') && profiles.includes('chromium'),
@@ -231,7 +237,7 @@ if (missing.length > 0) {
     t.test(`${name}: sound plays and records`, async (t) => {
       // A tone played inside reaches the null sink, recorded outside.
       const rec = record(asUser(PAREC, userEnv(opts)));
-      await sleep(300);
+      await recording();
       const play = tsjail(['-p', name, 'paplay', '-d', 'tsjail_null', path.join(downloads, 'tone.wav')], {
         ...opts,
         timeout: 30_000,
@@ -243,9 +249,7 @@ if (missing.length > 0) {
 
       // parec inside records the monitor while the tone plays outside.
       const inside = record(asUser(tsjailArgv(['-p', name, '--', ...PAREC]), userEnv(opts)), home);
-      // Wait until the recorder inside is connected (its stream shows outside).
-      const end = Date.now() + 20_000;
-      while (Date.now() < end && !/parec/.test(outside(['pactl', 'list', 'source-outputs']).stdout)) await sleep(200);
+      await recording();
       const played = outside(['paplay', '-d', 'tsjail_null', path.join(downloads, 'tone.wav')]);
       await sleep(300);
       const heard = await inside.stop();
