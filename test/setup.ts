@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IS_ROOT, REPO, STAGE, TEST_USER } from './helpers/sandbox.js';
+import { IS_ROOT, REPO, STAGE, STAGE_PREFIX, TEST_USER } from './helpers/sandbox.js';
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -23,7 +23,7 @@ if (IS_ROOT) {
   fs.chmodSync(`/home/${TEST_USER}`, 0o755);
   // A fresh copy per run, swapped in with an atomic rename of a symlink, so a
   // run that is still using the previous copy keeps it; copies older than an
-  // hour are removed.
+  // hour (of any checkout) are removed.
   const dir = `${STAGE}.${Date.now()}-${process.pid}`;
   fs.mkdirSync(dir, { recursive: true });
   for (const item of [
@@ -51,7 +51,9 @@ if (IS_ROOT) {
   const parent = path.dirname(STAGE);
   for (const name of fs.readdirSync(parent)) {
     const full = path.join(parent, name);
-    if (!name.startsWith(`${path.basename(STAGE)}.`) || full === dir) continue;
-    if (Date.now() - fs.lstatSync(full).mtimeMs > 3600_000) fs.rmSync(full, { recursive: true, force: true });
+    if (!name.startsWith(path.basename(STAGE_PREFIX)) || full === dir || full === STAGE) continue;
+    // Copies only: another checkout's link stays for its own runs to replace.
+    const st = fs.lstatSync(full);
+    if (!st.isSymbolicLink() && Date.now() - st.mtimeMs > 3600_000) fs.rmSync(full, { recursive: true, force: true });
   }
 }

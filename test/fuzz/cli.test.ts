@@ -6,7 +6,7 @@
 import t from 'tap';
 import { rng } from './rng.js';
 import * as path from 'node:path';
-import { makeUserDir, removeDir, tsjail, writeUserFile } from '../helpers/sandbox.js';
+import { makeUserDir, removeDir, tsjailAsync, writeUserFile, type AsyncRunResult } from '../helpers/sandbox.js';
 
 const SEED = Number(process.env.TSJAIL_FUZZ_SEED ?? 20261122);
 const RUNS = Number(process.env.TSJAIL_FUZZ_CLI_RUNS ?? 60);
@@ -84,6 +84,9 @@ t.test(`command line: ${RUNS} random invocations (seed ${SEED})`, async (t) => {
   const r = rng(SEED);
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
   const outcomes = { plan: 0, refused: 0 };
+  // Every command line first (the seed alone decides them), then the runs,
+  // a few side by side, then the checks in order.
+  const invocations: string[][] = [];
   for (let i = 0; i < RUNS; i++) {
     const args = ['--dry-run'];
     for (let n = Math.floor(r() * 6); n > 0; n--) {
@@ -92,7 +95,17 @@ t.test(`command line: ${RUNS} random invocations (seed ${SEED})`, async (t) => {
     }
     if (r() < 0.8)
       args.push('--', pick(['/bin/true', 'true', '-p', '--help', 'nope', '']), ...(r() < 0.5 ? [pick(VALUES)] : []));
-    const got = tsjail(args, { cwd: dir });
+    invocations.push(args);
+  }
+  const results: AsyncRunResult[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < RUNS; i = next++) results[i] = await tsjailAsync(invocations[i]!, { cwd: dir });
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  for (let i = 0; i < RUNS; i++) {
+    const args = invocations[i]!;
+    const got = results[i]!;
     // Plain ASCII in assertion names: TAP is line-based.
     const what = `run ${i}: ${JSON.stringify(args)
       .slice(0, 300)

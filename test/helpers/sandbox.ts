@@ -5,6 +5,7 @@
  * a developer who is not root runs the repository's own build directly.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,16 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const IS_ROOT = process.getuid!() === 0;
 export const TEST_USER = 'tsjailtest';
-export const STAGE = process.env.TSJAIL_TEST_STAGE ?? '/var/tmp/tsjail-test-stage';
+/** Where every staged tree lives; one name per checkout below it. */
+export const STAGE_PREFIX = '/var/tmp/tsjail-test-stage';
+/**
+ * This checkout's staged tree (test/setup.ts): its own name, so that test
+ * runs of other checkouts on the same machine, at the same time, cannot
+ * swap their build in under this one.
+ */
+export const STAGE =
+  process.env.TSJAIL_TEST_STAGE ??
+  `${STAGE_PREFIX}-${crypto.createHash('sha256').update(REPO).digest('hex').slice(0, 12)}`;
 
 export interface TestUser {
   name: string;
