@@ -88,6 +88,30 @@ export function describeRights(kind: 'fs' | 'scoped', mask: bigint): string[] {
   return rightNames(kind, mask).map((r) => `${r} (ABI ${firstAbiOf(kind, table[r.toUpperCase()]!)})`);
 }
 
+/**
+ * The host's network without scoping of abstract unix sockets (Landlock ABI
+ * 6, Linux 6.12): the program can connect to every abstract socket of the
+ * host, an X server's or a session bus's (past the D-Bus proxy, to systemd's
+ * manager). A profile that is given desktop sockets or D-Bus refuses to start
+ * then, unless it says network.unscopedAbstractSockets; either way tsjail
+ * says it once.
+ */
+function unscopedAbstract(req: LandlockRequest, kernel: string, warnings: string[]): void {
+  const what =
+    'abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6, Linux 6.12)';
+  const services = req.network.hostServices ?? [];
+  if (services.length > 0 && !req.network.unscopedAbstractSockets) {
+    throw new TsjailError(
+      `the profile has the host's network and ${services.join(' and ')}, and ${kernel}, which cannot scope abstract unix sockets (ABI 6, Linux 6.12): the program could reach the host's X11 and D-Bus abstract sockets directly, past the D-Bus proxy; network: { mode: "host", unscopedAbstractSockets: true } in the profile starts it anyway`,
+    );
+  }
+  warnings.push(
+    services.length > 0
+      ? `${what}; started anyway: network.unscopedAbstractSockets (${req.network.origin ?? 'profile'})`
+      : what,
+  );
+}
+
 export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockResult {
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -109,8 +133,7 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
         hint: 'see `tsjail doctor`',
       });
     notes.push(`Landlock ${why}: the mount view alone confines the filesystem`);
-    if (req.network.mode === 'host')
-      warnings.push('abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them');
+    if (req.network.mode === 'host') unscopedAbstract(req, `Landlock is ${why}`, warnings);
     return { notes, warnings };
   }
   if (tcp && row.net === 0n) {
@@ -130,9 +153,7 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   }
   if (req.abi === 1) notes.push('Landlock ABI 1: moving files between directories fails with EXDEV (no REFER right)');
   if ((handled.scoped & SCOPE.ABSTRACT_UNIX_SOCKET) === 0n && req.network.mode === 'host') {
-    warnings.push(
-      'abstract unix sockets of the host (X11, D-Bus) are reachable: this kernel cannot scope them (Landlock ABI 6)',
-    );
+    unscopedAbstract(req, `this kernel has Landlock ABI ${req.abi}`, warnings);
   }
 
   // The rules as the newest ABI would have them; what this kernel cannot

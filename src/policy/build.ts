@@ -30,6 +30,16 @@ export interface NetworkPolicy {
   mode: 'none' | 'host';
   /** Port lists, and whether the profile restricts that direction at all. */
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+  /**
+   * What of the host's desktop the profile reaches through sockets it is
+   * given (desktop sockets, D-Bus): with the host's network and no Landlock
+   * scoping, the same services' abstract sockets would be in reach past them.
+   */
+  hostServices?: string[];
+  /** The profile's network.unscopedAbstractSockets: start anyway where they cannot be scoped. */
+  unscopedAbstractSockets?: boolean;
+  /** Where the profile's network key was written, for messages. */
+  origin?: string;
 }
 
 export interface CliOverrides {
@@ -204,9 +214,16 @@ export function buildPolicy(
   for (const d of profile.devices) {
     for (const p of devicePaths(d.value)) devices.push({ path: p, origin: where(d.source) });
   }
-  const network = {
+  const wantsDbus = profile.dbus.session !== undefined || profile.dbus.system !== undefined;
+  const network: NetworkPolicy = {
     mode: cli.net ?? profile.network.mode,
     tcp: profile.network.tcp,
+    hostServices: [
+      ...(profile.sockets.length ? [`sockets (${[...new Set(profile.sockets.map((s) => s.value))].join(', ')})`] : []),
+      ...(wantsDbus ? ['D-Bus'] : []),
+    ],
+    unscopedAbstractSockets: profile.network.unscopedAbstractSockets,
+    origin: profile.network.source ? where(profile.network.source) : undefined,
   };
   const uid = ctx.uid ?? process.getuid!();
   const desktop = planDesktop(profile, { env: ctx.env, uid, home: ctx.home });

@@ -79,6 +79,16 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
         : net.tcp.connect.length || net.tcp.bind.length
           ? `TCP connections only to ports ${net.tcp.connect.join(', ') || 'none'}; may listen on ${net.tcp.bind.join(', ') || 'no port'}`
           : 'the same network access as you have',
+      ...(net.mode === 'host'
+        ? [
+            "shares this computer's network namespace: it may take abstract unix socket names (@/tmp/.X11-unix/X*, D-Bus) before a service of yours does, and clients of yours would then talk to it",
+            net.unscopedAbstractSockets
+              ? 'where Landlock cannot scope abstract unix sockets (before Linux 6.12) it may also connect to yours (X11, the session bus past its D-Bus proxy): network.unscopedAbstractSockets'
+              : p.sockets.length || p.dbus.session || p.dbus.system
+                ? 'where Landlock cannot scope abstract unix sockets (before Linux 6.12) it does not start, since it could reach your X11 and D-Bus sockets directly'
+                : 'where Landlock cannot scope abstract unix sockets (before Linux 6.12) it may also connect to yours',
+          ]
+        : []),
     ]),
   );
   const seenSockets = new Set<string>();

@@ -91,6 +91,8 @@ export interface MergedNetwork {
    * true (the profile wrote the list, even empty); otherwise TCP is open.
    */
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+  /** The profile accepts the host's abstract sockets in reach where Landlock cannot scope them. */
+  unscopedAbstractSockets: boolean;
   source?: SourceRef;
 }
 
@@ -164,7 +166,11 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     devices: [],
     sockets: [],
     dbus: {},
-    network: { mode: 'none', tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false } },
+    network: {
+      mode: 'none',
+      tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
+      unscopedAbstractSockets: false,
+    },
     syscalls: { allow: [], deny: [], action: 'errno', multiarch: false },
     // Null-prototype maps: a variable named __proto__ is an ordinary key
     // here, not a prototype assignment that would vanish without a word.
@@ -273,6 +279,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
           restrictConnect: n.tcp?.connect !== undefined,
           restrictBind: n.tcp?.bind !== undefined,
         },
+        unscopedAbstractSockets: 'unscopedAbstractSockets' in n && n.unscopedAbstractSockets === true,
         source: src(['network']),
       };
     }

@@ -394,10 +394,19 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
       checkEnum(c, x, q, NETWORK_MODES, 'network mode');
     },
     tcp: (c, x, q) => checkObject(c, x, q, { connect: (_c, y, r) => ports(y, r), bind: (_c, y, r) => ports(y, r) }),
+    unscopedAbstractSockets: (c, x, q) => {
+      checkBoolean(c, x, q);
+    },
   });
   if (!Object.hasOwn(v, 'mode')) cx.fail(path, 'missing key "mode" ("none" or "host")');
   else if (Object.hasOwn(v, 'tcp') && v['mode'] !== 'host') {
     cx.fail([...path, 'tcp'], 'TCP port lists need mode "host" (with "none" there is no network to filter)', 'key');
+  } else if (Object.hasOwn(v, 'unscopedAbstractSockets') && v['mode'] !== 'host') {
+    cx.fail(
+      [...path, 'unscopedAbstractSockets'],
+      'only means something with mode "host" (a network namespace of its own has no host abstract sockets)',
+      'key',
+    );
   }
 }
 

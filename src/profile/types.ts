@@ -82,6 +82,8 @@ export interface LandlockDoc {
 export interface NetworkDoc {
   mode: NetworkMode;
   tcp?: { connect?: number[]; bind?: number[] };
+  /** Start with the host's network, desktop sockets or D-Bus where Landlock cannot scope abstract sockets (ABI < 6). */
+  unscopedAbstractSockets?: boolean;
 }
 
 export interface ProfileDoc {

@@ -43,6 +43,7 @@ t.test('the SPEC example merges with its snippets', async (t) => {
   t.same(p.network, {
     mode: 'host',
     tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
+    unscopedAbstractSockets: false,
     source: { file: join(SHIP, 'firefox.json5'), line: 17, col: 12 },
   });
   t.same(

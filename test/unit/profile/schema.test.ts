@@ -254,3 +254,13 @@ t.test('landlock: a mode, or { mode, logDenials }', async (t) => {
     'p.json5:1: landlock: expected "best-effort", "required" or { mode, logDenials }, got number 1',
   ]);
 });
+
+t.test('network.unscopedAbstractSockets: a boolean, and only with mode "host"', async (t) => {
+  t.same(errorsOf(t, '{ network: { mode: "host", unscopedAbstractSockets: true } }'), []);
+  t.same(errorsOf(t, '{ network: { mode: "host", unscopedAbstractSockets: "yes" } }'), [
+    'p.json5:1: network.unscopedAbstractSockets: expected true or false, got string "yes"',
+  ]);
+  t.same(errorsOf(t, '{ network: { mode: "none", unscopedAbstractSockets: true } }'), [
+    'p.json5:1: network.unscopedAbstractSockets: only means something with mode "host" (a network namespace of its own has no host abstract sockets)',
+  ]);
+});
