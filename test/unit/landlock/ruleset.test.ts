@@ -168,3 +168,32 @@ t.test("required: refuses when the kernel lacks a right the profile's rules need
   const ro: MountPlan = { ...view, nodes: view.nodes.filter((n) => n.role === 'ro' || n.role === 'proc') };
   t.throws(() => buildLandlock(ro, req(2, { mode: 'required' })), /lacks truncate/, '/proc is written');
 });
+
+t.test(
+  'host network without abstract scoping: desktop sockets or D-Bus refuse to start unless the profile says so',
+  async (t) => {
+    const desktop = { ...net({ mode: 'host' }), hostServices: ['sockets (x11)', 'D-Bus'] };
+    for (const abi of [0, 5]) {
+      t.throws(
+        () => buildLandlock(view, req(abi, { network: desktop })),
+        /host's network and sockets \(x11\) and D-Bus.*cannot scope abstract unix sockets.*unscopedAbstractSockets: true/,
+        `ABI ${abi}: refused, naming the key`,
+      );
+      const ok = buildLandlock(
+        view,
+        req(abi, { network: { ...desktop, unscopedAbstractSockets: true, origin: 'p:3' } }),
+      );
+      t.match(
+        ok.warnings.join('\n'),
+        /reachable.*started anyway: network\.unscopedAbstractSockets \(p:3\)/,
+        'with the key: said',
+      );
+      t.match(
+        buildLandlock(view, req(abi, { network: net({ mode: 'host' }) })).warnings.join(),
+        /reachable/,
+        'no sockets: a warning only',
+      );
+    }
+    t.same(buildLandlock(view, req(6, { network: desktop })).warnings, [], 'ABI 6 scopes them: nothing to say');
+  },
+);
