@@ -590,7 +590,8 @@ static int server_packet(struct conn *c, uint8_t *p, uint32_t n)
 
 /*
  * Read what is there from `from`; whole frames are checked and queued to
- * `to`. 0 to go on, -1 to end the connection.
+ * `to`. 0 to go on, -1 to end the connection for a breach of the protocol
+ * (or of the filter's rules), -2 when `from` has gone.
  */
 static int pump(struct conn *c, struct side *from, struct side *to, int from_client)
 {
@@ -608,9 +609,9 @@ static int pump(struct conn *c, struct side *from, struct side *to, int from_cli
 		 * descriptor passed along, none ever reaches the other side. */
 		ssize_t r = recv(from->fd, dst, want, MSG_DONTWAIT);
 		if (r < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -2;
 		if (r == 0)
-			return -1;
+			return -2;
 		from->have += (size_t)r;
 		if (from->have == DESC_SIZE) {
 			uint32_t len = be32(from->desc), chan = be32(from->desc + 4),
@@ -791,16 +792,24 @@ int main(int argc, char **argv)
 			struct conn *c = &conns[owner[at]];
 			short cr = pfd[at].revents, sr = pfd[at + 1].revents;
 			const char *why = NULL;
-			if ((cr & (POLLIN | POLLHUP | POLLERR)) &&
-			    pump(c, &c->client, &c->server, 1) < 0)
-				why = "the client ended it or broke the protocol";
-			else if ((sr & (POLLIN | POLLHUP | POLLERR)) &&
-				 pump(c, &c->server, &c->client, 0) < 0)
-				why = "the server ended it or broke the protocol";
-			else if (flush(&c->client) < 0 || flush(&c->server) < 0)
-				why = "write failed";
-			if (why)
-				conn_close(c, why);
+			int r = 0;
+			if (cr & (POLLIN | POLLHUP | POLLERR))
+				r = pump(c, &c->client, &c->server, 1);
+			if (r < 0)
+				why = r == -2 ? NULL
+					      : "the client broke the protocol or the filter's rules";
+			else if (sr & (POLLIN | POLLHUP | POLLERR)) {
+				r = pump(c, &c->server, &c->client, 0);
+				if (r < 0)
+					why = r == -2 ? "the server closed it"
+						      : "the server broke the protocol";
+			}
+			if (r == 0 && (flush(&c->client) < 0 || flush(&c->server) < 0)) {
+				r = -1;
+				why = "a write failed";
+			}
+			if (r < 0)
+				conn_close(c, why); /* NULL: the client left, nothing to say */
 		}
 		if (pfd[1].revents & POLLIN)
 			accept_one(listener);
