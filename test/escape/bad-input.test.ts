@@ -1,7 +1,7 @@
 // Bad input everywhere: every failure is one line and exit 125 before
 // anything starts; odd but valid input (spaces, glob characters, many paths)
 // works; a program named like an option is never taken for one.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +19,7 @@ import {
 const dir = makeUserDir('bad');
 t.teardown(() => removeDir(dir));
 
-function oneLine(t: Tap.Test, r: { status: number | null; stderr: string; stdout: string }, what: string): void {
+function oneLine(t: Test, r: { status: number | null; stderr: string; stdout: string }, what: string): void {
   t.equal(r.status, 125, `${what}: exit 125`);
   const lines = r.stderr
     .trim()

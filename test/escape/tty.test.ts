@@ -6,7 +6,7 @@
 // changes the terminal's modes. Under every shipped profile tsjail's job is
 // stopped by SIGTTIN/SIGTTOU instead, ^Z, bg and fg work, the window size
 // follows, and the caller's modes are as before.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,7 @@ function drive(steps: Step[]): Driven {
   }
 }
 
-function check(t: Tap.Test, d: Driven, what: string): void {
+function check(t: Test, d: Driven, what: string): void {
   t.ok(d.ok, `${what}${d.ok ? '' : `: ${d.why}\n${d.output}`}`);
 }
 

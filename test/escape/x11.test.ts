@@ -47,7 +47,7 @@ function nestedServers(n: number): string[] {
 }
 
 if (missing.length > 0) {
-  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
+  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
 } else {
   if (IS_ROOT && !fs.existsSync('/tmp/.X11-unix')) {
     fs.mkdirSync('/tmp/.X11-unix', { recursive: true });

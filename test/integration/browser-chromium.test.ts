@@ -19,7 +19,7 @@ const QUIET = [
 ];
 
 if (!installed('chromium')) {
-  t.skip('chromium is not installed here (.ci/run installs it)');
+  t.skip('chromium is not installed here (.ci/run installs it)', async () => {});
 } else {
   const home = makeUserDir('chromium');
   t.teardown(() => removeDir(home));

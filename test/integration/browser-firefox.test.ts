@@ -11,7 +11,7 @@ import { makeUserDir, mkUserDir, removeDir, tsjail, writeUserFile } from '../hel
 import { installed, plantSecrets, shotColours, writeProbePage } from '../helpers/browser.js';
 
 if (!installed('firefox-esr')) {
-  t.skip('firefox-esr is not installed here (.ci/run installs it)');
+  t.skip('firefox-esr is not installed here (.ci/run installs it)', async () => {});
 } else {
   const home = makeUserDir('firefox');
   t.teardown(() => removeDir(home));

@@ -12,7 +12,7 @@ import { PAREC, peak, record, soundHome, startPulse, tone } from '../helpers/pul
 const missing = ['pulseaudio', 'paplay', 'parec', 'pactl'].filter((p) => !installed(p));
 
 if (missing.length > 0) {
-  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
+  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
 } else {
   const { home, socket, opts } = soundHome('audio');
   const media = path.join(home, 'media');

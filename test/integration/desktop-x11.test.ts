@@ -13,7 +13,6 @@ import {
   makeUserDir,
   mkUserDir,
   removeDir,
-  testUser,
   tsjail,
   tsjailArgv,
   userEnv,
@@ -24,12 +23,11 @@ import { decodeXwd } from '../helpers/xwd.js';
 import { startXvfb } from '../helpers/xvfb.js';
 import { countColour } from '../helpers/png.js';
 
-const user = testUser();
 const tools = ['Xvfb', 'xauth', 'xwd'];
 const missing = tools.filter((p) => !installed(p));
 
 if (missing.length > 0) {
-  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
+  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
 } else {
   if (IS_ROOT && !fs.existsSync('/tmp/.X11-unix')) {
     fs.mkdirSync('/tmp/.X11-unix', { recursive: true }); // another test may make it at the same moment

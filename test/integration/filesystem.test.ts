@@ -4,7 +4,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inSandbox, makeUserDir, removeDir, testUser, tsjail, writeUserFile } from '../helpers/sandbox.js';
+import { inSandbox, makeUserDir, removeDir, testUser, writeUserFile } from '../helpers/sandbox.js';
 
 const user = testUser();
 const home = makeUserDir('home');

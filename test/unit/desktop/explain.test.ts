@@ -37,7 +37,7 @@ for (const [name, own] of [
     const files = text
       .slice(0, text.indexOf('Devices:'))
       .split('\n')
-      .filter((l) => /^  may |^  can never|^  gets /.test(l));
+      .filter((l) => /^ {2}may |^ {2}can never|^ {2}gets /.test(l));
     t.ok(files.length > 5);
     for (const l of files)
       if (!l.includes('the system runtime')) t.match(l, /\[[^\]]+:\d+\]$/, `"${l.trim()}" names its profile line`);

@@ -2,7 +2,6 @@
 // binds, which directories are pinned against renames, what is refused.
 import t from 'tap';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { planMounts, type FsRequest } from '../../../src/mounts/plan.js';
 import type { ProtectRequest } from '../../../src/mounts/protect.js';
 import type { MountOp } from '../../../src/plan/plan.js';

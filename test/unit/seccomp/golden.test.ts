@@ -8,11 +8,12 @@ import { compileSeccomp, disassemble } from '../../../src/seccomp/compile.js';
 
 for (const arch of ['x86_64', 'aarch64'] as const) {
   for (const network of ['none', 'host'] as const) {
-    for (const [nestedSandbox, multiarch] of [
+    const variants: [nestedSandbox: boolean, multiarch: boolean][] = [
       [false, false],
       [true, false],
-      ...(arch === 'x86_64' ? [[false, true]] : []),
-    ]) {
+      ...(arch === 'x86_64' ? [[false, true] as [boolean, boolean]] : []),
+    ];
+    for (const [nestedSandbox, multiarch] of variants) {
       const file = `default-net-${network}${nestedSandbox ? '-nested' : ''}${multiarch ? '-multiarch' : ''}.${arch}.txt`;
       t.test(file, async (t) => {
         const res = compileSeccomp(
