@@ -4,13 +4,15 @@
 // skipped counts tap's skip and todo together and the numbers are tap's own
 // totals ("# { total: N, pass: N, fail: N, skip: N, todo: N }").
 //
-//   node .ci/summary.mjs LOG STATUS
+//   node .ci/summary.mjs LOG STATUS [CHECKS_FAILED]
 //
 // STATUS is npm test's exit status: a non-zero status without a failing test
 // (the build broke), or no totals line at all, still counts as one failure.
+// CHECKS_FAILED is how many of the checks run before the tests (typecheck,
+// lint) failed; each is one more failure.
 import { readFileSync } from 'node:fs';
 
-const [logFile, statusText = '0'] = process.argv.slice(2);
+const [logFile, statusText = '0', checksText = '0'] = process.argv.slice(2);
 const lines = readFileSync(logFile, 'utf8').split('\n');
 
 // "# Subtest: NAME" opens a level, the "ok N - NAME" at the same indentation
@@ -54,6 +56,7 @@ let fail = count('fail');
 const skip = count('skip') + count('todo');
 // No totals at all means tap never finished: that is a failure too.
 if ((Number(statusText) !== 0 || summary === '') && fail === 0) fail = 1;
+fail += Number(checksText);
 
 if (skipped.length > 0) {
   console.log(`skipped (${skipped.length} tests; tap counts ${skip}):`);

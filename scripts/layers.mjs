@@ -27,7 +27,11 @@ function specifiers(file) {
   const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const out = [];
   const visit = (node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       out.push(node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const e = node.moduleReference.expression;
@@ -138,7 +142,8 @@ if (json) {
   }
   for (const [i, c] of cycles.entries()) {
     console.log(`cycle among ${sccs[i].join(', ')}, for example: ${c.join(' -> ')}`);
-    for (let i = 0; i + 1 < c.length; i++) console.log(`  ${c[i]} -> ${c[i + 1]}: ${[...edges.get(c[i]).get(c[i + 1])].sort().join(', ')}`);
+    for (let i = 0; i + 1 < c.length; i++)
+      console.log(`  ${c[i]} -> ${c[i + 1]}: ${[...edges.get(c[i]).get(c[i + 1])].sort().join(', ')}`);
   }
   if (cycles.length === 0) console.log('no cycle between the folders of src/');
 }

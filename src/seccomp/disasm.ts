@@ -115,7 +115,7 @@ export function disassembleInsns(insns: readonly Insn[], arch: Arch): string {
         targets.add(yes);
         targets.add(no);
         let ys: State = { ...s };
-        let ns: State = { ...s };
+        const ns: State = { ...s };
         if (s.a === OFF_ARCH && ins.code === OP_JEQ) {
           comments[pc] = AUDIT_ARCH_NAMES[ins.k] ?? '';
           ys = { ...s, abi: ABI_OF[ins.k] ?? null };
