@@ -278,16 +278,16 @@ t.test(
       outside(['git', 'config', 'core.hooksPath', '.husky'], s.project, s.home);
       mkUserDir(path.join(s.project, '.husky'));
       const script = `printf '#!/bin/sh\\ntouch ${s.mark}/hook\\n' > .husky/pre-commit && chmod +x .husky/pre-commit && echo husky ok || echo husky refused`;
-      const r =
+      const said =
         where === 'outside'
-          ? outside(['/bin/sh', '-c', script], s.project, s.home)
-          : tsjail([...s.args, '--', '/bin/sh', '-c', script], { home: s.home, cwd: s.project });
+          ? outside(['/bin/sh', '-c', script], s.project, s.home).out
+          : tsjail([...s.args, '--', '/bin/sh', '-c', script], { home: s.home, cwd: s.project }).stdout;
       const after = aftermath(s.project, s.home, s.mark);
       if (where === 'outside') {
-        t.match(r.out, /husky ok/, 'control: written outside');
+        t.match(said, /husky ok/, 'control: written outside');
         t.ok(after.hook, 'control: the hook ran at git commit');
       } else {
-        t.match((r as { stdout: string }).stdout, /husky refused/);
+        t.match(said, /husky refused/);
         t.notOk(after.hook, 'no hook of the sandbox ran at git commit');
       }
     }
