@@ -41,7 +41,7 @@ function soundProfiles(): string[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (missing.length > 0) {
-  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`);
+  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
 } else {
   const { home, runtime, socket, opts } = soundHome('pulse-escape');
   const downloads = path.join(home, 'Downloads');
