@@ -9,6 +9,7 @@ import { abiRow, type AbiRow, firstAbiOf, FS, LATEST_ABI, NET, rightNames, SCOPE
 import { describeRights, READ_EXEC, WRITE } from '../landlock/ruleset.js';
 import { hostArch } from '../seccomp/compile.js';
 import { landlockAbi, type LandlockAvailability } from '../sys/features.js';
+import { probeMemfdNoexecSeal } from '../sys/kernel.js';
 import { checkUserns } from '../sys/userns.js';
 import { BaseCommand } from './base.js';
 import { out } from './output.js';
@@ -128,6 +129,12 @@ export class DoctorCommand extends BaseCommand {
       seccomp ? `available; tsjail compiles its own allowlist for ${hostArch()}` : 'NOT AVAILABLE',
     );
     if (!seccomp) ok = false;
+    line(
+      'memfd',
+      probeMemfdNoexecSeal()
+        ? 'only sealed against exec (MFD_NOEXEC_SEAL); others get ENOSYS and programs fall back to /dev/shm (noexec)'
+        : 'refused (no MFD_NOEXEC_SEAL before Linux 6.3); programs fall back to /dev/shm (noexec)',
+    );
     try {
       line('shim', findShim());
     } catch (e) {

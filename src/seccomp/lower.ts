@@ -96,6 +96,8 @@ export function denyRet(name: string, action: ResolvedPolicy['action']): number 
 
 /** tsjail's mandatory denials are not a profile choice: "log" does not let them through. */
 export function hardDenyRet(name: string, action: ResolvedPolicy['action']): number {
+  // An executable memfd is refused as a missing feature, never fatally.
+  if (name === 'memfd_create') return RET_ENOSYS;
   return action === 'kill' ? RET_KILL : retErrno(name === 'socket' ? EAFNOSUPPORT : EPERM);
 }
 

@@ -8,7 +8,9 @@
 //   TIOCSTI/TIOCLINUX (fake terminal input, CVE-2017-5226, CVE-2023-28100) and,
 //   when network is "none", socket(AF_INET|AF_INET6|AF_NETLINK) (SPEC); with
 //   nestedSandbox, setsockopt of the x_tables firewall (SOL_IP >= 64,
-//   SOL_IPV6 64/65), reachable with CAP_NET_ADMIN in a nested namespace.
+//   SOL_IPV6 64/65), reachable with CAP_NET_ADMIN in a nested namespace;
+//   memfd_create unless sealed against exec (MFD_NOEXEC_SEAL, not MFD_EXEC),
+//   refused with ENOSYS so programs fall back to /dev/shm.
 // - tsjail adds mandatory allows for what the launcher does after loading the
 //   filter: execve, execveat, write, exit, exit_group.
 // - Argument values are unsigned; negative numbers are two's complement of the
@@ -21,6 +23,10 @@
 import { CONSTANTS } from './constants.js';
 import { expandGroup, GROUPS, isGroup, type GroupContext, type SyscallEntry } from './groups.js';
 import { knownAnywhere, syscallTable, type Abi, type SyscallInfo } from './tables/index.js';
+
+/** memfd_create flags (include/uapi/linux/memfd.h, Linux 6.3). */
+export const MFD_NOEXEC_SEAL = 0x8;
+export const MFD_EXEC = 0x10;
 
 export type { ArgCond, SyscallEntry } from './groups.js';
 export type Arch = 'x86_64' | 'aarch64';
@@ -291,6 +297,19 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
         },
       ],
     });
+    // A memfd is writable and, unless created sealed against exec (Linux
+    // 6.3), executable: execveat(AT_EMPTY_PATH) or /proc/self/fd/N would run
+    // what the program wrote, where every writable mount is noexec. Only
+    // memfd_create with MFD_NOEXEC_SEAL and without MFD_EXEC passes; others
+    // get ENOSYS, on which programs fall back to a file in /dev/shm (noexec).
+    // Before 6.3 the kernel refuses MFD_NOEXEC_SEAL itself (EINVAL).
+    const memfd = table.byName('memfd_create');
+    if (memfd !== undefined) {
+      rulesFor(map, memfd).hardDeny.push(
+        { conds: [{ arg: 1, width: 32, op: '&==', values: [0n], mask: BigInt(MFD_NOEXEC_SEAL) }] },
+        { conds: [{ arg: 1, width: 32, op: '&==', values: [BigInt(MFD_EXEC)], mask: BigInt(MFD_EXEC) }] },
+      );
+    }
     const setsockopt = table.byName('setsockopt');
     if (input.nestedSandbox && setsockopt !== undefined) {
       // A nested user and network namespace holds CAP_NET_ADMIN there: keep

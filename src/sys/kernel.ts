@@ -6,6 +6,7 @@
  * Node stays resident beside the program. koffi is loaded lazily: verbs that
  * never reach the kernel do not pay for it.
  */
+import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -37,7 +38,9 @@ function load(): Libc {
   return libc;
 }
 
+const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;
+const MFD_NOEXEC_SEAL = 0x8;
 const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
@@ -73,6 +76,18 @@ export function sealedMemfd(name: string, bytes: Uint8Array, writeAll: (fd: numb
     throw new KernelError('sealing the plan memfd', c.errno());
   }
   return fd;
+}
+
+/**
+ * Whether memfd_create knows MFD_NOEXEC_SEAL (Linux 6.3): the only memfds
+ * tsjail's seccomp filter lets a program make (src/seccomp/policy.ts).
+ */
+export function probeMemfdNoexecSeal(): boolean {
+  const c = load();
+  const fd = c.memfd_create('tsjail-probe', MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+  if (fd < 0) return false;
+  closeSync(fd);
+  return true;
 }
 
 /**

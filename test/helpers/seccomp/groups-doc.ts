@@ -44,7 +44,10 @@ export function renderGroupsDoc(): string {
     '  `socket` for AF_INET, AF_INET6 and AF_NETLINK (EAFNOSUPPORT); and, with `nestedSandbox: true`,',
     '  `setsockopt` of the x_tables firewall (level SOL_IP with options from 64, SOL_IPV6 with 64',
     '  and 65: iptables, arptables, ebtables, IPVS; CVE-2021-22555), which a nested user and network',
-    '  namespace could otherwise reach with CAP_NET_ADMIN.',
+    '  namespace could otherwise reach with CAP_NET_ADMIN; and `memfd_create` unless its flags hold',
+    '  MFD_NOEXEC_SEAL and not MFD_EXEC (ENOSYS, so programs fall back to a file in the noexec',
+    '  /dev/shm): an executable memfd would let `execveat` or `/proc/self/fd/N` run what the',
+    '  program wrote. Before Linux 6.3 the kernel refuses MFD_NOEXEC_SEAL itself, so no memfd exists.',
     `- When not allowed, these fail with ENOSYS, so that libc falls back to an older call: ${[...ENOSYS_FALLBACK]
       .sort()
       .map((s) => `\`${s}\``)
