@@ -1,0 +1,202 @@
+// One wire format, checked from both ends: a plan with every record type is
+// encoded here (src/plan/encode.ts) and decoded by the shim's own parser
+// (shim-c/plan.c, through shim-c/tests/plan-dump), then compared field by
+// field. The record numbers are compared with shim-c/plan.h and PLAN.md.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { encodePlan, RecordType } from '../../../src/plan/encode.js';
+import type { LandlockPlan, LaunchPlan, MountFlag, MountOp, SeccompPlan } from '../../../src/plan/plan.js';
+
+const shim = path.resolve(import.meta.dirname, '../../../shim-c');
+const build = spawnSync('make', ['-s', '-C', shim, 'tests/plan-dump'], { encoding: 'utf8' });
+
+/** PLAN.md's mount flag bits and BIND/DENY kinds. */
+const FLAG: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
+const bits = (flags: MountFlag[]): number => flags.reduce((a, f) => a | FLAG[f], 0);
+const KIND = { dir: 1, file: 2 } as const;
+
+const mounts: MountOp[] = [
+  { op: 'tmpfs', dest: '/tmp', mode: 0o1777, size: 1 << 20, flags: ['nosuid', 'nodev', 'noexec'] },
+  { op: 'bind', src: '/usr', dest: '/usr', dev: 2049n, ino: 0xfedcba9876543210n, kind: 'dir', flags: ['ro', 'nosuid'] },
+  { op: 'bind', src: '/etc/hosts', dest: '/etc/hosts', dev: 1n, ino: 2n, kind: 'file', flags: ['ro'] },
+  { op: 'mkdir', dest: '/home/u', mode: 0o700 },
+  { op: 'symlink', target: 'usr/bin', dest: '/bin' },
+  {
+    op: 'file',
+    dest: '/etc/passwd',
+    mode: 0o644,
+    content: new TextEncoder().encode('u:x:1000:1000::/home/u:/bin/sh\n'),
+  },
+  { op: 'proc', dest: '/proc' },
+  { op: 'devbind', src: '/dev/null', dest: '/dev/null', rdev: 0x103n },
+  { op: 'devpts', dest: '/dev/pts' },
+  { op: 'remount', dest: '/', flags: ['ro', 'nosuid', 'nodev'] },
+  { op: 'bindself', dest: '/proc/sys', flags: ['ro', 'nosuid', 'nodev', 'noexec'] },
+  { op: 'deny', dest: '/home/u/.ssh', kind: 'dir' },
+  { op: 'deny', dest: '/etc/shadow', kind: 'file' },
+];
+
+const landlock: LandlockPlan = {
+  abi: 6,
+  fs: 0xffffn,
+  net: 0x3n,
+  scoped: 0x3n,
+  flags: 2,
+  paths: [
+    { path: '/', access: 0x8n },
+    { path: '/usr', access: 0x5n },
+  ],
+  ports: [
+    { port: 443, access: 0x2n },
+    { port: 65535, access: 0x1n },
+  ],
+};
+const seccomp: SeccompPlan = {
+  arch: 'x86_64',
+  flags: 1,
+  program: Uint8Array.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+  instructions: 1,
+};
+
+const plan: LaunchPlan = {
+  version: 1,
+  net: true,
+  uid: 1000,
+  gid: 1001,
+  hostname: 'box "quoted"',
+  verbose: 2,
+  lifelines: [3, 9],
+  tty: { devpts: '/dev/pts', fds: [0, 2], raw: true },
+  mounts,
+  cwd: '/home/u',
+  rlimits: [
+    { name: 'core', resource: 4, soft: 0n, hard: 0n },
+    { name: 'nofile', resource: 7, soft: 1024n, hard: 0xffffffffffffffffn },
+  ],
+  env: ['PATH=/usr/bin:/bin', 'LANG=C.UTF-8', 'EMPTY=', 'TAB=a\tb', 'UTF=ÿ€'],
+  argv: ['prog', '-x', '', 'back\\slash'],
+  exec: { program: 'prog', path: '/usr/bin:/bin' },
+  landlock,
+  seccomp,
+};
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Field by field what plan.c must have decoded (struct plan_mount: absent fields are 0 or null). */
+function expectedMount(m: MountOp): Record<string, unknown> {
+  const none = { src: null, dev: '0', ino: '0', size: '0', mode: 0, kind: 0, flags: 0, data: null };
+  switch (m.op) {
+    case 'tmpfs':
+      return { ...none, type: 'TMPFS', dest: m.dest, size: String(m.size), mode: m.mode, flags: bits(m.flags) };
+    case 'bind':
+      return {
+        ...none,
+        type: 'BIND',
+        src: m.src,
+        dest: m.dest,
+        dev: String(m.dev),
+        ino: String(m.ino),
+        kind: KIND[m.kind],
+        flags: bits(m.flags),
+      };
+    case 'mkdir':
+      return { ...none, type: 'MKDIR', dest: m.dest, mode: m.mode };
+    case 'symlink':
+      return { ...none, type: 'SYMLINK', src: m.target, dest: m.dest };
+    case 'file':
+      return { ...none, type: 'FILE', dest: m.dest, mode: m.mode, data: hex(m.content) };
+    case 'proc':
+      return { ...none, type: 'PROC', dest: m.dest };
+    case 'devbind':
+      return { ...none, type: 'DEVBIND', src: m.src, dest: m.dest, dev: String(m.rdev) };
+    case 'devpts':
+      return { ...none, type: 'DEVPTS', dest: m.dest };
+    case 'remount':
+      return { ...none, type: 'REMOUNT', dest: m.dest, flags: bits(m.flags) };
+    case 'bindself':
+      return { ...none, type: 'BINDSELF', dest: m.dest, flags: bits(m.flags) };
+    case 'deny':
+      return { ...none, type: 'DENY', dest: m.dest, kind: KIND[m.kind] };
+  }
+}
+
+/** The record types of an encoded plan, from its record headers. */
+function recordTypes(buf: Buffer): Set<number> {
+  const out = new Set<number>();
+  for (let off = 16; off < buf.length; off += 8 + buf.readUInt32LE(off + 4)) out.add(buf.readUInt16LE(off));
+  return out;
+}
+
+t.test('record numbers: encode.ts, shim-c/plan.h and PLAN.md agree', async (t) => {
+  const header = fs.readFileSync(path.join(shim, 'plan.h'), 'utf8');
+  const inC = Object.fromEntries([...header.matchAll(/^\s*R_([A-Z_]+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])]));
+  t.same(inC, { ...RecordType }, 'the same names and numbers as enum plan_type');
+  const doc = fs.readFileSync(path.join(shim, 'PLAN.md'), 'utf8');
+  for (const [name, n] of Object.entries(RecordType))
+    t.match(doc, new RegExp(`\\|\\s*${n}\\s*\\|\\s*\`?${name}\\b`), `PLAN.md lists ${n} ${name}`);
+});
+
+t.test(
+  'a plan with every record type decodes in C to the same fields',
+  { skip: build.status === 0 ? false : `make tests/plan-dump failed: ${build.stderr.trim()}` },
+  async (t) => {
+    const bytes = encodePlan(plan);
+    t.same(
+      [...recordTypes(bytes)].sort((a, b) => a - b),
+      Object.values(RecordType).sort((a, b) => a - b),
+      'every record type is in the plan',
+    );
+    const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: bytes, encoding: 'utf8' });
+    t.equal(r.status, 0, `plan.c accepts it ${r.stderr}`);
+    const c = JSON.parse(r.stdout);
+    t.same(c.ns_flags, 1, 'NAMESPACES: a network namespace');
+    t.same([c.uid, c.gid], [plan.uid, plan.gid], 'IDS');
+    t.same(c.hostname, plan.hostname, 'HOSTNAME');
+    t.same(c.verbose, plan.verbose, 'VERBOSE');
+    t.same(c.lifelines, plan.lifelines, 'LIFELINE');
+    t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [0b101, 1, '/dev/pts'], 'TTY');
+    t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
+    mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
+    t.same(c.chdir, plan.cwd, 'CHDIR');
+    t.same(
+      c.rlimits,
+      plan.rlimits.map((l) => ({ resource: l.resource, soft: String(l.soft), hard: String(l.hard) })),
+      'RLIMIT',
+    );
+    t.same(c.env, plan.env, 'ENV');
+    t.same(c.argv, plan.argv, 'ARGV');
+    t.same([c.program, c.search_path], [plan.exec.program, plan.exec.path], 'EXEC');
+    const ll = landlock;
+    t.same(
+      [c.has_landlock, c.ll_abi, c.ll_flags, c.ll_fs, c.ll_net, c.ll_scoped],
+      [1, ll.abi, ll.flags, String(ll.fs), String(ll.net), String(ll.scoped)],
+      'LANDLOCK',
+    );
+    t.same(
+      c.ll_rules,
+      [
+        ...ll.paths.map((p) => ({ path: p.path, port: '0', access: String(p.access) })),
+        ...ll.ports.map((p) => ({ path: null, port: String(p.port), access: String(p.access) })),
+      ],
+      'LL_PATH and LL_PORT',
+    );
+    const sc = seccomp;
+    t.same([c.has_seccomp, c.seccomp_flags, c.seccomp_prog], [1, sc.flags, hex(sc.program)], 'SECCOMP');
+  },
+);
+
+t.test(
+  'a plan without the optional records decodes with them absent',
+  { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
+  async (t) => {
+    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ...rest } = plan;
+    const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
+    const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: encodePlan(small), encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+    const c = JSON.parse(r.stdout);
+    t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts], [0, 0, [], 0, null]);
+    t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
+  },
+);
