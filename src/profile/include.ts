@@ -11,11 +11,16 @@
  * deeper than MAX_INCLUDE_DEPTH is an error. Every error is collected, so
  * `profile check` can report them all; a file with errors is left out of the
  * result but its includes are still followed where they can be read.
+ * With the caller's uid, a file the caller cannot vouch for (trust.ts: not
+ * theirs or root's, writable by others, or in a directory others can
+ * change) is an error and is not read at all; tsjail's own shipped
+ * profiles are trusted as its code is.
  */
 import { realpathSync } from 'node:fs';
 
 import { ProfileError, errorAt, type SourceRef } from './errors.js';
 import { loadFile, type LoadedFile } from './load.js';
+import { untrusted } from './trust.js';
 import { findSnippetFile } from './locate.js';
 import { formatKeyPath, lookupPos, type PathSegment } from './positions.js';
 import { isSnippetName, validateDoc } from './schema.js';
@@ -46,10 +51,14 @@ export interface LayerRequest {
   file: string;
   locals: string[];
   searchPath: readonly string[];
+  /** The caller: every file must be one they vouch for (trust.ts); absent, nothing is checked. */
+  uid?: number;
+  /** tsjail's own profiles/ (real path): trusted as tsjail's code is, not checked. */
+  shipped?: string;
 }
 
 export function resolveLayers(req: LayerRequest): LayerResult {
-  const state = new Resolver(req.searchPath);
+  const state = new Resolver(req.searchPath, req.uid, req.shipped);
   const rootReal = real(req.file);
   const base = findSnippetFile(BASE_SNIPPET, req.searchPath);
   if (base === null) {
@@ -79,7 +88,11 @@ class Resolver {
   private readonly done = new Set<string>();
   private readonly stack: { real: string; label: string }[] = [];
 
-  constructor(private readonly searchPath: readonly string[]) {}
+  constructor(
+    private readonly searchPath: readonly string[],
+    private readonly uid: number | undefined,
+    private readonly shipped: string | undefined,
+  ) {}
 
   visit(file: string, label: string, role: LayerRole, via: Via | undefined): void {
     const id = real(file);
@@ -97,6 +110,15 @@ class Resolver {
     }
     this.done.add(id);
 
+    const own = this.shipped !== undefined && (id === this.shipped || id.startsWith(`${this.shipped}/`));
+    const distrust = this.uid === undefined || own ? undefined : untrusted(file, this.uid);
+    if (distrust !== undefined) {
+      const detail = `not trusted: ${distrust}; a profile must be yours or root's, writable by nobody else, in directories only you or root can change (chmod go-w)`;
+      this.errors.push(
+        via !== undefined ? at(via, file, `snippet "${label}": ${detail}`) : new ProfileError({ file }, detail),
+      );
+      return;
+    }
     let loaded: LoadedFile;
     try {
       loaded = loadFile(file);

@@ -15,6 +15,7 @@
  * the search directories and user-dirs.dirs. Every failure is a ProfileError
  * whose message is one line naming FILE[:LINE[:COL]] and the key at fault.
  */
+import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
 import { ProfileError } from './errors.js';
@@ -28,6 +29,7 @@ import {
   listProfiles as listOnPath,
   nameFromFile,
   searchPath,
+  shippedProfilesDir,
   type ListedProfile,
   type ProgramProfile,
 } from './locate.js';
@@ -145,8 +147,25 @@ function compile(nameOrPath: string, opts: LoadOptions): Compiled {
     if (err instanceof ProfileError) return { errors: [err] };
     throw err;
   }
-  const resolved = resolveLayers({ name, file, locals, searchPath: dirs });
+  const uid = Number(opts.vars.values.get('UID'));
+  const shipped = shippedProfilesDir();
+  const resolved = resolveLayers({
+    name,
+    file,
+    locals,
+    searchPath: dirs,
+    uid: Number.isInteger(uid) ? uid : undefined,
+    shipped: shipped === undefined ? undefined : realOrSelf(shipped),
+  });
   const merged = mergeLayers(name, resolved.layers, opts.vars);
   const errors = [...resolved.errors, ...merged.errors];
   return errors.length > 0 ? { errors } : { profile: merged.profile, errors };
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
 }
