@@ -20,7 +20,7 @@ const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
 const NOBODY = nobody.status === 0 ? Number(nobody.stdout.trim()) : undefined;
 
 if (!IS_ROOT || NOBODY === undefined) {
-  t.skip('needs root (to make files owned by another user, "nobody") and the user nobody');
+  t.skip('needs root (to make files owned by another user, "nobody") and the user nobody', async () => {});
 } else {
   const user = testUser();
   const home = makeUserDir('profile-trust');
