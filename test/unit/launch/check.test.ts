@@ -283,13 +283,14 @@ const SITES: Site[] = [
   })),
   ...[
     'is not installed',
-    'cannot start xdg-dbus-proxy: ${',
+    'cannot start ${spec.what}: ${',
     'no socket pair to it',
-    'xdg-dbus-proxy: ${',
+    '${spec.what}: ${',
     'was not ready within',
     'exited before it was ready',
     'reported ready but',
   ].map((at): Site => ({ file: 'desktop/proxy.ts', at, not: HANDOVER })),
+  { file: 'desktop/pulse-filter.ts', at: 'needs tsjail-pulse-filter beside', not: HANDOVER },
   // src/landlock: what the kernel offers
   {
     file: 'landlock/ruleset.ts',
@@ -329,6 +330,16 @@ const SITES: Site[] = [
       profile: '{\n  landlock: "required",\n}\n',
       host: { landlockAbi: 1 },
       message: /the profile requires Landlock, and this kernel's ABI 1 lacks/,
+    },
+  },
+  {
+    file: 'landlock/ruleset.ts',
+    at: "the profile has the host's network and",
+    not: "the kernel's Landlock at launch time (tsjail doctor)",
+    launch: {
+      profile: '{\n  network: "host",\n  sockets: ["wayland"],\n}\n',
+      host: { landlockAbi: 5 },
+      message: /the profile has the host's network and sockets \(wayland\), and .*cannot scope abstract unix sockets/,
     },
   },
   // src/mounts: the view, planned on this machine's files as run plans it
