@@ -11,7 +11,10 @@
  * $XDG_RUNTIME_DIR/pulse/native; the cookie is $PULSE_COOKIE, else
  * $XDG_CONFIG_HOME/pulse/cookie, else ~/.pulse-cookie: the filter reads it,
  * and the sandbox gets only a placeholder (so libpulse neither warns nor
- * writes a cookie of its own).
+ * writes a cookie of its own). The filter turns shared memory off for every
+ * connection, so the client is told so in a client.conf of its own: without
+ * it libpulse asks for a memfd that the seccomp filter refuses (it is not
+ * sealed against exec) and says "shared memfd open() failed" on stderr.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +22,16 @@ import { emptyPart, hostSocket, type DesktopContext, type DesktopPart } from './
 
 /** Length of a PulseAudio cookie (PA_NATIVE_COOKIE_LENGTH). */
 const COOKIE_LENGTH = 256;
+
+/** What libpulse in the sandbox is told: audio over the socket, no server of its own. */
+const CLIENT_CONF = [
+  '# tsjail: the sound server is reached through tsjail-pulse-filter, which',
+  '# carries audio over the socket only (no shared memory, no memfd).',
+  'enable-shm = no',
+  'enable-memfd = no',
+  'autospawn = no',
+  '',
+].join('\n');
 
 export function pulseaudio(ctx: DesktopContext): DesktopPart {
   const part = emptyPart();
@@ -73,5 +86,14 @@ export function pulseaudio(ctx: DesktopContext): DesktopPart {
     why: 'PulseAudio cookie placeholder (the filter holds the real one)',
   });
   part.env.PULSE_COOKIE = dest;
+  const conf = path.posix.join(ctx.runtime, 'pulse', 'client.conf');
+  part.ops.push({
+    op: 'file',
+    dest: conf,
+    mode: 0o444,
+    content: new TextEncoder().encode(CLIENT_CONF),
+    why: 'PulseAudio client.conf: no shared memory (the filter carries audio over the socket)',
+  });
+  part.env.PULSE_CLIENTCONFIG = conf;
   return part;
 }

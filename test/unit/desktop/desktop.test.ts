@@ -241,7 +241,14 @@ t.test('sockets: each found socket bound into a private runtime directory, with 
     WAYLAND_DISPLAY: 'wayland-1',
     PULSE_SERVER: `unix:${dir}/pulse/native`,
     PULSE_COOKIE: `${dir}/pulse/cookie`,
+    PULSE_CLIENTCONFIG: `${dir}/pulse/client.conf`,
   });
+  const conf = d.ops.find((o) => o.op === 'file' && o.dest === `${dir}/pulse/client.conf`);
+  t.match(
+    conf && conf.op === 'file' ? Buffer.from(conf.content).toString() : '',
+    /^enable-shm = no$[\s\S]*^enable-memfd = no$/m,
+    'the client is told there is no shared memory, so it asks for no memfd',
+  );
   const cookie = d.ops.find((o) => o.op === 'file');
   t.ok(
     cookie && cookie.op === 'file' && Buffer.from(cookie.content).equals(Buffer.alloc(256)) && cookie.mode === 0o600,
