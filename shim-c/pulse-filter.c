@@ -33,10 +33,18 @@
  * shim's monitor holds it for exactly the sandbox's lifetime, a LIFELINE
  * record of shim-c/PLAN.md), closing every connection.
  *
+ * Confinement: before it writes that byte the filter takes away what it
+ * no longer needs (confine() below: a seccomp allowlist, Landlock without
+ * filesystem rights where the kernel has it).
+ *
  * C11, libc only, single-threaded around poll(2). Nothing here trusts the
  * client: every length is checked before it is used.
  */
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -45,7 +53,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -588,6 +598,63 @@ static int server_packet(struct conn *c, uint8_t *p, uint32_t n)
 	return 0;
 }
 
+/* Where the next bytes of `from`'s current frame go, and how many are due. */
+static void side_want(struct side *from, uint8_t **dst, size_t *want)
+{
+	if (from->have < DESC_SIZE) {
+		*dst = from->desc + from->have;
+		*want = DESC_SIZE - from->have;
+	} else {
+		*dst = from->payload + (from->have - DESC_SIZE);
+		*want = from->plen - (from->have - DESC_SIZE);
+	}
+}
+
+/*
+ * `r` more bytes (at most what side_want asked for) have arrived where
+ * side_want said: check the descriptor once it is whole, and a whole frame
+ * is judged and queued to `to`. 0 to go on, 1 after a whole frame, -1 to
+ * end the connection for a breach of the protocol or of the filter's rules.
+ * This and what it calls are all the filter does with what a side sends;
+ * fuzz/pulse-fuzz.c drives them from a buffer.
+ */
+static int side_got(struct conn *c, struct side *from, struct side *to, int from_client, size_t r)
+{
+	from->have += r;
+	if (from->have == DESC_SIZE) {
+		uint32_t len = be32(from->desc), chan = be32(from->desc + 4),
+			 flags = be32(from->desc + 16);
+		if (len == 0 || len > FRAME_MAX)
+			return -1;
+		if (flags & FLAG_SHMMASK)
+			return -1; /* shared memory is off */
+		if (chan == CHANNEL_PACKET && flags != 0)
+			return -1;
+		from->payload = malloc(len);
+		if (!from->payload)
+			return -1;
+		from->plen = len;
+	}
+	if (from->have < DESC_SIZE || from->have < DESC_SIZE + from->plen)
+		return 0;
+	/* A whole frame. */
+	int verdict = 0;
+	if (be32(from->desc + 4) == CHANNEL_PACKET)
+		verdict = from_client ? client_packet(c, from->payload, from->plen)
+				      : server_packet(c, from->payload, from->plen);
+	else if (from_client && !c->authed)
+		verdict = -1;
+	if (verdict < 0)
+		return -1;
+	if (verdict == 0 && send_frame(to, from->desc, from->payload, from->plen) < 0)
+		return -1;
+	free(from->payload);
+	from->payload = NULL;
+	from->plen = 0;
+	from->have = 0;
+	return 1;
+}
+
 /*
  * Read what is there from `from`; whole frames are checked and queued to
  * `to`. 0 to go on, -1 to end the connection for a breach of the protocol
@@ -598,13 +665,7 @@ static int pump(struct conn *c, struct side *from, struct side *to, int from_cli
 	for (int rounds = 0; rounds < 64; rounds++) {
 		uint8_t *dst;
 		size_t want;
-		if (from->have < DESC_SIZE) {
-			dst = from->desc + from->have;
-			want = DESC_SIZE - from->have;
-		} else {
-			dst = from->payload + (from->have - DESC_SIZE);
-			want = from->plen - (from->have - DESC_SIZE);
-		}
+		side_want(from, &dst, &want);
 		/* recv without a control buffer: the kernel closes any
 		 * descriptor passed along, none ever reaches the other side. */
 		ssize_t r = recv(from->fd, dst, want, MSG_DONTWAIT);
@@ -612,44 +673,17 @@ static int pump(struct conn *c, struct side *from, struct side *to, int from_cli
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -2;
 		if (r == 0)
 			return -2;
-		from->have += (size_t)r;
-		if (from->have == DESC_SIZE) {
-			uint32_t len = be32(from->desc), chan = be32(from->desc + 4),
-				 flags = be32(from->desc + 16);
-			if (len == 0 || len > FRAME_MAX)
-				return -1;
-			if (flags & FLAG_SHMMASK)
-				return -1; /* shared memory is off */
-			if (chan == CHANNEL_PACKET && flags != 0)
-				return -1;
-			from->payload = malloc(len);
-			if (!from->payload)
-				return -1;
-			from->plen = len;
-		}
-		if (from->have < DESC_SIZE || from->have < DESC_SIZE + from->plen)
-			continue;
-		/* A whole frame. */
-		int verdict = 0;
-		if (be32(from->desc + 4) == CHANNEL_PACKET)
-			verdict = from_client ? client_packet(c, from->payload, from->plen)
-					      : server_packet(c, from->payload, from->plen);
-		else if (from_client && !c->authed)
-			verdict = -1;
-		if (verdict < 0)
+		int v = side_got(c, from, to, from_client, (size_t)r);
+		if (v < 0)
 			return -1;
-		if (verdict == 0 && send_frame(to, from->desc, from->payload, from->plen) < 0)
-			return -1;
-		free(from->payload);
-		from->payload = NULL;
-		from->plen = 0;
-		from->have = 0;
-		if (queued(&to->out) > QUEUE_HIGH || queued(&from->out) > QUEUE_HIGH)
+		if (v > 0 && (queued(&to->out) > QUEUE_HIGH || queued(&from->out) > QUEUE_HIGH))
 			return 0;
 	}
 	return 0;
 }
 
+/* The rest runs the sockets; fuzz/pulse-fuzz.c includes this file without it. */
+#ifndef PULSE_FILTER_NO_MAIN
 static void accept_one(int listener)
 {
 	int cfd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -702,6 +736,136 @@ static int set_path(struct sockaddr_un *a, const char *p)
 	return 0;
 }
 
+/*
+ * Confinement, once the filter listens and holds what it needs (the real
+ * server's address, the cookie in memory, the lifeline). From then on it
+ * only accepts, connects to the server, relays and exits. The policy is
+ * fixed here, like the command allowlist: this is tsjail's own program,
+ * not something a profile shapes.
+ *
+ * Landlock (best effort, whatever ABI the kernel has): a ruleset that
+ * handles every filesystem right and grants none, so no file or directory
+ * can be opened, created or changed (ABI 1-3, 5), no TCP bind or connect
+ * (ABI 4), and no abstract unix socket or signal outside (ABI 6). A kernel
+ * without Landlock leaves only the seccomp allowlist.
+ *
+ * seccomp (required, or the filter does not start): an allowlist of the
+ * calls the loop makes; anything else kills the filter (every connection
+ * ends; the sandbox loses sound, nothing else). socket(2) only for AF_UNIX,
+ * mmap(2) never executable; no open, exec, mprotect, ptrace, kill. What
+ * it cannot take away: connect(2) takes an address seccomp cannot read,
+ * and Landlock does not govern pathname unix sockets, so a filter that was
+ * taken over could still connect to other unix sockets of the user.
+ */
+#define LL_CREATE_RULESET_VERSION 1u
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;  /* ABI 1 */
+	uint64_t handled_access_net; /* ABI 4 */
+	uint64_t scoped;             /* ABI 6 */
+};
+
+static void landlock_nothing(void)
+{
+	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	if (abi < 1) {
+		say("no Landlock (%s): seccomp only", strerror(errno));
+		return;
+	}
+	struct ll_ruleset_attr attr = {
+		/* 13 rights in ABI 1, REFER in 2, TRUNCATE in 3, IOCTL_DEV in 5 */
+		.handled_access_fs = (1ull << (abi >= 5   ? 16
+					       : abi >= 3 ? 15
+					       : abi >= 2 ? 14
+							  : 13)) -
+				     1,
+		.handled_access_net = abi >= 4 ? 3 : 0, /* bind and connect TCP */
+		.scoped = abi >= 6 ? 3 : 0,             /* abstract unix sockets, signals */
+	};
+	size_t size = abi <= 3 ? 8 : abi <= 5 ? 16 : 24;
+	int rs = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0U);
+	if (rs < 0 || syscall(__NR_landlock_restrict_self, rs, 0U) < 0)
+		fail("landlock");
+	close(rs);
+	say("Landlock ABI %ld: no filesystem rights", abi);
+}
+
+#if defined(__x86_64__)
+#define FILTER_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FILTER_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef FILTER_ARCH
+#define ALLOW_NR(nr)                                     \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define ARG_LO(i) offsetof(struct seccomp_data, args[i]) /* little-endian: the low half */
+#define KILL BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+#endif
+
+static void seccomp_allowlist(void)
+{
+#ifdef FILTER_ARCH
+	struct sock_filter prog[] = {
+		LOAD(arch),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0),
+		KILL,
+		LOAD(nr),
+#ifdef __x86_64__
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1), /* x32 */
+		KILL,
+#endif
+#ifdef __NR_poll
+		ALLOW_NR(__NR_poll),
+#endif
+		ALLOW_NR(__NR_ppoll),
+		ALLOW_NR(__NR_recvfrom),
+		ALLOW_NR(__NR_sendto),
+		ALLOW_NR(__NR_accept4),
+		ALLOW_NR(__NR_connect),
+		ALLOW_NR(__NR_close),
+		ALLOW_NR(__NR_write), /* messages on stderr */
+		ALLOW_NR(__NR_brk),
+		ALLOW_NR(__NR_munmap),
+		ALLOW_NR(__NR_mremap),
+		ALLOW_NR(__NR_madvise),
+		ALLOW_NR(__NR_clock_gettime),
+		ALLOW_NR(__NR_rt_sigreturn),
+		ALLOW_NR(__NR_restart_syscall),
+		ALLOW_NR(__NR_exit),
+		ALLOW_NR(__NR_exit_group),
+		/* socket(AF_UNIX, ...) only */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 1, 0),
+		KILL,
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* mmap without PROT_EXEC (malloc's large blocks) */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+		KILL,
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		KILL,
+	};
+	struct sock_fprog fp = { .len = sizeof prog / sizeof prog[0], .filter = prog };
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		fail("seccomp");
+#else
+	errno = ENOSYS;
+	fail("seccomp: no allowlist for this architecture");
+#endif
+}
+
+static void confine(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("no_new_privs");
+	landlock_nothing();
+	seccomp_allowlist();
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1, life = -1;
@@ -724,7 +888,6 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the cookie stays in here */
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 
 	if (set_path(&server_addr, server_path) < 0)
 		usage();
@@ -749,6 +912,7 @@ int main(int argc, char **argv)
 		fail(listen_path);
 	if (listen(listener, 16) < 0)
 		fail("listen");
+	confine(); /* before the sandbox can connect: it starts after "R" */
 	if (send(life, "R", 1, MSG_NOSIGNAL) != 1)
 		fail("lifeline");
 
@@ -815,3 +979,4 @@ int main(int argc, char **argv)
 			accept_one(listener);
 	}
 }
+#endif

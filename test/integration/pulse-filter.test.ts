@@ -8,55 +8,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { frame, tags } from '../helpers/pulse-wire.js';
 import { REPO } from '../helpers/sandbox.js';
 
 const FILTER = path.join(REPO, 'shim-c', 'tsjail-pulse-filter');
-const PACKET = 0xffffffff;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-filter-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const cookie = Buffer.alloc(256, 0xab);
 fs.writeFileSync(path.join(dir, 'cookie'), cookie);
-
-/** A tagstruct: u32s, strings, arbitrary blobs and property lists, as src/pulsecore/tagstruct.c writes them. */
-type Value = number | string | Buffer | { props: [string, string][] };
-function tags(...vals: Value[]): Buffer {
-  const out: Buffer[] = [];
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(5);
-    b[0] = 0x4c; // 'L'
-    b.writeUInt32BE(n >>> 0, 1);
-    return b;
-  };
-  const str = (s: string) => Buffer.concat([Buffer.from('t'), Buffer.from(s), Buffer.alloc(1)]);
-  const arb = (b: Buffer) => {
-    const h = Buffer.alloc(5);
-    h[0] = 0x78; // 'x'
-    h.writeUInt32BE(b.length, 1);
-    return Buffer.concat([h, b]);
-  };
-  for (const v of vals) {
-    if (typeof v === 'number') out.push(u32(v));
-    else if (typeof v === 'string') out.push(str(v));
-    else if (Buffer.isBuffer(v)) out.push(arb(v));
-    else {
-      out.push(Buffer.from('P'));
-      for (const [k, val] of v.props) {
-        const d = Buffer.concat([Buffer.from(val), Buffer.alloc(1)]);
-        out.push(str(k), u32(d.length), arb(d));
-      }
-      out.push(Buffer.from('N'));
-    }
-  }
-  return Buffer.concat(out);
-}
-
-function frame(payload: Buffer, channel = PACKET, flags = 0): Buffer {
-  const d = Buffer.alloc(20);
-  d.writeUInt32BE(payload.length, 0);
-  d.writeUInt32BE(channel, 4);
-  d.writeUInt32BE(flags, 16);
-  return Buffer.concat([d, payload]);
-}
 
 /** Frames as they arrive on a socket. */
 class Frames {
@@ -93,7 +52,7 @@ class Frames {
 
 const u32At = (b: Buffer, i: number) => b.readUInt32BE(1 + 5 * i); // the i-th tagged u32
 
-async function startFilter(t: { name: string; teardown(fn: () => void): void }) {
+async function startFilter(t: { name: string; teardown(fn: () => void): void }, verbose = false) {
   const server = path.join(dir, `server-${t.name.replace(/\W/g, '')}`);
   const listen = path.join(dir, `filter-${t.name.replace(/\W/g, '')}`);
   const accepted: Frames[] = [];
@@ -103,9 +62,11 @@ async function startFilter(t: { name: string; teardown(fn: () => void): void }) 
     accepted.push(new Frames(s));
   });
   await new Promise<void>((r) => srv.listen(server, r));
-  const child = spawn(FILTER, ['--fd=3', listen, server, path.join(dir, 'cookie')], {
-    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+  const child = spawn(FILTER, [...(verbose ? ['-v'] : []), '--fd=3', listen, server, path.join(dir, 'cookie')], {
+    stdio: ['ignore', 'ignore', verbose ? 'pipe' : 'inherit', 'pipe'],
   });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const life = child.stdio[3] as net.Socket;
   await new Promise<void>((r) => life.once('data', () => r()));
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -118,7 +79,18 @@ async function startFilter(t: { name: string; teardown(fn: () => void): void }) 
   const fromFilter = new Frames(client);
   const end = Date.now() + 10_000;
   while (accepted.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return { client, fromFilter, toServer: accepted[0]!, serverSock: sockets[0]!, life, exited };
+  return {
+    client,
+    fromFilter,
+    toServer: accepted[0]!,
+    serverSock: sockets[0]!,
+    life,
+    exited,
+    pid: child.pid!,
+    listen,
+    accepted,
+    stderr: () => stderr,
+  };
 }
 
 const AUTH = 8;
@@ -134,6 +106,33 @@ t.test('AUTH: shared memory and memfd off both ways, the real cookie', async (t)
   f.serverSock.write(frame(tags(2, 0, 35 | 0x80000000)));
   const reply = (await f.fromFilter.next())!;
   t.equal(u32At(reply.payload, 2), 35, 'the client sees no shm flag in the reply');
+});
+
+t.test('the filter confines itself before it takes connections', async (t) => {
+  const f = await startFilter(t, true);
+  const status = fs.readFileSync(`/proc/${f.pid}/status`, 'utf8');
+  t.match(status, /^NoNewPrivs:\s+1$/m, 'no_new_privs');
+  t.match(status, /^Seccomp:\s+2$/m, 'a seccomp filter (mode 2), loaded by the filter itself');
+  // It still does its work under the allowlist: authentication, a refusal
+  // with its message on stderr (write), a query relayed both ways.
+  f.client.write(auth(0));
+  t.equal(u32At((await f.toServer.next())!.payload, 0), AUTH, 'AUTH relayed');
+  f.client.write(frame(tags(51, 1, 'module-ladspa-sink', 'plugin=/x.so')));
+  t.equal(u32At((await f.fromFilter.next())!.payload, 0), 0, 'LOAD_MODULE refused');
+  f.client.write(frame(tags(20, 2)));
+  t.equal(u32At((await f.toServer.next())!.payload, 0), 20, 'GET_SERVER_INFO relayed');
+  f.serverSock.write(frame(tags(2, 2, 'pulseaudio')));
+  t.equal(u32At((await f.fromFilter.next())!.payload, 1), 2, 'its reply relayed');
+  // A second client: accept4, then socket and connect to the server anew.
+  const second = net.connect(f.listen);
+  t.teardown(() => second.destroy());
+  second.write(auth(0));
+  const end = Date.now() + 10_000;
+  while (f.accepted.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.equal(u32At((await f.accepted[1]!.next())!.payload, 0), AUTH, "a second client's AUTH relayed");
+  t.match(f.stderr(), /refused command 51/, 'its message reached stderr');
+  f.life.destroy();
+  t.equal(await f.exited, 0, 'and it exits as it should, not killed by its own filter');
 });
 
 t.test('refused commands are answered with PA_ERR_ACCESS and never reach the server', async (t) => {
