@@ -123,7 +123,7 @@ static void keep_lifelines(const struct plan *plan, int plan_fd)
 }
 
 /* Steps 14-22: the program process, PID 2. Never returns. */
-static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
+static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int sysctl_dir)
 {
 	sigset_t none;
 
@@ -137,6 +137,10 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved)
 	 * this covers the moment before the kernel gets to us.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die("program", "PR_SET_PDEATHSIG");
+	/* 15a. Here, not in init: the helper takes a PID, and the program
+	 * stays PID 2. */
+	if (plan->ipc_shm)
+		ns_ipc_limit(sysctl_dir, plan->ipc_shm, plan->uid, plan->gid);
 	/* 16. */
 	if (plan->chdir && chdir(plan->chdir) < 0)
 		die("chdir", "%s", plan->chdir);
@@ -188,6 +192,12 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid
 		die("init", "PR_SET_DUMPABLE");
 	/* 7-8. Modes in the plan are exact: no umask while building. */
 	mode_t umask_saved = umask(0);
+	/* For step 15a: the sandbox's /proc/sys will be read-only, the
+	 * host's procfs is not (closed in init after the fork). */
+	int sysctl_dir = -1;
+	if (plan->ipc_shm &&
+	    (sysctl_dir = open("/proc/sys/kernel", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("ipc", "open /proc/sys/kernel");
 	mount_make_private();
 	mount_stage();
 	/* 9. */
@@ -214,8 +224,10 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid
 			close(ctl);
 			tty_program_join(go[0], go[1]);
 		}
-		program(plan, umask_saved);
+		program(plan, umask_saved, sysctl_dir);
 	}
+	if (sysctl_dir >= 0)
+		close(sysctl_dir);
 	if (plan->tty_fds) {
 		close(go[0]);
 		tty_init_place(plan, pid, fg, go[1]);

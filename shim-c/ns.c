@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 pid_t ns_clone(int net)
@@ -67,6 +69,75 @@ void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid
 	write_proc("/proc/self/gid_map", map);
 	note("mapped uid %u to %u, gid %u to %u", inside_uid, (unsigned)outside_uid, inside_gid,
 	     (unsigned)outside_gid);
+}
+
+static void write_sysctl(int dir, const char *path, unsigned long long value)
+{
+	char text[32];
+	/* procfs resolves an IPC sysctl by the IPC namespace of the process
+	 * that looks it up (ipc_sysctl.c set_lookup), not by the mount. */
+	int fd = openat(dir, path, O_WRONLY | O_CLOEXEC);
+	int n = snprintf(text, sizeof text, "%llu\n", value);
+
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		die("ipc", "write %s", path);
+	close(fd);
+}
+
+/*
+ * The IPC sysctls of a namespace belong to uid 0 of the user namespace that
+ * owns it (ipc/ipc_sysctl.c, ipc_set_ownership), and ours maps only the
+ * caller's uid. So a child makes a user namespace of its own under ours,
+ * with root mapped to our ids, and a new IPC namespace owned by it; it sets
+ * the limits there and leaves that namespace's descriptor in a slot of the
+ * descriptor table it shares with us (CLONE_FILES); we enter it with
+ * setns(2), which our capabilities in our own namespace and in its child
+ * allow. The sysctls are written through SYSCTL_DIR, /proc/sys/kernel
+ * of the host's procfs opened before the mounts (the sandbox's /proc/sys is
+ * read-only). The child makes itself dumpable first: a non-dumpable process's
+ * /proc/self files belong to root, and it could not write its maps. It
+ * runs before the program exists and holds nothing the caller may not see.
+ */
+void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid)
+{
+	char map[64];
+	int status;
+	int slot = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (slot < 0)
+		die("ipc", "open /dev/null");
+	long pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		die("ipc", "fork");
+	if (pid == 0) {
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			die("ipc", "PR_SET_DUMPABLE");
+		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
+			die("ipc", "unshare a user and IPC namespace");
+		write_proc("/proc/self/setgroups", "deny");
+		snprintf(map, sizeof map, "0 %u 1\n", uid);
+		write_proc("/proc/self/uid_map", map);
+		snprintf(map, sizeof map, "0 %u 1\n", gid);
+		write_proc("/proc/self/gid_map", map);
+		unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+		write_sysctl(sysctl_dir, "shmmax", shm);
+		write_sysctl(sysctl_dir, "shmall", (shm + page - 1) / page);
+		int fd = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup3(fd, slot, O_CLOEXEC) < 0)
+			die("ipc", "open /proc/self/ns/ipc");
+		_exit(0);
+	}
+	while (waitpid((pid_t)pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("ipc", "wait");
+	/* The child said why on stderr. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(EXIT_SETUP);
+	if (setns(slot, CLONE_NEWIPC) < 0)
+		die("ipc", "enter the limited IPC namespace");
+	close(slot);
+	close(sysctl_dir);
+	note("System V shared memory limited to %llu bytes", (unsigned long long)shm);
 }
 
 void ns_loopback_up(void)

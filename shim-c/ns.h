@@ -16,6 +16,12 @@ pid_t ns_clone(int net);
 /* Deny setgroups and map INSIDE_UID/GID to the caller's OUTSIDE ids. */
 void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid_t outside_gid);
 
+/* Replace our IPC namespace with one whose kernel.shmmax is SHM bytes
+ * and shmall SHM rounded up to pages, owned by a user namespace nested in
+ * ours that maps root to UID/GID (our ids there). SYSCTL_DIR: a descriptor
+ * of a writable procfs's sys/kernel; closed. */
+void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid);
+
 /* Bring up "lo" in the new network namespace. */
 void ns_loopback_up(void);
 

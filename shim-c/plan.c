@@ -49,6 +49,7 @@ const char *plan_type_name(unsigned type)
 		[R_VERBOSE] = "VERBOSE",
 		[R_LIFELINE] = "LIFELINE",
 		[R_TTY] = "TTY",
+		[R_IPC] = "IPC",
 		[R_TMPFS] = "TMPFS",
 		[R_BIND] = "BIND",
 		[R_MKDIR] = "MKDIR",
@@ -290,6 +291,8 @@ static bool decode(struct parser *ps)
 		       check(ps, pl->tty_fds && !(pl->tty_fds & ~7u),
 			     "fds is not a non-empty set of 0, 1, 2") &&
 		       check(ps, !(pl->tty_flags & ~PLAN_TTY_RAW), "unknown tty flag bits");
+	case R_IPC:
+		return get_u64(ps, &pl->ipc_shm, "shm") && check(ps, pl->ipc_shm > 0, "shm 0");
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_RLIMIT: {
@@ -356,6 +359,7 @@ static bool singleton(unsigned type)
 	case R_HOSTNAME:
 	case R_VERBOSE:
 	case R_TTY:
+	case R_IPC:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:

@@ -19,6 +19,7 @@ enum plan_type {
 	R_VERBOSE = 4,
 	R_LIFELINE = 5,
 	R_TTY = 6,
+	R_IPC = 7,
 	R_TMPFS = 10,
 	R_BIND = 11,
 	R_MKDIR = 12,
@@ -96,6 +97,10 @@ struct plan {
 	 * pty of the devpts instance mounted at tty_devpts. 0: no TTY record. */
 	uint32_t tty_fds, tty_flags;
 	const char *tty_devpts;
+	/* IPC: System V shared memory the sandbox may hold, in bytes (the
+	 * IPC namespace's kernel.shmmax, and shmall in pages). 0: no IPC
+	 * record, the kernel's defaults. */
+	uint64_t ipc_shm;
 
 	struct plan_mount *mounts;
 	size_t nmounts;

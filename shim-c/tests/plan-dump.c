@@ -95,6 +95,8 @@ int main(void)
 		printf("%s%d", i ? "," : "", pl.lifelines[i]);
 	printf("],\"tty_fds\":%u,\"tty_flags\":%u,\"tty_devpts\":", pl.tty_fds, pl.tty_flags);
 	str(pl.tty_devpts);
+	fputs(",\"ipc_shm\":", stdout);
+	u64(pl.ipc_shm);
 	fputs(",\"mounts\":[", stdout);
 	for (size_t i = 0; i < pl.nmounts; i++) {
 		if (i)

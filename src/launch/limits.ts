@@ -47,14 +47,28 @@ export function currentHardLimits(file = '/proc/self/limits'): Map<string, bigin
   return out;
 }
 
-/** limits.tmpfs in bytes (0: no cap, the kernel's default of half the RAM). */
-export function tmpfsLimit(limits: Record<string, LimitValue>): number {
-  const v = limits.tmpfs;
+/** limits.NAME (a size) in bytes; 0 when unset or "unlimited". */
+function sizeLimit(limits: Record<string, LimitValue>, name: 'tmpfs' | 'shm'): number {
+  const v = limits[name];
   if (v === undefined || v === 'unlimited') return 0;
   if (typeof v === 'number') return v;
   const m = /^([0-9]+)([KMG]?)$/i.exec(v);
-  if (!m) throw new TsjailError(`limits.tmpfs: not a size: ${JSON.stringify(v)}`);
+  if (!m) throw new TsjailError(`limits.${name}: not a size: ${JSON.stringify(v)}`);
   return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+}
+
+/** limits.tmpfs in bytes (0: no cap, the kernel's default of half the RAM). */
+export function tmpfsLimit(limits: Record<string, LimitValue>): number {
+  return sizeLimit(limits, 'tmpfs');
+}
+
+/**
+ * The System V shared memory the sandbox's IPC namespace may hold, in bytes
+ * (its kernel.shmmax and shmall): limits.shm, else limits.tmpfs (the same
+ * kind of memory as /dev/shm); 0 when neither is set, the kernel's defaults.
+ */
+export function shmLimit(limits: Record<string, LimitValue>): number {
+  return limits.shm !== undefined ? sizeLimit(limits, 'shm') : tmpfsLimit(limits);
 }
 
 /**

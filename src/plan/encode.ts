@@ -19,6 +19,7 @@ export const RecordType = {
   VERBOSE: 4,
   LIFELINE: 5,
   TTY: 6,
+  IPC: 7,
   TMPFS: 10,
   BIND: 11,
   MKDIR: 12,
@@ -196,6 +197,12 @@ export function encodePlan(plan: LaunchPlan): Buffer {
         RecordType.TTY
       ),
     );
+  }
+  if (plan.ipc) {
+    if (!Number.isSafeInteger(plan.ipc.shm) || plan.ipc.shm <= 0)
+      throw new PlanEncodeError(`ipc shm ${plan.ipc.shm} is not a positive number of bytes`);
+    const shm = BigInt(plan.ipc.shm);
+    add((w) => (w.u64(shm), RecordType.IPC));
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));

@@ -35,6 +35,7 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
     hostname: plan.hostname,
     mounts: plan.mounts.map(mountJson),
     tty: plan.tty ?? null,
+    ipc: plan.ipc ?? null,
     cwd: plan.cwd,
     rlimits: plan.rlimits.map((r) => ({
       name: r.name,

@@ -125,6 +125,8 @@ export interface LaunchPlan {
    * raw mode while the job is in the foreground. Filled in by src/launch/tty.ts.
    */
   tty?: { devpts: string; fds: number[]; raw: boolean };
+  /** System V shared memory the sandbox may hold, in bytes (IPC record); absent: the kernel's defaults. */
+  ipc?: { shm: number };
   /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   /** The nested X server to start at the hand-over, whose socket and cookie the sandbox gets. */

@@ -513,7 +513,7 @@ function checkArgScalar(cx: Checker, v: unknown, path: Path): void {
 /** RLIMIT_NICE is 20 - nice (1..40), RLIMIT_RTPRIO a priority 0..99 (setrlimit(2)). */
 function checkLimit(cx: Checker, v: unknown, path: Path, name: string): void {
   if (v === 'unlimited') return;
-  if (name === 'tmpfs' && typeof v === 'string') {
+  if ((name === 'tmpfs' || name === 'shm') && typeof v === 'string') {
     if (!SIZE.test(v))
       cx.fail(
         path,

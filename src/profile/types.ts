@@ -62,11 +62,13 @@ export const LIMIT_NAMES = [
   'rtprio',
   'sigpending',
   'rss',
-  // Not an rlimit: the size of each tmpfs tsjail mounts (src/launch/limits.ts).
+  // Not rlimits: the size of each tmpfs tsjail mounts, and the System V shared
+  // memory of the sandbox's IPC namespace (src/launch/limits.ts).
   'tmpfs',
+  'shm',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
-/** A number, "unlimited", or (limits.tmpfs only) a size such as "512M". */
+/** A number, "unlimited", or (limits.tmpfs and limits.shm only) a size such as "512M". */
 export type LimitValue = number | 'unlimited' | string;
 
 export const LANDLOCK_MODES = ['best-effort', 'required'] as const;

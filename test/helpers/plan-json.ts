@@ -54,5 +54,6 @@ export function planFromJson(j: any): LaunchPlan {
     exec: j.exec,
     landlock: ll,
     tty: j.tty ?? undefined,
+    ...(j.ipc ? { ipc: j.ipc } : {}),
   };
 }

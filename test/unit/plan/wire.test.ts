@@ -69,6 +69,7 @@ const plan: LaunchPlan = {
   verbose: 2,
   lifelines: [3, 9],
   tty: { devpts: '/dev/pts', fds: [0, 2], raw: true },
+  ipc: { shm: 5 * 2 ** 30 + 1 },
   mounts,
   cwd: '/home/u',
   rlimits: [
@@ -157,6 +158,7 @@ t.test(
     t.same(c.verbose, plan.verbose, 'VERBOSE');
     t.same(c.lifelines, plan.lifelines, 'LIFELINE');
     t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [0b101, 1, '/dev/pts'], 'TTY');
+    t.same(c.ipc_shm, String(plan.ipc!.shm), 'IPC');
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
@@ -191,12 +193,12 @@ t.test(
   'a plan without the optional records decodes with them absent',
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ...rest } = plan;
+    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ipc: _i, ...rest } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: encodePlan(small), encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout);
-    t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts], [0, 0, [], 0, null]);
+    t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts, c.ipc_shm], [0, 0, [], 0, null, '0']);
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
   },
 );

@@ -142,7 +142,7 @@ t.test('wrong types and out-of-range values in every section', async (t) => {
       'p.json5:12: limits.nice: 41 is out of range 0..40',
       'p.json5:12: limits.rtprio: 100 is out of range 0..99',
       'p.json5:12: limits.fds: unknown key (expected one of: as, core, cpu, data, fsize, memlock, nofile, nproc, ' +
-        'stack, msgqueue, nice, rtprio, sigpending, rss, tmpfs)',
+        'stack, msgqueue, nice, rtprio, sigpending, rss, tmpfs, shm)',
       'p.json5:12: limits.tmpfs: expected a size such as "512M" (a number with K, M or G), an integer of bytes or "unlimited", got "1T"',
       'p.json5:13: env.keep[1]: "BAD NAME" is not a variable name or pattern (letters, digits, _, and * ? [..])',
       'p.json5:13: env.set["1X"]: not a valid environment variable name (letters, digits and _, not starting with a digit)',
