@@ -78,7 +78,11 @@ t.test('wayland and pulseaudio: only their sockets, reachable, with their variab
     .split('\n')
     .filter((l) => l.startsWith('.'))
     .sort();
-  t.same(listing, ['.', './pulse', './pulse/cookie', './pulse/native', './wayland-1'], 'only what was asked for');
+  t.same(
+    listing,
+    ['.', './pulse', './pulse/client.conf', './pulse/cookie', './pulse/native', './wayland-1'],
+    'only what was asked for',
+  );
   t.match(r.stdout, `${runtime}/wayland-1 hello-wayland-1`, 'the Wayland socket answers');
   // The sound server is tsjail-pulse-filter's socket: it connects (and then
   // ends the connection, as the stand-in does not speak PulseAudio's protocol).
