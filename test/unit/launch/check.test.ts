@@ -453,6 +453,7 @@ const SITES: Site[] = [
     'exceeds ${MAX_RECORDS}',
     'are not among 0, 1, 2',
     'tty: no devpts mounted at',
+    'is not a positive number of bytes',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,
@@ -461,7 +462,7 @@ const SITES: Site[] = [
   // src/launch
   {
     file: 'launch/limits.ts',
-    at: 'limits.tmpfs: not a size',
+    at: 'limits.${name}: not a size',
     profile: '{\n  limits: {\n    tmpfs: "12X",\n  },\n}\n',
     message: AT(3),
   },
