@@ -3,6 +3,7 @@
  * describes, run the program in it.
  *
  *     tsjail-shim --plan-fd N
+ *     tsjail-shim --probe-userns     (ns_probe: may this binary sandbox?)
  *
  * The steps below are PLAN.md's "Fixed recipe", numbered as there. The
  * shim decides nothing: what is mounted, mapped, limited, allowed and run
@@ -44,8 +45,10 @@ static int parse_args(int argc, char **argv)
 	char *end;
 	long fd;
 
+	if (argc == 2 && strcmp(argv[1], "--probe-userns") == 0)
+		exit(ns_probe());
 	if (argc != 3 || strcmp(argv[1], "--plan-fd") != 0)
-		die_msg("usage", "tsjail-shim --plan-fd N");
+		die_msg("usage", "tsjail-shim --plan-fd N | --probe-userns");
 	errno = 0;
 	fd = strtol(argv[2], &end, 10);
 	/* 0-2 are the program's stdio, not a place for the plan. */

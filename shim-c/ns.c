@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -43,6 +44,31 @@ pid_t ns_clone(int net)
 			     "kernel.apparmor_restrict_unprivileged_userns on Ubuntu, "
 			     "user.max_user_namespaces)");
 	die("clone", "new namespaces");
+}
+
+int ns_probe(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		printf("clone %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+		return 1;
+	}
+	if (pid == 0) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(errno & 0xff);
+		_exit(0);
+	}
+	int status;
+	while (waitpid((pid_t)pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("probe", "waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		printf("ok\n");
+		return 0;
+	}
+	int err = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+	printf("mount %s\n", err && strerrorname_np(err) ? strerrorname_np(err) : "?");
+	return 2;
 }
 
 static void write_proc(const char *path, const char *text)

@@ -13,6 +13,16 @@
  * child; on failure explains the likely cause and exits 125. */
 pid_t ns_clone(int net);
 
+/* `tsjail-shim --probe-userns`: can this binary, run by this user, get a
+ * user namespace in which it holds the capabilities to build a sandbox?
+ * Clones into new user and mount namespaces and makes the mount tree
+ * private there, the first thing a sandbox needs. Prints one line and
+ * returns the exit status: 0 yes; 1 the clone was refused; 2 the
+ * namespace came without capabilities (what AppArmor's
+ * apparmor_restrict_unprivileged_userns does to an unconfined program).
+ * It reports; tsjail decides what to tell the user. */
+int ns_probe(void);
+
 /* Deny setgroups and map INSIDE_UID/GID to the caller's OUTSIDE ids. */
 void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid_t outside_gid);
 

@@ -96,7 +96,14 @@ export class DoctorCommand extends BaseCommand {
     const line = (label: string, value: string): void => out(`${label.padEnd(20)} ${value}`);
     line('kernel', `${readText('/proc/sys/kernel/osrelease') ?? '?'} (${hostArch()})`);
 
-    const u = checkUserns();
+    let shim: string | undefined;
+    let shimMissing: string | undefined;
+    try {
+      shim = findShim();
+    } catch (e) {
+      shimMissing = (e as Error).message;
+    }
+    const u = checkUserns(shim);
     line('user namespaces', u.ok ? 'available' : `REFUSED: ${u.message}`);
     if (!u.ok) {
       ok = false;
@@ -135,10 +142,9 @@ export class DoctorCommand extends BaseCommand {
         ? 'only sealed against exec (MFD_NOEXEC_SEAL); others get ENOSYS and programs fall back to /dev/shm (noexec)'
         : 'refused (no MFD_NOEXEC_SEAL before Linux 6.3); programs fall back to /dev/shm (noexec)',
     );
-    try {
-      line('shim', findShim());
-    } catch (e) {
-      line('shim', `MISSING: ${(e as Error).message}`);
+    if (shim !== undefined) line('shim', shim);
+    else {
+      line('shim', `MISSING: ${shimMissing}`);
       ok = false;
     }
     return ok ? 0 : 125;

@@ -96,9 +96,9 @@ export class RunCommand extends BaseCommand {
       out(JSON.stringify(planToJson(built.plan, { profile: profile.name, files: profile.files }), null, 2));
       return 0;
     }
-    const userns = checkUserns();
-    if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
     const shim = findShim();
+    const userns = checkUserns(shim);
+    if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
     handOver(built.plan, shim);
   }
 }
