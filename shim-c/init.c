@@ -82,13 +82,25 @@ int supervise(pid_t child, pid_t target, const sigset_t *set)
 	}
 }
 
+int init_kills_all = 1;
+
+void init_kill_rest(pid_t program)
+{
+	/* From PID 1, kill(-1) reaches every other process of the
+	 * namespace (kill(2)); the kernel would also kill them when init
+	 * exits, but this way nothing runs on while init is exiting. An
+	 * entered command's supervisor is outside the sandbox's PID
+	 * namespace, where kill(-1) would reach every process of the user. */
+	if (init_kills_all)
+		kill(-1, SIGKILL);
+	else
+		kill(-program, SIGKILL);
+}
+
 void init_run(pid_t program, const sigset_t *set)
 {
 	int status = supervise(program, -program, set);
 
-	/* From PID 1, kill(-1) reaches every other process of the
-	 * namespace (kill(2)); the kernel would also kill them when init
-	 * exits, but this way nothing runs on while init is exiting. */
-	kill(-1, SIGKILL);
+	init_kill_rest(program);
 	_exit(status);
 }

@@ -22,6 +22,7 @@
 #include "mount.h"
 #include "ns.h"
 #include "plan.h"
+#include "record.h"
 #include "seccomp.h"
 #include "tty.h"
 #include "util.h"
@@ -30,6 +31,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -71,8 +73,9 @@ static void read_full(int fd, uint8_t *buf, size_t len)
 	}
 }
 
-/* Exactly the header's length is read: the writer need not close its end. */
-static void read_plan(int fd, struct plan *plan)
+/* Exactly the header's length is read: the writer need not close its end.
+ * Returns the plan's bytes (for the RECORD), which the caller frees. */
+static uint8_t *read_plan(int fd, struct plan *plan, size_t *plen)
 {
 	uint8_t head[16];
 	char err[256];
@@ -90,7 +93,8 @@ static void read_plan(int fd, struct plan *plan)
 	close(fd);
 	if (plan_parse(buf, len, plan, err, sizeof err) < 0)
 		die_msg("plan", "%s", err);
-	free(buf);
+	*plen = len;
+	return buf;
 }
 
 /* Close every descriptor above 2 except the plan's LIFELINE ones. */
@@ -245,6 +249,101 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid
 	init_run(pid, fwd);
 }
 
+/*
+ * `tsjail enter`: the plan's ENTER names a running sandbox's program. The
+ * monitor (this process) stays outside; its child joins the program's
+ * namespaces through a pidfd (the process cannot be swapped for another
+ * between the check of its start time and the join) and plays init's part
+ * for the entered command: the pty of the sandbox's devpts with TTY, the
+ * command forked into the sandbox's PID namespace, which then goes through
+ * the program's steps 14-22 with the plan's (the sandbox's own) rlimits,
+ * capabilities, no_new_privs, Landlock rules, environment and seccomp
+ * filter. It sees exactly what the sandbox's program sees.
+ */
+static int enter(const struct plan *plan, sigset_t *fwd)
+{
+	int sync_pipe[2], ctl[2] = { -1, -1 };
+	/* pidfd_open (Linux 5.3) and setns on a pidfd (5.8). */
+	int pidfd = (int)syscall(434, (pid_t)plan->enter_pid, 0U);
+
+	if (pidfd < 0)
+		die("enter", "pidfd_open %u", plan->enter_pid);
+	if (proc_start_time((pid_t)plan->enter_pid) != plan->enter_start)
+		die_msg("enter", "process %u is no longer the sandbox's program", plan->enter_pid);
+	tty_check(plan);
+	if (plan->tty_fds && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		die("enter", "socketpair");
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
+		die("enter", "pipe");
+	signals_block(fwd);
+	if (plan->tty_fds)
+		tty_signals(fwd);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("enter", "fork");
+	if (pid > 0) {
+		close(pidfd);
+		close(sync_pipe[0]);
+		if (ctl[1] >= 0)
+			close(ctl[1]);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			die("monitor", "PR_SET_DUMPABLE");
+		if (plan->tty_fds)
+			return tty_monitor(plan, pid, ctl[0], fwd);
+		return supervise(pid, pid, fwd);
+	}
+	close(sync_pipe[1]);
+	if (ctl[0] >= 0)
+		close(ctl[0]);
+	struct pollfd pfd = { .fd = sync_pipe[0], .events = POLLIN };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("enter", "PR_SET_PDEATHSIG");
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(EXIT_SETUP);
+	close(sync_pipe[0]);
+	if (setsid() < 0)
+		die("enter", "setsid");
+	int ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		 CLONE_NEWCGROUP | (plan->ns_flags & PLAN_NS_NET ? CLONE_NEWNET : 0);
+	if (setns(pidfd, ns) < 0)
+		die("enter", "join the namespaces of process %u", plan->enter_pid);
+	close(pidfd);
+	/* Its capabilities in the sandbox's user namespace keep the program
+	 * from tracing it; non-dumpable besides, as init is. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("enter", "PR_SET_DUMPABLE");
+	mode_t umask_saved = umask(0);
+	umask(umask_saved);
+	int fg = 0, go[2] = { -1, -1 };
+	if (plan->tty_fds) {
+		fg = tty_init_open(plan, ctl[1]);
+		if (pipe2(go, O_CLOEXEC) < 0)
+			die("enter", "pipe");
+	}
+	init_kills_all = 0;
+	pid_t cmd = fork();
+	if (cmd < 0)
+		die("enter", "fork the command");
+	if (cmd == 0) {
+		if (plan->tty_fds) {
+			close(ctl[1]);
+			tty_program_join(go[0], go[1]);
+		}
+		program(plan, umask_saved, -1);
+	}
+	if (plan->tty_fds) {
+		close(go[0]);
+		tty_init_place(plan, cmd, fg, go[1]);
+	}
+	caps_drop_all("enter");
+	caps_no_new_privs("enter");
+	close_from_3_except("enter", ctl[1]);
+	prctl(PR_SET_NAME, "tsjail-enter", 0, 0, 0);
+	if (plan->tty_fds)
+		tty_init_run(plan, cmd, ctl[1], fwd);
+	init_run(cmd, fwd);
+}
+
 int main(int argc, char **argv)
 {
 	struct plan plan;
@@ -260,13 +359,26 @@ int main(int argc, char **argv)
 	/* 1. */
 	signals_reset();
 	/* 2. */
-	read_plan(plan_fd, &plan);
+	size_t plan_len;
+	uint8_t *plan_bytes = read_plan(plan_fd, &plan, &plan_len);
 	verbose = plan.verbose;
+	/* PARENT: a library caller's sandbox must not outlive it. Checked
+	 * after the prctl: a parent that died before it is not our parent. */
+	if (plan.parent_pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			die("parent", "PR_SET_PDEATHSIG");
+		if ((uint32_t)getppid() != plan.parent_pid)
+			die_msg("parent", "the caller (process %u) is gone", plan.parent_pid);
+	}
 	/* The caller's other descriptors never reach the sandbox (SPEC.md);
 	 * the monitor keeps only the LIFELINE descriptors, whose peers (a
 	 * D-Bus proxy) live exactly as long as the monitor holds them. Init
 	 * and the program close them like every other descriptor. */
 	keep_lifelines(&plan, plan_fd);
+	if (plan.enter_pid) {
+		free(plan_bytes);
+		return enter(&plan, &fwd);
+	}
 	/* Read before clone: inside the new user namespace, until the maps
 	 * are written, getuid() says 65534. */
 	uid_t uid = getuid();
@@ -279,6 +391,8 @@ int main(int argc, char **argv)
 		die("start", "socketpair");
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
 		die("start", "pipe");
+	record_begin(&plan, plan_bytes, plan_len);
+	free(plan_bytes);
 	signals_block(&fwd);
 	if (plan.tty_fds)
 		tty_signals(&fwd);
@@ -297,7 +411,9 @@ int main(int argc, char **argv)
 		close(ctl[1]);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("monitor", "PR_SET_DUMPABLE");
-	if (plan.tty_fds)
-		return tty_monitor(&plan, pid, ctl[0], &fwd);
-	return supervise(pid, pid, &fwd);
+	record_publish(&plan, pid);
+	int status =
+		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);
+	record_end();
+	return status;
 }

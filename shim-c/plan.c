@@ -27,6 +27,7 @@
 #define MAX_INSNS 4096u
 #define RLIMIT_COUNT 16u /* RLIMIT_NLIMITS on Linux */
 #define MAX_HOSTNAME 64u /* HOST_NAME_MAX */
+#define MAX_NAME 64u     /* a sandbox's --name */
 
 struct parser {
 	struct plan *pl;
@@ -50,6 +51,8 @@ const char *plan_type_name(unsigned type)
 		[R_LIFELINE] = "LIFELINE",
 		[R_TTY] = "TTY",
 		[R_IPC] = "IPC",
+		[R_RECORD] = "RECORD",
+		[R_PARENT] = "PARENT",
 		[R_TMPFS] = "TMPFS",
 		[R_BIND] = "BIND",
 		[R_MKDIR] = "MKDIR",
@@ -70,6 +73,7 @@ const char *plan_type_name(unsigned type)
 		[R_LL_PATH] = "LL_PATH",
 		[R_LL_PORT] = "LL_PORT",
 		[R_SECCOMP] = "SECCOMP",
+		[R_ENTER] = "ENTER",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -254,6 +258,20 @@ static bool decode_mount(struct parser *ps, struct plan_mount *m)
 	return fail(ps, "not a mount record");
 }
 
+/* A sandbox's name: "" (none), or what `tsjail run --name` accepts; it
+ * becomes a file name in the record directory. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return true;
+	if (n > MAX_NAME || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+			      (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
 /* Decode the record at ps->p (payload only) into the plan. */
 static bool decode(struct parser *ps)
 {
@@ -293,6 +311,24 @@ static bool decode(struct parser *ps)
 		       check(ps, !(pl->tty_flags & ~PLAN_TTY_RAW), "unknown tty flag bits");
 	case R_IPC:
 		return get_u64(ps, &pl->ipc_shm, "shm") && check(ps, pl->ipc_shm > 0, "shm 0");
+	case R_RECORD:
+		return get_path(ps, &pl->record_dir, "dir") &&
+		       get_str(ps, &pl->record_name, "name") &&
+		       get_bytes(ps, &pl->record_meta, &pl->record_metalen, MAX_BLOB, "meta") &&
+		       check(ps, name_ok(pl->record_name),
+			     "name is not 1 to 64 of [A-Za-z0-9._-] "
+			     "starting with a letter or digit") &&
+		       check(ps, pl->record_metalen > 0 && pl->record_meta[0] == '{',
+			     "meta is not a JSON object");
+	case R_PARENT:
+		return get_u32(ps, &pl->parent_pid, "pid") &&
+		       check(ps, pl->parent_pid > 1 && pl->parent_pid <= INT_MAX,
+			     "pid is not a process other than 1");
+	case R_ENTER:
+		return get_u32(ps, &pl->enter_pid, "pid") &&
+		       get_u64(ps, &pl->enter_start, "start") &&
+		       check(ps, pl->enter_pid > 1 && pl->enter_pid <= INT_MAX,
+			     "pid is not a process other than 1");
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_RLIMIT: {
@@ -360,6 +396,9 @@ static bool singleton(unsigned type)
 	case R_VERBOSE:
 	case R_TTY:
 	case R_IPC:
+	case R_RECORD:
+	case R_PARENT:
+	case R_ENTER:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -432,6 +471,10 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		return fail(ps, "no ARGV record");
 	if (c->ll_rules && !(c->seen >> R_LANDLOCK & 1))
 		return fail(ps, "LL_PATH or LL_PORT without a LANDLOCK record");
+	/* Entering builds nothing: the sandbox is there already. */
+	if (c->seen >> R_ENTER & 1 && (c->mounts || c->lifelines || (c->seen >> R_HOSTNAME & 1) ||
+				       (c->seen >> R_IPC & 1) || (c->seen >> R_RECORD & 1)))
+		return fail(ps, "ENTER with a mount, LIFELINE, HOSTNAME, IPC or RECORD record");
 	return true;
 }
 
@@ -504,7 +547,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 			goto bad;
 		off += 8 + (size_t)size;
 	}
-	if (out->tty_fds) {
+	if (out->tty_fds && !out->enter_pid) {
 		bool found = false;
 		for (size_t i = 0; i < out->nmounts; i++)
 			found |= out->mounts[i].type == R_DEVPTS &&

@@ -20,6 +20,8 @@ enum plan_type {
 	R_LIFELINE = 5,
 	R_TTY = 6,
 	R_IPC = 7,
+	R_RECORD = 8,
+	R_PARENT = 9,
 	R_TMPFS = 10,
 	R_BIND = 11,
 	R_MKDIR = 12,
@@ -40,6 +42,7 @@ enum plan_type {
 	R_LL_PATH = 41,
 	R_LL_PORT = 42,
 	R_SECCOMP = 50,
+	R_ENTER = 60,
 };
 
 #define PLAN_NS_NET 0x1u
@@ -101,6 +104,19 @@ struct plan {
 	 * IPC namespace's kernel.shmmax, and shmall in pages). 0: no IPC
 	 * record, the kernel's defaults. */
 	uint64_t ipc_shm;
+	/* RECORD: the directory where the monitor keeps this sandbox's record
+	 * (ps, enter, stop), the sandbox's name ("": none) and the JSON object
+	 * TypeScript describes it with. NULL dir: no RECORD record. */
+	const char *record_dir, *record_name;
+	const uint8_t *record_meta;
+	size_t record_metalen;
+	/* PARENT: the monitor dies with this process (its parent). 0: none. */
+	uint32_t parent_pid;
+	/* ENTER: join the namespaces of this running sandbox's program (its
+	 * pid, and its start time in clock ticks since boot) instead of
+	 * building new ones. 0: no ENTER record. */
+	uint32_t enter_pid;
+	uint64_t enter_start;
 
 	struct plan_mount *mounts;
 	size_t nmounts;

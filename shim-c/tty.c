@@ -34,6 +34,7 @@
  * program stops; the monitor sends 'F' (foreground) or 'B' (background).
  */
 #include "tty.h"
+#include "init.h"
 #include "util.h"
 
 #include <errno.h>
@@ -270,7 +271,7 @@ void tty_init_run(const struct plan *plan, pid_t program, int ctl, const sigset_
 					send_msg(ctl, 'S', WSTOPSIG(st), -1);
 				continue;
 			}
-			kill(-1, SIGKILL);
+			init_kill_rest(program);
 			_exit(status_code(st));
 		}
 	}

@@ -97,6 +97,14 @@ int main(void)
 	str(pl.tty_devpts);
 	fputs(",\"ipc_shm\":", stdout);
 	u64(pl.ipc_shm);
+	fputs(",\"record_dir\":", stdout);
+	str(pl.record_dir);
+	fputs(",\"record_name\":", stdout);
+	str(pl.record_name);
+	fputs(",\"record_meta\":", stdout);
+	str((const char *)pl.record_meta);
+	printf(",\"parent_pid\":%u,\"enter_pid\":%u,\"enter_start\":", pl.parent_pid, pl.enter_pid);
+	u64(pl.enter_start);
 	fputs(",\"mounts\":[", stdout);
 	for (size_t i = 0; i < pl.nmounts; i++) {
 		if (i)

@@ -9,12 +9,13 @@ import { DoctorCommand } from './doctor.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
 import { RunCommand } from './run.js';
+import { EnterCommand, PsCommand, StopCommand } from './sandboxes.js';
 import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
 /** Options of the run verb that take a value (clipanion's own list, for splitting only). */
-const RUN_VALUE_OPTIONS = new Set(['-p', '--profile', '--ro', '--rw', '--tmpfs', '--deny', '--net', '--env']);
-const VERBS = new Set(['run', 'profile', 'seccomp', 'doctor', '--help', '-h', '--version']);
+const RUN_VALUE_OPTIONS = new Set(['-p', '--profile', '--ro', '--rw', '--tmpfs', '--deny', '--net', '--env', '--name']);
+const VERBS = new Set(['run', 'profile', 'seccomp', 'doctor', 'ps', 'enter', 'stop', '--help', '-h', '--version']);
 /** clipanion's parser is quadratic in the number of tokens: tsjail's own options are capped. */
 export const MAX_OPTION_TOKENS = 1024;
 
@@ -66,6 +67,9 @@ export async function main(argv: string[]): Promise<number> {
         ProfileCheckCommand,
         ProfileExplainCommand,
         DoctorCommand,
+        PsCommand,
+        EnterCommand,
+        StopCommand,
         SeccompCompileCommand,
         SeccompDisasmCommand,
         Builtins.HelpCommand,

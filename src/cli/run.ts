@@ -12,6 +12,8 @@ import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
 import { terminalRelay } from '../launch/tty.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
+import { isSandboxName } from '../plan/encode.js';
+import { recordDir, type SandboxMeta } from '../session/records.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
 import { currentCaller, loadOptions } from './context.js';
@@ -47,6 +49,7 @@ export class RunCommand extends BaseCommand {
   logDenials = Option.Boolean('--log-denials', false, {
     description: 'have the kernel log what Landlock refuses the program (audit log; Landlock ABI 7)',
   });
+  name = Option.String('--name', { description: 'a name for ps, enter and stop (unique among your sandboxes)' });
   program = Option.String({ name: 'PROGRAM' });
   args = Option.Proxy({ name: 'ARGS' });
 
@@ -55,6 +58,10 @@ export class RunCommand extends BaseCommand {
       throw new UsageError(`--net: expected "none" or "host", got ${JSON.stringify(this.net)}`);
     }
     if (this.program === '') throw new UsageError('PROGRAM is empty');
+    if (this.name !== undefined && !isSandboxName(this.name))
+      throw new UsageError(
+        `--name: ${JSON.stringify(this.name)} is not 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit`,
+      );
     const caller = currentCaller();
     const opts = loadOptions(caller);
     const profileRef = this.profile ?? findProfileForProgram(path.basename(this.program), opts).name;
@@ -95,6 +102,29 @@ export class RunCommand extends BaseCommand {
     if (this.dryRun) {
       out(JSON.stringify(planToJson(built.plan, { profile: profile.name, files: profile.files }), null, 2));
       return 0;
+    }
+    const meta: SandboxMeta = {
+      name: this.name ?? '',
+      profile: profile.name,
+      program: this.program,
+      argv: built.plan.argv,
+      cwd: built.plan.cwd,
+      layers: {
+        namespaces: ['user', 'mnt', 'pid', 'ipc', 'uts', 'cgroup', ...(built.plan.net ? ['net'] : [])],
+        landlock: built.plan.landlock?.abi ?? null,
+        seccomp: built.plan.seccomp
+          ? { arch: built.plan.seccomp.arch, instructions: built.plan.seccomp.instructions }
+          : null,
+        network: policy.network.mode,
+      },
+    };
+    built.plan.record = { dir: recordDir(caller.env, caller.uid), name: meta.name, meta: JSON.stringify(meta) };
+    const parent = process.env.TSJAIL_PARENT_PID;
+    if (parent !== undefined) {
+      // The library (src/lib): the sandbox must not outlive its caller.
+      if (!/^\d+$/.test(parent) || Number(parent) !== process.ppid)
+        throw new TsjailError(`TSJAIL_PARENT_PID=${parent} is not the parent of this process: the caller is gone`);
+      built.plan.parent = Number(parent);
     }
     const shim = findShim();
     const userns = checkUserns(shim);

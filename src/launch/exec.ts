@@ -59,13 +59,17 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
       const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
       beside(filter, filter.binds);
     }
-    const bytes = encodePlan(final);
-    const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
-    for (const std of [0, 1, 2]) restoreStdio(std);
-    const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
-    throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
+    execPlan(encodePlan(final), shim);
   } catch (e) {
     for (const h of helpers) h.abort();
     throw e;
   }
+}
+
+/** Hand an encoded plan to the shim in a sealed memfd, in place of this process. */
+export function execPlan(bytes: Uint8Array, shim: string): never {
+  const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
+  for (const std of [0, 1, 2]) restoreStdio(std);
+  const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
+  throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
 }

@@ -20,6 +20,8 @@ export const RecordType = {
   LIFELINE: 5,
   TTY: 6,
   IPC: 7,
+  RECORD: 8,
+  PARENT: 9,
   TMPFS: 10,
   BIND: 11,
   MKDIR: 12,
@@ -40,12 +42,18 @@ export const RecordType = {
   LL_PATH: 41,
   LL_PORT: 42,
   SECCOMP: 50,
+  ENTER: 60,
 } as const;
 
 const FLAG_BITS: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
 
 export class PlanEncodeError extends Error {
   override name = 'PlanEncodeError';
+}
+
+/** A name `tsjail run --name` accepts (PLAN.md, RECORD): it becomes a file name. */
+export function isSandboxName(s: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s);
 }
 
 /** True when `p` is absolute and normalised as PLAN.md requires. */
@@ -58,7 +66,7 @@ export function isPlanPath(p: string): boolean {
     .every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
-class Writer {
+export class Writer {
   private chunks: Buffer[] = [];
   private size = 0;
   private push(b: Buffer): void {
@@ -203,6 +211,18 @@ export function encodePlan(plan: LaunchPlan): Buffer {
       throw new PlanEncodeError(`ipc shm ${plan.ipc.shm} is not a positive number of bytes`);
     const shm = BigInt(plan.ipc.shm);
     add((w) => (w.u64(shm), RecordType.IPC));
+  }
+  if (plan.record) {
+    const { dir, name, meta } = plan.record;
+    if (name !== '' && !isSandboxName(name))
+      throw new PlanEncodeError(`record: bad sandbox name ${JSON.stringify(name)}`);
+    if (!meta.startsWith('{')) throw new PlanEncodeError('record: meta is not a JSON object');
+    add((w) => (w.path(dir, 'record dir').str(name, 'record name').blob(Buffer.from(meta, 'utf8')), RecordType.RECORD));
+  }
+  if (plan.parent !== undefined) {
+    const pid = plan.parent;
+    if (!Number.isInteger(pid) || pid <= 1 || pid > 0x7fffffff) throw new PlanEncodeError(`parent pid ${pid}`);
+    add((w) => (w.u32(pid), RecordType.PARENT));
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));

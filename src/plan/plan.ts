@@ -127,6 +127,15 @@ export interface LaunchPlan {
   tty?: { devpts: string; fds: number[]; raw: boolean };
   /** System V shared memory the sandbox may hold, in bytes (IPC record); absent: the kernel's defaults. */
   ipc?: { shm: number };
+  /**
+   * The sandbox's record for `tsjail ps`, `enter` and `stop` (RECORD): the
+   * monitor keeps `dir/ID.json` and `dir/ID.plan` for its lifetime, and
+   * `dir/NAME.name` when `name` is not empty; `meta` is the JSON object
+   * that describes the sandbox (src/session/record.ts).
+   */
+  record?: { dir: string; name: string; meta: string };
+  /** The monitor dies with this process, its parent (PARENT): the library's caller. */
+  parent?: number;
   /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   /** The nested X server to start at the hand-over, whose socket and cookie the sandbox gets. */

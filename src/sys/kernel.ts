@@ -16,6 +16,8 @@ interface Libc {
   fcntl_int: (fd: number, cmd: number, arg: number) => number;
   execve: (path: string, argv: (string | null)[], envp: (string | null)[]) => number;
   syscall3: (nr: number, a: unknown, b: number, c: number) => number;
+  syscallInts: (nr: number, a: number, b: number, c: number) => number;
+  close: (fd: number) => number;
   errno: () => number;
 }
 
@@ -33,6 +35,8 @@ function load(): Libc {
     fcntl_int: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
     execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
     syscall3: (nr, a, b, c) => Number(syscall(nr, 'void *', a, 'unsigned long', b, 'unsigned int', c)),
+    syscallInts: (nr, a, b, c) => Number(syscall(nr, 'long', a, 'long', b, 'long', c, 'long', 0)),
+    close: lib.func('int close(int fd)'),
     errno: () => koffi.errno(),
   };
   return libc;
@@ -126,4 +130,29 @@ export function probeLandlockAbi(): LandlockProbe {
   if (errno === ENOSYS) return { abi: 0, reason: 'not-built', errno };
   if (errno === EOPNOTSUPP) return { abi: 0, reason: 'disabled', errno };
   return { abi: 0, reason: 'error', errno };
+}
+
+// pidfd_open and pidfd_send_signal: 434 and 424 in every table since 5.1's unification.
+const NR_PIDFD_OPEN = 434;
+const NR_PIDFD_SEND_SIGNAL = 424;
+
+/**
+ * A pidfd of `pid` (Linux 5.3), or undefined when the process is gone or the
+ * kernel has none (ENOSYS): whoever signals through it reaches that process
+ * and never one that later got its pid.
+ */
+export function pidfdOpen(pid: number): { fd: number } | { errno: number } {
+  const c = load();
+  const fd = c.syscallInts(NR_PIDFD_OPEN, pid, 0, 0);
+  return fd >= 0 ? { fd } : { errno: c.errno() };
+}
+
+/** pidfd_send_signal(2): 0 or the errno. */
+export function pidfdSignal(fd: number, signal: number): number {
+  const c = load();
+  return c.syscallInts(NR_PIDFD_SEND_SIGNAL, fd, signal, 0) === 0 ? 0 : c.errno();
+}
+
+export function closeFd(fd: number): void {
+  load().close(fd);
 }

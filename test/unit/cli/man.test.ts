@@ -56,13 +56,16 @@ const verbs = [...top.matchAll(/^ {2}tsjail (.+)$/gm)].map((m) => {
 t.test('--help lists the verbs of SPEC', async (t) => {
   t.same(verbs.map((v) => v.verb).sort(), [
     'doctor',
+    'enter',
     'profile check',
     'profile explain',
     'profile list',
     'profile show',
+    'ps',
     'run',
     'seccomp compile',
     'seccomp disasm',
+    'stop',
   ]);
 });
 

@@ -454,10 +454,29 @@ const SITES: Site[] = [
     'are not among 0, 1, 2',
     'tty: no devpts mounted at',
     'is not a positive number of bytes',
+    'record: bad sandbox name',
+    'record: meta is not a JSON object',
+    'parent pid',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,
     not: `the encoder, which check runs on its plan as run does: the schema and the planner refuse first what would reach it; ${INVARIANT}`,
+  })),
+  // src/plan/enter.ts: the plan of `tsjail enter`, made from a running sandbox's record
+  ...[
+    'not a launch plan',
+    'plan version',
+    'plan length does not match',
+    'record header past the end',
+    'record past the end',
+    'bytes after the last record',
+    'empty argv',
+    'the sandbox has no devpts for a terminal',
+    'plan too large',
+  ].map((at): Site => ({
+    file: 'plan/enter.ts',
+    at,
+    not: "`tsjail enter`'s plan, built from the plan a running sandbox was started with (test/unit/plan/enter.test.ts); not on run's way",
   })),
   // src/launch
   {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodePlan, RecordType } from '../../../src/plan/encode.js';
+import { enterPlan, splitPlan } from '../../../src/plan/enter.js';
 import type { LandlockPlan, LaunchPlan, MountFlag, MountOp, SeccompPlan } from '../../../src/plan/plan.js';
 
 const shim = path.resolve(import.meta.dirname, '../../../shim-c');
@@ -70,6 +71,8 @@ const plan: LaunchPlan = {
   lifelines: [3, 9],
   tty: { devpts: '/dev/pts', fds: [0, 2], raw: true },
   ipc: { shm: 5 * 2 ** 30 + 1 },
+  record: { dir: '/run/user/1000/tsjail', name: 'web-1.x_y', meta: '{"name":"web-1.x_y","q":"\\"é"}' },
+  parent: 4242,
   mounts,
   cwd: '/home/u',
   rlimits: [
@@ -146,8 +149,10 @@ t.test(
     const bytes = encodePlan(plan);
     t.same(
       [...recordTypes(bytes)].sort((a, b) => a - b),
-      Object.values(RecordType).sort((a, b) => a - b),
-      'every record type is in the plan',
+      Object.values(RecordType)
+        .filter((n) => n !== RecordType.ENTER)
+        .sort((a, b) => a - b),
+      'every record type but ENTER (which excludes mounts) is in the plan',
     );
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: bytes, encoding: 'utf8' });
     t.equal(r.status, 0, `plan.c accepts it ${r.stderr}`);
@@ -159,6 +164,12 @@ t.test(
     t.same(c.lifelines, plan.lifelines, 'LIFELINE');
     t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [0b101, 1, '/dev/pts'], 'TTY');
     t.same(c.ipc_shm, String(plan.ipc!.shm), 'IPC');
+    t.same(
+      [c.record_dir, c.record_name, c.record_meta],
+      [plan.record!.dir, plan.record!.name, plan.record!.meta],
+      'RECORD',
+    );
+    t.same(c.parent_pid, plan.parent, 'PARENT');
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
@@ -193,12 +204,60 @@ t.test(
   'a plan without the optional records decodes with them absent',
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ipc: _i, ...rest } = plan;
+    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ipc: _i, record: _r, parent: _p, ...rest } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: encodePlan(small), encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout);
     t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts, c.ipc_shm], [0, 0, [], 0, null, '0']);
+    t.same([c.record_dir, c.parent_pid, c.enter_pid], [null, 0, 0]);
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
   },
 );
+
+t.test(
+  "enter's plan keeps the sandbox's process records and decodes in C",
+  { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
+  async (t) => {
+    const { record: _r, parent: _p, lifelines: _f, ipc: _i, ...started } = plan;
+    const bytes = enterPlan(encodePlan(started), {
+      pid: 777,
+      start: 0x123456789n,
+      argv: ['/bin/sh', '-c', 'id'],
+      tty: { fds: [0, 1], raw: false },
+      verbose: 0,
+    });
+    const types = recordTypes(bytes);
+    for (const m of [RecordType.BIND, RecordType.TMPFS, RecordType.HOSTNAME, RecordType.LIFELINE, RecordType.IPC])
+      t.notOk(types.has(m), `record ${m} is dropped`);
+    const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: bytes, encoding: 'utf8' });
+    t.equal(r.status, 0, `plan.c accepts it ${r.stderr}`);
+    const c = JSON.parse(r.stdout);
+    t.same([c.enter_pid, c.enter_start], [777, String(0x123456789n)], 'ENTER');
+    t.same(c.mounts, [], 'no mounts');
+    t.same([c.hostname, c.lifelines, c.ipc_shm], [null, [], '0'], 'no set-up records');
+    t.same(
+      [c.ns_flags, c.uid, c.gid, c.chdir, c.env],
+      [1, plan.uid, plan.gid, plan.cwd, plan.env],
+      "the sandbox's own",
+    );
+    t.same(c.rlimits.length, plan.rlimits.length, 'its rlimits');
+    t.same([c.has_landlock, c.ll_rules.length, c.has_seccomp], [1, 4, 1], 'its Landlock rules and seccomp filter');
+    t.same([c.argv, c.program, c.search_path], [['/bin/sh', '-c', 'id'], '/bin/sh', plan.exec.path], 'the command');
+    t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [3, 0, '/dev/pts'], "a pty of the sandbox's devpts");
+    const bad = spawnSync(path.join(shim, 'tests/plan-dump'), {
+      input: withRecord(bytes, splitPlan(encodePlan(started)).find((x) => x.type === RecordType.PROC)!.bytes),
+      encoding: 'utf8',
+    });
+    t.equal(bad.status, 1, 'ENTER beside mount records is refused');
+    t.match(bad.stderr, /ENTER with a mount/);
+  },
+);
+
+/** A plan with one more record (for a plan that must be refused). */
+function withRecord(plan: Buffer, record: Buffer): Buffer {
+  const out = Buffer.concat([plan, record]);
+  out.writeUInt32LE(out.length, 8);
+  out.writeUInt32LE(plan.readUInt32LE(12) + 1, 12);
+  return out;
+}
