@@ -12,9 +12,22 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Test } from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import { plantSecrets } from './browser.js';
-import { makeUserDir, mkUserDir, removeDir, tsjailAsync, userEnv, type AsyncRunResult } from './sandbox.js';
+import {
+  asUser,
+  makeUserDir,
+  mkUserDir,
+  removeDir,
+  tsjailArgv,
+  tsjailAsync,
+  userEnv,
+  type AsyncRunResult,
+} from './sandbox.js';
+import { countColour, type Image } from './png.js';
+import { decodeXwd } from './xwd.js';
+import { startXvfb } from './xvfb.js';
 
 export interface AppContext {
   /** The entry's home folder (HOME). */
@@ -112,6 +125,29 @@ function pool<T>(tasks: (() => Promise<T>)[], n: number): Promise<T>[] {
   return out;
 }
 
+/**
+ * One subtest per case, in the table's order: skipped with the package's
+ * name when the program is not installed, else `body` with the case's index
+ * among the installed ones.
+ */
+function eachCase<C extends { program: string; pkg: string }>(
+  t: Test,
+  cases: C[],
+  ready: C[],
+  titleOf: (c: C) => string,
+  body: (t: Test, c: C, i: number) => Promise<void>,
+): void {
+  for (const c of cases) {
+    const i = ready.indexOf(c);
+    if (i < 0)
+      t.skip(
+        `${titleOf(c)}: ${c.program} is not installed here (Debian package ${c.pkg}; .ci/run installs it)`,
+        async () => {},
+      );
+    else t.test(titleOf(c), (t) => body(t, c, i));
+  }
+}
+
 /** One comment line of a failed run's stderr and stdout, for the log. */
 function tell(t: Test, what: string, r: AsyncRunResult): void {
   t.comment(`${what}: status ${r.status} signal ${r.signal}`);
@@ -153,17 +189,12 @@ export async function runAppCases(
   // The job runs with -v, which names the profile tsjail chose.
   const tasks = ready.flatMap((c) => [start(c, c.run, ['-v']), start(c, c.denial, [])]);
   const results = pool(tasks, opts.jobs ?? 3);
-  for (const c of cases) {
-    const title = `${c.profile}: ${c.job}; ${c.denies}`;
-    const i = ready.indexOf(c);
-    if (i < 0) {
-      t.skip(
-        `${title}: ${c.program} is not installed here (Debian package ${c.pkg}; .ci/run installs it)`,
-        async () => {},
-      );
-      continue;
-    }
-    t.test(title, async (t) => {
+  eachCase(
+    t,
+    cases,
+    ready,
+    (c) => `${c.profile}: ${c.job}; ${c.denies}`,
+    async (t, c, i) => {
       const cx = contexts.get(c)!;
       const job = await results[2 * i]!;
       const denial = await results[2 * i + 1]!;
@@ -177,12 +208,168 @@ export async function runAppCases(
       if (t.passing()) return;
       tell(t, 'job', job);
       tell(t, 'denial', denial);
-    });
-  }
+    },
+  );
 }
 
 /** Every planted secret is still there, unchanged (the sandbox wrote nothing into them). */
 export function secretsIntact(t: Test, c: AppContext): void {
   for (const s of c.secrets)
     t.match(fs.readFileSync(s, 'utf8'), /^PROBE-SECRET/, `${path.relative(c.home, s)} unchanged`);
+}
+
+/**
+ * A graphical application's case: started by name on an Xvfb display of its
+ * own (so windows of cases running side by side never overlap), its job is
+ * to show `title` in a window name within the time limit, with pixels of
+ * the app in a screenshot: at least `share` of them `colour` (a document or
+ * picture the test made in that colour), else at least `share` of them not
+ * the black of the empty root window. The denial runs the profile (`-p`)
+ * with a probe that tries the planted secret and the loopback server.
+ */
+export interface GuiCase {
+  profile: string;
+  program: string;
+  pkg: string;
+  job: string;
+  setup?: (c: AppContext) => void;
+  args: (c: AppContext) => string[];
+  title: RegExp;
+  colour?: [number, number, number];
+  share: number;
+  /** The profile grants the network: the probe then checks the secret only. */
+  network?: boolean;
+  /** Time for the window to appear (default 45 s). */
+  timeout?: number;
+}
+
+/** A window of the display whose name matches, as `xwininfo -root -tree` lists it. */
+function windowNames(display: number, env: Record<string, string>, home: string): string {
+  const argv = asUser(['xwininfo', '-root', '-tree', '-display', `:${display}`], userEnv({ home, env }));
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  return r.stdout ?? '';
+}
+
+/** The display's screenshot (xwd -root). */
+export function screenshot(display: number, env: Record<string, string>, home: string): Image {
+  const argv = asUser(['xwd', '-root', '-silent', '-display', `:${display}`], userEnv({ home, env }));
+  const r = spawnSync(argv[0]!, argv.slice(1), { timeout: 20_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`xwd failed: ${r.stderr}`);
+  return decodeXwd(r.stdout);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface GuiResult {
+  /** The matching line of xwininfo, or undefined when no window came. */
+  window?: string;
+  image?: Image;
+  stderr: string;
+  exited?: number | null;
+}
+
+/** Starts the case's program under tsjail -v on display :n, waits for its window, takes the shot, stops it. */
+async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiResult> {
+  const argv = asUser(tsjailArgv(['-v', ...c.args(cx)]), userEnv({ home: cx.home, env: cx.env }));
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: cx.work, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let exited: number | null | undefined;
+  const gone = new Promise<void>((resolve) =>
+    child.on('close', (code) => {
+      exited = code;
+      resolve();
+    }),
+  );
+  const out: GuiResult = { stderr: '' };
+  const end = Date.now() + (c.timeout ?? 45_000);
+  while (Date.now() < end && exited === undefined) {
+    const line = windowNames(n, cx.env, cx.home)
+      .split('\n')
+      .find((l) => c.title.test(l));
+    if (line !== undefined) {
+      out.window = line.trim();
+      // Let it finish drawing what it just mapped.
+      await sleep(2000);
+      out.image = screenshot(n, cx.env, cx.home);
+      break;
+    }
+    await sleep(500);
+  }
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(killer);
+  return { ...out, stderr, exited };
+}
+
+/** A probe run with python3 under the profile: the secret, then the loopback server. */
+const GUI_PROBE = (secret: string, url: string) => `
+import socket, urllib.parse
+try:
+    print("read", open(${JSON.stringify(secret)}).read())
+except OSError as e:
+    print("secret:", e.__class__.__name__)
+u = urllib.parse.urlsplit(${JSON.stringify(url)})
+try:
+    socket.create_connection((u.hostname, u.port), timeout=5).close()
+    print("connected")
+except OSError as e:
+    print("network:", e.__class__.__name__)
+`;
+
+/** Share of the image's pixels that are `rgb`, or (without rgb) that are not black. */
+function share(img: Image, rgb?: [number, number, number]): number {
+  const all = img.width * img.height;
+  if (rgb) return countColour(img, rgb) / all;
+  return 1 - countColour(img, [0, 0, 0], 4) / all;
+}
+
+export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: number; url: string }): Promise<void> {
+  const ready = cases.filter((c) => onUserPath(c.program));
+  const tasks = ready.map((c) => async () => {
+    const home = makeUserDir(`gui-${c.profile}`);
+    t.teardown(() => removeDir(home));
+    const secrets = plantSecrets(home);
+    const work = path.join(home, 'work');
+    mkUserDir(work);
+    const auth = path.join(home, '.Xauthority');
+    const { n } = await startXvfb(t, home, auth, crypto.randomBytes(16).toString('hex'));
+    const env = { DISPLAY: `:${n}`, XAUTHORITY: auth };
+    const cx: AppContext = { home, work, secrets, secret: secrets[0]!, url: opts.url, env };
+    c.setup?.(cx);
+    const shown = await showWindow(c, cx, n);
+    const probe = await tsjailAsync(['-p', c.profile, '/usr/bin/python3', '-c', GUI_PROBE(cx.secret, opts.url)], {
+      home,
+      cwd: work,
+      env,
+    });
+    return { cx, shown, probe };
+  });
+  const results = pool(tasks, opts.jobs ?? 2);
+  const titleOf = (c: GuiCase) => `${c.profile}: ${c.job}; sees no home secret${c.network ? '' : ' and no network'}`;
+  eachCase(t, cases, ready, titleOf, async (t, c, i) => {
+    const { cx, shown, probe } = await results[i]!;
+    t.match(
+      shown.stderr,
+      new RegExp(`profile ${c.profile}: `),
+      `tsjail ${c.args(cx)[0]} chose the ${c.profile} profile`,
+    );
+    t.ok(shown.window, `a window named ${c.title} appeared${shown.window ? `: ${shown.window}` : ''}`);
+    if (shown.image) {
+      const s = share(shown.image, c.colour);
+      t.ok(
+        s >= c.share,
+        `${(s * 100).toFixed(1)}% of the screen ${c.colour ? `is ${c.colour.join(',')}` : 'is not black'} (at least ${c.share * 100}%)`,
+      );
+    }
+    t.match(probe.stdout, /^secret: (FileNotFoundError|PermissionError)$/m, 'the secret is not there');
+    if (!c.network) t.match(probe.stdout, /^network: \w+Error$/m, 'the loopback server is out of reach');
+    t.notMatch(probe.stdout, /^read /m, 'nothing was read');
+    secretsIntact(t, cx);
+    if (!t.passing()) {
+      t.comment(`stderr: ${shown.stderr.slice(-3000)}`);
+      t.comment(`probe: ${probe.status} ${probe.stdout} ${probe.stderr.slice(-1000)}`);
+    }
+  });
 }

@@ -6,7 +6,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
-import { asUser, userEnv, writeUserFile } from './sandbox.js';
+import * as fs from 'node:fs';
+import { asUser, IS_ROOT, userEnv, writeUserFile } from './sandbox.js';
 
 export interface Xvfb {
   /** The display number: DISPLAY=:n. */
@@ -58,4 +59,12 @@ export async function startXvfb(t: Test, home: string, auth: string, cookie: str
   xauth('add', `:${n}`, '.', cookie);
   xauth('remove', placeholder);
   return { n, process: xvfb };
+}
+
+/** /tmp/.X11-unix, where X servers put their sockets: made (sticky, world-writable) when root and missing. */
+export function ensureX11Dir(): void {
+  if (IS_ROOT && !fs.existsSync('/tmp/.X11-unix')) {
+    fs.mkdirSync('/tmp/.X11-unix', { recursive: true }); // another test may make it at the same moment
+    fs.chmodSync('/tmp/.X11-unix', 0o1777);
+  }
 }
