@@ -25,6 +25,6 @@ if (!writeCache) {
 const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
-const code = await mod.exports.main(process.argv.slice(2));
+const code = await mod.exports.main(process.argv.slice(2), process.argv[1]);
 if (writeCache) fs.writeFileSync(cacheFile, script.createCachedData());
 process.exitCode = code;

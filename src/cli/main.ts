@@ -3,9 +3,11 @@
  * statuses. A user's mistake (bad option, bad profile, missing kernel
  * feature) is one line on stderr and exit 125; nothing is started.
  */
-import { Builtins, Cli } from 'clipanion';
+import * as path from 'node:path';
+import { Builtins, Cli, type BaseContext } from 'clipanion';
 import { BaseCommand } from './base.js';
 import { DoctorCommand } from './doctor.js';
+import { explainParseError, nameValues, shapeOf } from './hints.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
 import { RunCommand } from './run.js';
@@ -14,7 +16,17 @@ import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
 /** Options of the run verb that take a value (clipanion's own list, for splitting only). */
-const RUN_VALUE_OPTIONS = new Set(['-p', '--profile', '--ro', '--rw', '--tmpfs', '--deny', '--net', '--env', '--name']);
+const PATH_OPTIONS = ['--ro', '--rw', '--tmpfs', '--deny'];
+const RUN_VALUE_OPTIONS = new Set([
+  '-p',
+  '--profile',
+  ...PATH_OPTIONS,
+  '--net',
+  '--env',
+  '--name',
+  '--socket',
+  '--include',
+]);
 const VERBS = new Set(['run', 'profile', 'seccomp', 'doctor', 'ps', 'enter', 'stop', '--help', '-h', '--version']);
 /** clipanion's parser is quadratic in the number of tokens: tsjail's own options are capped. */
 export const MAX_OPTION_TOKENS = 1024;
@@ -39,8 +51,33 @@ export function splitAtProgram(argv: string[]): { head: string[]; rest: string[]
   return undefined;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const cli = new Cli({
+/** clipanion's help with value names (`--ro PATH`) where it writes `#0`, before it aligns the columns. */
+class TsjailCli extends Cli<BaseContext> {
+  protected override getUsageByIndex(...args: Parameters<Cli['getUsageByIndex']>): ReturnType<Cli['getUsageByIndex']> {
+    const u = super.getUsageByIndex(...args);
+    return {
+      usage: nameValues(u.usage),
+      options: u.options.map((o) => ({ ...o, definition: nameValues(o.definition) })),
+    };
+  }
+}
+
+/** Names under which tsjail runs as itself; any other name is a program to run (argv[0] dispatch). */
+const OWN_NAMES = new Set(['tsjail', 'tsjail.js', 'tsjail.cjs', 'main.js']);
+
+/**
+ * `invokedAs` is the path tsjail was started through (process.argv[1]): a
+ * symlink named after a program (`~/bin/firefox -> tsjail`) runs that
+ * program under its profile, every argument its own. Which file that is
+ * (never the link itself) is run.ts's to find.
+ */
+export async function main(argv: string[], invokedAs?: string): Promise<number> {
+  const as = invokedAs === undefined ? undefined : path.basename(invokedAs);
+  if (as !== undefined && as !== '' && !OWN_NAMES.has(as) && !as.startsWith('tsjail')) {
+    RunCommand.dispatchedFrom = invokedAs;
+    argv = ['run', '--', as, ...argv];
+  }
+  const cli = new TsjailCli({
     binaryLabel: 'tsjail',
     binaryName: 'tsjail',
     binaryVersion: VERSION,
@@ -82,12 +119,22 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(head);
   } catch (err) {
-    // clipanion's parse errors carry the whole usage text; the first line names the problem.
-    say((err as Error).message.split('\n')[0]!.trim());
-    say('see `tsjail --help`');
+    // clipanion's parse errors carry the whole usage text over several
+    // lines; the one line said names the problem and what to type instead.
+    say(explainParseError(head, shapes(cli), (err as Error).message));
     return 125;
   }
   if (fast && command instanceof RunCommand) command.args = [...command.args, ...split.rest];
   const code = await cli.run(command, {});
   return command instanceof BaseCommand && command.failure !== undefined ? command.failure : code;
+}
+
+function shapes(cli: Cli): ReturnType<typeof shapeOf>[] {
+  return cli.definitions().map((d) =>
+    shapeOf(
+      d.path.replace(/^tsjail ?/, ''),
+      d.usage,
+      d.options.map((o) => o.definition),
+    ),
+  );
 }

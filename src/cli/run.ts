@@ -3,6 +3,7 @@
  * load the program's profile, fold in the options, plan the sandbox, and hand
  * over to the shim (or print the plan with --dry-run).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
@@ -14,11 +15,14 @@ import { terminalRelay } from '../launch/tty.js';
 import { findProfileForProgram, loadProfile } from '../profile/index.js';
 import { isSandboxName } from '../plan/encode.js';
 import { recordDir, type SandboxMeta } from '../session/records.js';
+import { DEFAULT_PATH } from '../policy/build.js';
+import { hostProgram, locateProgram, optionToShow } from '../launch/program.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
 import { currentCaller, loadOptions } from './context.js';
 import { BaseCommand } from './base.js';
 import { out, say } from './output.js';
+import { verbTypo } from './hints.js';
 
 export class RunCommand extends BaseCommand {
   static override paths = [['run'], Command.Default];
@@ -46,12 +50,24 @@ export class RunCommand extends BaseCommand {
   env = Option.Array('--env', [], { description: 'NAME=VALUE set inside (repeatable)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'print the launch plan as JSON; run nothing' });
   verbose = Option.Boolean('-v,--verbose', false, { description: 'say what is mounted, allowed and skipped' });
+  socket = Option.Array('--socket', [], {
+    description: 'add socket NAME to the profile: wayland, x11, x11-isolated, pulseaudio, pipewire (repeatable)',
+  });
+  include = Option.Array('--include', [], {
+    description: 'merge snippet NAME (profiles/include/NAME.json5) on top of the profile (repeatable)',
+  });
+  quiet = Option.Boolean('-q,--quiet', false, {
+    description: 'say nothing of the profile chosen or of files left in the private tmpfs',
+  });
   logDenials = Option.Boolean('--log-denials', false, {
     description: 'have the kernel log what Landlock refuses the program (audit log; Landlock ABI 7)',
   });
   name = Option.String('--name', { description: 'a name for ps, enter and stop (unique among your sandboxes)' });
   program = Option.String({ name: 'PROGRAM' });
   args = Option.Proxy({ name: 'ARGS' });
+
+  /** Set by main() when tsjail was started through a symlink named after the program. */
+  static dispatchedFrom?: string;
 
   async execute(): Promise<number> {
     if (this.net !== undefined && this.net !== 'none' && this.net !== 'host') {
@@ -63,8 +79,10 @@ export class RunCommand extends BaseCommand {
         `--name: ${JSON.stringify(this.name)} is not 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit`,
       );
     const caller = currentCaller();
-    const opts = loadOptions(caller);
-    const profileRef = this.profile ?? findProfileForProgram(path.basename(this.program), opts).name;
+    const opts = { ...loadOptions(caller), includes: this.include, sockets: this.socket };
+    const name = path.basename(this.program);
+    if (RunCommand.dispatchedFrom !== undefined) this.program = dispatchTarget(name, caller.env.PATH);
+    const profileRef = this.profile ?? findProfileForProgram(name, opts).name;
     const profile = loadProfile(profileRef, opts);
     const ll = landlockAbi(caller.env);
     const { policy, built } = planSandbox(
@@ -82,6 +100,7 @@ export class RunCommand extends BaseCommand {
           logDenials: this.logDenials,
         },
         verbose: this.verbose,
+        createState: !this.dryRun,
       },
       { ...caller, landlockAbi: ll.abi, landlockUnavailable: ll.unavailable },
     );
@@ -99,10 +118,30 @@ export class RunCommand extends BaseCommand {
       for (const n of built.notes) say(`  note: ${n}`);
       say(`network: ${policy.network.mode}; cwd: ${built.plan.cwd}`);
     }
+    const fallback = this.profile === undefined && profile.name === 'default' && name !== 'default';
     if (this.dryRun) {
+      if (fallback && !this.quiet) say(fallbackNotice(name));
       out(JSON.stringify(planToJson(built.plan, { profile: profile.name, files: profile.files }), null, 2));
       return 0;
     }
+    const where = locateProgram(policy.program, policy.searchPath, built.plan.cwd, built.mounts);
+    if (where.state === 'hidden') {
+      const by = where.by ? ` (${where.by.role} ${where.by.path}, ${where.by.origin})` : '';
+      throw new TsjailError(
+        `${this.program}: not found in the sandbox; it exists on the host as ${where.host}, which profile ${profile.name} does not show${by}: ${optionToShow(where.real, caller.home)} shows it`,
+        { exitCode: 127 },
+      );
+    }
+    if (where.state === 'absent') {
+      const verb = verbTypo(this.program);
+      throw new TsjailError(
+        verb !== undefined
+          ? `${this.program}: no such program, in the sandbox or on the host; did you mean the command \`tsjail ${verb}\`?`
+          : `${this.program}: not found in the sandbox, nor on the host${this.program.includes('/') ? '' : ` (PATH ${policy.searchPath})`}`,
+        { exitCode: 127 },
+      );
+    }
+    if (fallback && !this.quiet) say(fallbackNotice(name));
     const meta: SandboxMeta = {
       name: this.name ?? '',
       profile: profile.name,
@@ -131,6 +170,27 @@ export class RunCommand extends BaseCommand {
     if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
     handOver(built.plan, shim);
   }
+}
+
+/** SPEC: falling back to `default` is said once. */
+function fallbackNotice(program: string): string {
+  return `no profile for ${program}: using "default" (no display, no network, empty home); see \`tsjail profile list\`, or add --include SNIPPET / --socket NAME`;
+}
+
+/**
+ * argv[0] dispatch: the real program behind a link named after it, found on
+ * the caller's PATH past every link to tsjail itself (never the link again).
+ */
+function dispatchTarget(name: string, searchPath: string | undefined): string {
+  const self = fs.realpathSync(RunCommand.dispatchedFrom!);
+  const found = hostProgram(name, searchPath ?? DEFAULT_PATH, self);
+  if (found === undefined) {
+    throw new TsjailError(
+      `${name}: tsjail was started through ${RunCommand.dispatchedFrom}, but no other program named ${name} is on PATH`,
+      { exitCode: 127 },
+    );
+  }
+  return found;
 }
 
 function describeOp(op: import('../plan/plan.js').MountOp): string {

@@ -29,6 +29,8 @@ export interface BuildContext {
   /** The kernel's Landlock ABI (0: none) and, when none, why. */
   landlockAbi: number;
   landlockUnavailable?: string;
+  /** Create missing state directories (a real launch); false for --dry-run and profile check. */
+  createState?: boolean;
 }
 
 const REFUSED: Record<Policy['seccomp']['syscalls']['action'], string> = {
@@ -45,6 +47,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     extraOps: policy.extraOps,
     protect: policy.protect,
     secrets: policy.secrets,
+    createState: ctx.createState,
   });
   notes.push(...mounts.notes);
   const warnings = [...mounts.warnings];

@@ -35,6 +35,8 @@ export interface SandboxRequest {
   args: string[];
   cli: CliOverrides;
   verbose: boolean;
+  /** A real launch: missing state directories are created (src/mounts/state.ts). */
+  createState?: boolean;
 }
 
 /** Who launches, where, and what the kernel offers. */
@@ -68,6 +70,7 @@ export function planSandbox(profile: MergedProfile, req: SandboxRequest, host: L
     verbose: req.verbose,
     landlockAbi: host.landlockAbi,
     landlockUnavailable: host.landlockUnavailable,
+    createState: req.createState,
   });
   return { policy, built };
 }

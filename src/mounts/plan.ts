@@ -52,6 +52,7 @@ import {
   type Resolution,
 } from './resolve.js';
 import type { SecretPath } from './secrets.js';
+import { createStateDirs } from './state.js';
 
 export type FsAccess = 'ro' | 'rw' | 'exec' | 'tmpfs' | 'deny';
 
@@ -75,6 +76,11 @@ export interface FsRequest {
   implicit?: string;
   /** How the path was spelled before symlinks, when not `path` (a relative --ro under a logical $PWD). */
   spelled?: string;
+  /**
+   * The application's state (a writable profile path under the home or an
+   * XDG base directory): created, mode 0700, when missing (state.ts).
+   */
+  create?: boolean;
 }
 
 export interface DeviceRequest {
@@ -95,6 +101,8 @@ export interface PlanInput {
   protect?: ProtectRequest[];
   /** The caller's secret paths (secrets.ts): never shown implicitly, hidden inside grants. */
   secrets?: SecretPath[];
+  /** Create the missing state directories (`create` requests) before planning; false: only say they would be. */
+  createState?: boolean;
 }
 
 export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
@@ -307,6 +315,15 @@ export function screenRequests(
         }
         continue;
       }
+      if ((r.req.access === 'rw' || r.req.access === 'exec') && !r.req.required && !r.req.create) {
+        // What the program writes there would vanish with the sandbox: said always.
+        report.warnings.push(
+          `${r.req.origin}: writable ${r.req.path} does not exist, so what the program writes there is not kept`,
+        );
+        continue;
+      }
+      // A state directory that could not be created was said by createStateDirs.
+      if (r.req.create) continue;
       skip(report, r.req, 'does not exist');
       continue;
     }
@@ -555,6 +572,7 @@ export function orderOps(ops: readonly MountOp[], finalRemounts: readonly MountO
 
 export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan {
   const report: Report = { notes: [], warnings: [] };
+  createStateDirs(input.requests, input.createState ?? false, report);
   const resolved = resolveRequests(input.requests, cache, report);
   const { usable, linksOnly } = screenRequests(resolved, report);
   // Secret and denied paths are reached only by a grant that names them.
@@ -715,5 +733,15 @@ export function visibleDir(plan: MountPlan, p: string): boolean {
       return n.role === 'tmpfs' && q === p;
     }
     if (q === '/') return false;
+  }
+}
+
+/** The node that decides what `p` shows: the deepest at or above it (none: the empty root). */
+export function nodeAt(plan: MountPlan, p: string): FsNode | undefined {
+  const byPath = new Map(plan.nodes.map((n) => [n.path, n] as const));
+  for (let q = p; ; q = parentOf(q)) {
+    const n = byPath.get(q);
+    if (n) return n;
+    if (q === '/') return undefined;
   }
 }

@@ -111,7 +111,25 @@ export function implicitIn(e: PathEntry): string | undefined {
   return undefined;
 }
 
-function fromProfile(entries: PathEntry[], access: FsAccess, cwd: string, pwd: string): FsRequest[] {
+/**
+ * Where a writable profile path is the application's state, created when
+ * missing (src/mounts/state.ts): strictly inside the home or an XDG base
+ * directory.
+ */
+export function stateRoots(env: NodeJS.ProcessEnv, home: string): string[] {
+  const xdg = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME']
+    .map((k) => env[k])
+    .filter((v): v is string => v !== undefined && v.startsWith('/') && path.posix.normalize(v) === v);
+  return [...new Set([home, ...xdg])].filter((r) => r !== '/');
+}
+
+function fromProfile(
+  entries: PathEntry[],
+  access: FsAccess,
+  cwd: string,
+  pwd: string,
+  stateIn: readonly string[] = [],
+): FsRequest[] {
   return entries.map((e) => {
     const req: FsRequest = {
       path: e.path,
@@ -121,6 +139,7 @@ function fromProfile(entries: PathEntry[], access: FsAccess, cwd: string, pwd: s
       required: false,
       glob: e.glob,
     };
+    if (!e.glob && stateIn.some((r) => e.path.startsWith(`${r}/`))) req.create = true;
     const implicit = implicitIn(e);
     if (implicit === undefined) return req;
     // ${CWD} is the physical directory; say it as the user's shell does.
@@ -201,8 +220,8 @@ export function buildPolicy(
   if (pwd !== ctx.cwd) notes.push(`current directory: $PWD is ${pwd}, physically ${ctx.cwd}`);
   const fsReq: FsRequest[] = [
     ...fromProfile(f.ro, 'ro', ctx.cwd, pwd),
-    ...fromProfile(f.rw, 'rw', ctx.cwd, pwd),
-    ...fromProfile(f.exec, 'exec', ctx.cwd, pwd),
+    ...fromProfile(f.rw, 'rw', ctx.cwd, pwd, stateRoots(ctx.env, ctx.home)),
+    ...fromProfile(f.exec, 'exec', ctx.cwd, pwd, stateRoots(ctx.env, ctx.home)),
     ...fromProfile(f.tmpfs, 'tmpfs', ctx.cwd, pwd),
     ...fromProfile(f.deny, 'deny', ctx.cwd, pwd),
     ...fromCli(cli.ro, 'ro', '--ro', ctx.cwd, pwd),

@@ -4,7 +4,8 @@
  * Contract: resolveLayers() returns the validated documents bottom-up:
  *   base (implicit, first), then each include depth-first in the order
  *   written, each below the file that includes it, then the profile, then
- *   its NAME.local.json5 files (lowest-priority directory first).
+ *   its NAME.local.json5 files (lowest-priority directory first), then the
+ *   snippets of `run --include`, in the order given.
  * A file reached twice (a diamond, or `base` named explicitly) is merged once,
  * at its first place. A cycle is an error naming the chain (`a -> b -> a`),
  * a missing snippet an error at the FILE:LINE of its include entry; nesting
@@ -55,6 +56,8 @@ export interface LayerRequest {
   uid?: number;
   /** tsjail's own profiles/ (real path): trusted as tsjail's code is, not checked. */
   shipped?: string;
+  /** Snippets named on the command line (`run --include`), merged on top of the profile and its locals. */
+  includes?: readonly string[];
 }
 
 export function resolveLayers(req: LayerRequest): LayerResult {
@@ -73,6 +76,17 @@ export function resolveLayers(req: LayerRequest): LayerResult {
   }
   state.visit(req.file, req.name, 'profile', undefined);
   for (const local of req.locals) state.visit(local, `${req.name}.local`, 'local', undefined);
+  for (const name of req.includes ?? []) {
+    const snippet = isSnippetName(name) ? findSnippetFile(name, req.searchPath) : null;
+    if (snippet === null) {
+      const why = isSnippetName(name)
+        ? `not found in include/ of: ${req.searchPath.join(', ')}`
+        : 'is not a snippet name';
+      state.errors.push(new ProfileError({ file: '--include' }, `snippet ${JSON.stringify(name)} ${why}`));
+      continue;
+    }
+    state.visit(snippet, name, 'snippet', undefined);
+  }
   return { layers: state.layers, errors: state.errors };
 }
 

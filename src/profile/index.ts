@@ -34,6 +34,8 @@ import {
   type ProgramProfile,
 } from './locate.js';
 import { mergeLayers, type MergedProfile } from './merge.js';
+import type { SourceRef } from './errors.js';
+import { SOCKET_NAMES } from './types.js';
 import type { VarContext } from './vars.js';
 
 export { ProfileError, type SourceRef } from './errors.js';
@@ -50,6 +52,7 @@ export {
   type Tagged,
 } from './merge.js';
 export { formatKeyPath } from './positions.js';
+export { closest, editDistance } from './schema.js';
 export { DEFAULT_PROTECT, type ProtectDefault } from './protect.js';
 export {
   DBUS_RULE_KINDS,
@@ -82,7 +85,14 @@ export interface LoadOptions {
   vars: VarContext;
   /** Replaces searchPath(vars.env). */
   searchPath?: string[];
+  /** `run --include SNIPPET`: snippets merged on top of the profile. */
+  includes?: readonly string[];
+  /** `run --socket NAME`: sockets added to the profile's. */
+  sockets?: readonly string[];
 }
+
+/** Where a command-line addition to a profile is said to come from. */
+const CLI_SOURCE = (option: string): SourceRef => ({ file: option, line: 0 });
 
 export function loadProfile(nameOrPath: string, opts: LoadOptions): MergedProfile {
   const { profile, errors } = compile(nameOrPath, opts);
@@ -156,9 +166,22 @@ function compile(nameOrPath: string, opts: LoadOptions): Compiled {
     searchPath: dirs,
     uid: Number.isInteger(uid) ? uid : undefined,
     shipped: shipped === undefined ? undefined : realOrSelf(shipped),
+    includes: opts.includes,
   });
   const merged = mergeLayers(name, resolved.layers, opts.vars);
   const errors = [...resolved.errors, ...merged.errors];
+  for (const s of opts.sockets ?? []) {
+    if (!(SOCKET_NAMES as readonly string[]).includes(s)) {
+      errors.push(
+        new ProfileError(
+          { file: '--socket' },
+          `unknown socket ${JSON.stringify(s)} (one of: ${SOCKET_NAMES.join(', ')})`,
+        ),
+      );
+    } else if (!merged.profile.sockets.some((t) => t.value === s)) {
+      merged.profile.sockets.push({ value: s, source: CLI_SOURCE('--socket'), layer: resolved.layers.length });
+    }
+  }
   return errors.length > 0 ? { errors } : { profile: merged.profile, errors };
 }
 
