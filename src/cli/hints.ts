@@ -20,6 +20,7 @@ export const VALUE_NAMES: Readonly<Record<string, string>> = {
   '--include': 'SNIPPET',
   '--output': 'FILE',
   '--arch': 'ARCH',
+  '--name': 'NAME',
 };
 
 /**
