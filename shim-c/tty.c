@@ -304,15 +304,54 @@ static void restore(struct relay *r)
 	}
 }
 
+/*
+ * What was typed while the caller's terminal was still cooked (after fg,
+ * or before the sandbox started) waits in its line buffer, and a ^D there
+ * is an end-of-file mark that the kernel hands out as a NUL byte once the
+ * mode turns raw (n_tty keeps it as __DISABLED_CHAR): the program would
+ * read a NUL instead of end of file. So before going raw, ^D is made an
+ * ordinary character (one typed from now on stays the byte it is), and the
+ * complete lines and end-of-file marks typed before are taken as they are,
+ * each mark as the caller's EOF character, the key that was pressed. What
+ * does not fit the relay's buffer (4 KiB typed ahead) is left to raw mode.
+ */
+static void take_cooked(struct relay *r)
+{
+	struct termios held = r->saved;
+
+	if (r->in < 0 || !(r->saved.c_lflag & ICANON))
+		return;
+	held.c_cc[VEOF] = _POSIX_VDISABLE;
+	if (tcsetattr(r->ctl_fd, TCSANOW, &held) < 0)
+		return;
+	while (r->inlen + 1 < sizeof r->inbuf) {
+		struct pollfd p = { .fd = r->in, .events = POLLIN };
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+			break;
+		ssize_t n = read(r->in, r->inbuf + r->inlen, sizeof r->inbuf - 1 - r->inlen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n > 0)
+			r->inlen += (size_t)n;
+		else
+			r->inbuf[r->inlen++] = (char)r->saved.c_cc[VEOF];
+	}
+}
+
 static void go_raw(struct relay *r)
 {
 	struct termios t = r->saved;
 
 	if (!(r->plan->tty_flags & PLAN_TTY_RAW) || r->raw_now || !r->have_saved)
 		return;
+	take_cooked(r);
 	cfmakeraw(&t);
 	if (tcsetattr(r->ctl_fd, TCSADRAIN, &t) == 0)
 		r->raw_now = 1;
+	else
+		tcsetattr(r->ctl_fd, TCSANOW, &r->saved); /* ^D as it was */
 }
 
 static void sync_size(struct relay *r)

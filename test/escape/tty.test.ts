@@ -149,9 +149,8 @@ for (const profile of PROFILES) {
         ['send', 'fg\n'],
         ['send', 'abc\n'],
         // The program's own answer, not the echo of a terminal still in
-        // cooked mode: only then has the relay taken the terminal, and ^D
-        // typed before that would reach it as a NUL (the kernel keeps a
-        // canonical EOF as NUL when the mode turns raw).
+        // cooked mode (^D typed before the relay takes the terminal is the
+        // case of its own below).
         ['expect', '^got:abc$'],
         ['send', '\x04'],
         SEEN('done'),
@@ -168,6 +167,36 @@ for (const profile of PROFILES) {
         ['expect', 'rc=143'],
       ]);
       check(t, d, `${profile}: job control, window size and status`);
+    },
+  );
+}
+
+// ^D typed while the caller's terminal is still cooked: right after fg, or
+// before the sandbox has started, what is typed waits in the terminal's
+// line buffer, where the kernel keeps ^D as an end-of-file mark that it hands
+// out as a NUL byte once the mode turns raw. The relay takes those lines and
+// marks before it goes raw, so the program sees the line and end of file, as
+// it does without tsjail (the control). `dd` reads the first line ("go") and
+// leaves the rest typed ahead in the cooked terminal before tsjail starts.
+const typedAhead = (run: string): Step[] => [
+  ['send', `${MARK('gate')}; dd bs=3 count=1 >/dev/null 2>&1; ${run}; echo "rc=$?"\n`],
+  SEEN('gate'),
+  ['send', 'go\nabc\n\x04'],
+  ['expect', '^\\s*a\\s+b\\s+c\\s+\\\\n\\s*$'],
+  SEEN('eof'),
+  ['expect', '^rc=0$'],
+];
+const READER = `cat | od -An -c; ${MARK('eof')}`;
+
+t.test('control: a line and ^D typed ahead on a cooked terminal reach cat as the line and end of file', async (t) => {
+  check(t, drive(typedAhead(`/bin/sh -c ${sq(READER)}`)), 'without tsjail cat reads "abc" and ends');
+});
+
+for (const profile of PROFILES) {
+  t.test(
+    `${profile}: a line and ^D typed before the relay went raw reach the program as the line and end of file`,
+    async (t) => {
+      check(t, drive(typedAhead(sandbox(profile, READER))), `${profile}: cat reads "abc", no NUL, and ends`);
     },
   );
 }
