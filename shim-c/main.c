@@ -147,7 +147,7 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 	/* 15a. Here, not in init: the helper takes a PID, and the program
 	 * stays PID 2. */
 	if (plan->ipc_shm)
-		ns_ipc_limit(sysctl_dir, plan->ipc_shm, plan->uid, plan->gid);
+		ns_ipc_limit(sysctl_dir, plan);
 	/* 16. */
 	if (plan->chdir && chdir(plan->chdir) < 0)
 		die("chdir", "%s", plan->chdir);

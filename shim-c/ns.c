@@ -10,6 +10,7 @@
  * for gid_map (Linux 3.19, CVE-2014-8989).
  */
 #include "ns.h"
+#include "plan.h"
 #include "util.h"
 
 #include <errno.h>
@@ -97,17 +98,24 @@ void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid
 	     (unsigned)outside_gid);
 }
 
-static void write_sysctl(int dir, const char *path, unsigned long long value)
+static void write_sysctl(int dir, const char *path, const char *text)
 {
-	char text[32];
 	/* procfs resolves an IPC sysctl by the IPC namespace of the process
 	 * that looks it up (ipc_sysctl.c set_lookup), not by the mount. */
 	int fd = openat(dir, path, O_WRONLY | O_CLOEXEC);
-	int n = snprintf(text, sizeof text, "%llu\n", value);
+	ssize_t n = (ssize_t)strlen(text);
 
 	if (fd < 0 || write(fd, text, (size_t)n) != n)
 		die("ipc", "write %s", path);
 	close(fd);
+}
+
+static void write_sysctl_u64(int dir, const char *path, unsigned long long value)
+{
+	char text[32];
+
+	snprintf(text, sizeof text, "%llu\n", value);
+	write_sysctl(dir, path, text);
 }
 
 /*
@@ -124,9 +132,10 @@ static void write_sysctl(int dir, const char *path, unsigned long long value)
  * /proc/self files belong to root, and it could not write its maps. It
  * runs before the program exists and holds nothing the caller may not see.
  */
-void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid)
+void ns_ipc_limit(int sysctl_dir, const struct plan *plan)
 {
 	char map[64];
+	uint64_t shm = plan->ipc_shm;
 	int status;
 	int slot = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -141,13 +150,20 @@ void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid)
 		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
 			die("ipc", "unshare a user and IPC namespace");
 		write_proc("/proc/self/setgroups", "deny");
-		snprintf(map, sizeof map, "0 %u 1\n", uid);
+		snprintf(map, sizeof map, "0 %u 1\n", plan->uid);
 		write_proc("/proc/self/uid_map", map);
-		snprintf(map, sizeof map, "0 %u 1\n", gid);
+		snprintf(map, sizeof map, "0 %u 1\n", plan->gid);
 		write_proc("/proc/self/gid_map", map);
 		unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
-		write_sysctl(sysctl_dir, "shmmax", shm);
-		write_sysctl(sysctl_dir, "shmall", (shm + page - 1) / page);
+		write_sysctl_u64(sysctl_dir, "shmmax", shm);
+		write_sysctl_u64(sysctl_dir, "shmall", (shm + page - 1) / page);
+		write_sysctl_u64(sysctl_dir, "msgmax", plan->ipc_msg[0]);
+		write_sysctl_u64(sysctl_dir, "msgmnb", plan->ipc_msg[1]);
+		write_sysctl_u64(sysctl_dir, "msgmni", plan->ipc_msg[2]);
+		char sem[64];
+		snprintf(sem, sizeof sem, "%u %u %u %u\n", plan->ipc_sem[0], plan->ipc_sem[1],
+			 plan->ipc_sem[2], plan->ipc_sem[3]);
+		write_sysctl(sysctl_dir, "sem", sem);
 		int fd = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || dup3(fd, slot, O_CLOEXEC) < 0)
 			die("ipc", "open /proc/self/ns/ipc");
@@ -163,7 +179,10 @@ void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid)
 		die("ipc", "enter the limited IPC namespace");
 	close(slot);
 	close(sysctl_dir);
-	note("System V shared memory limited to %llu bytes", (unsigned long long)shm);
+	note("System V IPC limited: shared memory %llu bytes, %u message queues of %u bytes, "
+	     "%u semaphore sets of %u, %u semaphores in all",
+	     (unsigned long long)shm, plan->ipc_msg[2], plan->ipc_msg[1], plan->ipc_sem[3],
+	     plan->ipc_sem[0], plan->ipc_sem[1]);
 }
 
 void ns_loopback_up(void)

@@ -26,11 +26,15 @@ int ns_probe(void);
 /* Deny setgroups and map INSIDE_UID/GID to the caller's OUTSIDE ids. */
 void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid_t outside_gid);
 
-/* Replace our IPC namespace with one whose kernel.shmmax is SHM bytes
- * and shmall SHM rounded up to pages, owned by a user namespace nested in
- * ours that maps root to UID/GID (our ids there). SYSCTL_DIR: a descriptor
- * of a writable procfs's sys/kernel; closed. */
-void ns_ipc_limit(int sysctl_dir, uint64_t shm, uint32_t uid, uint32_t gid);
+struct plan;
+
+/* Replace our IPC namespace with one whose kernel.shmmax is the plan's
+ * ipc_shm bytes and shmall that rounded up to pages, and whose message
+ * queue (msgmax, msgmnb, msgmni) and semaphore (sem) limits are the plan's,
+ * owned by a user namespace nested in ours that maps root to the plan's
+ * uid/gid (our ids there). SYSCTL_DIR: a descriptor of a writable procfs's
+ * sys/kernel; closed. */
+void ns_ipc_limit(int sysctl_dir, const struct plan *plan);
 
 /* Bring up "lo" in the new network namespace. */
 void ns_loopback_up(void);

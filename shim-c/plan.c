@@ -309,8 +309,21 @@ static bool decode(struct parser *ps)
 		       check(ps, pl->tty_fds && !(pl->tty_fds & ~7u),
 			     "fds is not a non-empty set of 0, 1, 2") &&
 		       check(ps, !(pl->tty_flags & ~PLAN_TTY_RAW), "unknown tty flag bits");
-	case R_IPC:
-		return get_u64(ps, &pl->ipc_shm, "shm") && check(ps, pl->ipc_shm > 0, "shm 0");
+	case R_IPC: {
+		static const char *const names[] = { "msgmax", "msgmnb", "msgmni", "semmsl",
+						     "semmns", "semopm", "semmni" };
+		uint32_t *const fields[] = { &pl->ipc_msg[0], &pl->ipc_msg[1], &pl->ipc_msg[2],
+					     &pl->ipc_sem[0], &pl->ipc_sem[1], &pl->ipc_sem[2],
+					     &pl->ipc_sem[3] };
+		if (!get_u64(ps, &pl->ipc_shm, "shm") || !check(ps, pl->ipc_shm > 0, "shm 0"))
+			return false;
+		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+			if (!get_u32(ps, fields[i], names[i]) ||
+			    !check(ps, *fields[i] > 0 && *fields[i] <= INT_MAX,
+				   "an IPC limit is 0 or above INT_MAX"))
+				return false;
+		return true;
+	}
 	case R_RECORD:
 		return get_path(ps, &pl->record_dir, "dir") &&
 		       get_str(ps, &pl->record_name, "name") &&

@@ -100,10 +100,12 @@ struct plan {
 	 * pty of the devpts instance mounted at tty_devpts. 0: no TTY record. */
 	uint32_t tty_fds, tty_flags;
 	const char *tty_devpts;
-	/* IPC: System V shared memory the sandbox may hold, in bytes (the
-	 * IPC namespace's kernel.shmmax, and shmall in pages). 0: no IPC
-	 * record, the kernel's defaults. */
+	/* IPC: the IPC namespace's System V limits. ipc_shm: shared memory
+	 * in bytes (kernel.shmmax, and shmall in pages); 0: no IPC record,
+	 * the kernel's defaults. ipc_msg: kernel.msgmax, msgmnb, msgmni;
+	 * ipc_sem: kernel.sem (semmsl, semmns, semopm, semmni). */
 	uint64_t ipc_shm;
+	uint32_t ipc_msg[3], ipc_sem[4];
 	/* RECORD: the directory where the monitor keeps this sandbox's record
 	 * (ps, enter, stop), the sandbox's name ("": none) and the JSON object
 	 * TypeScript describes it with. NULL dir: no RECORD record. */

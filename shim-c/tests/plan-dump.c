@@ -97,6 +97,8 @@ int main(void)
 	str(pl.tty_devpts);
 	fputs(",\"ipc_shm\":", stdout);
 	u64(pl.ipc_shm);
+	printf(",\"ipc_msg\":[%u,%u,%u],\"ipc_sem\":[%u,%u,%u,%u]", pl.ipc_msg[0], pl.ipc_msg[1],
+	       pl.ipc_msg[2], pl.ipc_sem[0], pl.ipc_sem[1], pl.ipc_sem[2], pl.ipc_sem[3]);
 	fputs(",\"record_dir\":", stdout);
 	str(pl.record_dir);
 	fputs(",\"record_name\":", stdout);

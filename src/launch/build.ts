@@ -13,7 +13,7 @@ import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from '../plan/plan.js';
-import { capTmpfs, currentHardLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
+import { capTmpfs, currentHardLimits, ipcLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
 
 export interface BuildResult {
   plan: LaunchPlan;
@@ -88,7 +88,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     mounts: capTmpfs(mounts.ops, tmpfsLimit(policy.limits)),
     cwd,
     rlimits: planLimits(policy.limits, currentHardLimits(), notes),
-    ...(shm > 0 ? { ipc: { shm } } : {}),
+    ...(shm > 0 ? { ipc: ipcLimits(shm) } : {}),
     env: policy.env,
     argv: [policy.program, ...policy.args],
     exec: { program: policy.program, path: policy.searchPath },

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { TsjailError } from '../errors.js';
-import type { MountOp, RlimitOp } from '../plan/plan.js';
+import type { IpcLimits, MountOp, RlimitOp } from '../plan/plan.js';
 import { RLIM_INFINITY } from '../plan/plan.js';
 import type { LimitValue } from '../profile/types.js';
 
@@ -69,6 +69,31 @@ export function tmpfsLimit(limits: Record<string, LimitValue>): number {
  */
 export function shmLimit(limits: Record<string, LimitValue>): number {
   return limits.shm !== undefined ? sizeLimit(limits, 'shm') : tmpfsLimit(limits);
+}
+
+/**
+ * The IPC namespace's System V limits beside shared memory: message queues
+ * and semaphores, whose kernel defaults (32000 queues of 16 KiB, 32000 sets
+ * of 32000 semaphores) let a program pin hundreds of MiB to GiBs of kernel
+ * memory. Here: at most 256 queues of 16 KiB (messages of at most 8 KiB,
+ * both the kernel's defaults), 4 MiB in all, and 128 sets of at most 250
+ * semaphores, 32000 in all (about 2 MiB), 32 operations per semop (the
+ * kernel's defaults before Linux 3.19 raised them). Written with shmmax,
+ * whenever the sandbox gets an IPC record.
+ */
+export const IPC_BOUNDS = {
+  msgmax: 8192,
+  msgmnb: 16384,
+  msgmni: 256,
+  semmsl: 250,
+  semmns: 32000,
+  semopm: 32,
+  semmni: 128,
+} as const;
+
+/** The IPC record for a shared-memory limit of `shm` bytes (> 0). */
+export function ipcLimits(shm: number): IpcLimits {
+  return { shm, ...IPC_BOUNDS };
 }
 
 /**

@@ -4,7 +4,7 @@
  * (path shape, string sizes), so a plan TypeScript produces is never
  * rejected for its form; the shim checks again, since it trusts nothing.
  */
-import type { LaunchPlan, MountFlag, MountOp } from './plan.js';
+import type { IpcLimits, LaunchPlan, MountFlag, MountOp } from './plan.js';
 
 export const PLAN_MAGIC = 0x504a5354;
 export const PLAN_VERSION = 1;
@@ -44,6 +44,17 @@ export const RecordType = {
   SECCOMP: 50,
   ENTER: 60,
 } as const;
+
+/** The IPC record's u32 fields after shm, in wire order (PLAN.md). */
+export const IPC_U32 = [
+  'msgmax',
+  'msgmnb',
+  'msgmni',
+  'semmsl',
+  'semmns',
+  'semopm',
+  'semmni',
+] as const satisfies readonly (keyof IpcLimits)[];
 
 const FLAG_BITS: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
 
@@ -207,10 +218,16 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     );
   }
   if (plan.ipc) {
-    if (!Number.isSafeInteger(plan.ipc.shm) || plan.ipc.shm <= 0)
-      throw new PlanEncodeError(`ipc shm ${plan.ipc.shm} is not a positive number of bytes`);
-    const shm = BigInt(plan.ipc.shm);
-    add((w) => (w.u64(shm), RecordType.IPC));
+    const ipc = plan.ipc;
+    const small = IPC_U32.map((k) => [k, ipc[k]] as const);
+    for (const [k, v] of [['shm', ipc.shm] as const, ...small])
+      if (!Number.isSafeInteger(v) || v <= 0 || (k !== 'shm' && v > 0x7fffffff))
+        throw new PlanEncodeError(`ipc ${k} ${v} is not a positive number within its field`);
+    add((w) => {
+      w.u64(BigInt(ipc.shm));
+      for (const [, v] of small) w.u32(v);
+      return RecordType.IPC;
+    });
   }
   if (plan.record) {
     const { dir, name, meta } = plan.record;

@@ -97,6 +97,23 @@ export interface PulsePlan {
   hostRuntime?: string;
 }
 
+/**
+ * The IPC namespace's System V limits, each > 0: shared memory in bytes
+ * (kernel.shmmax; shmall is it in pages), message queues (kernel.msgmax,
+ * msgmnb in bytes, msgmni queues) and semaphores (kernel.sem: per set, in
+ * all, per semop, sets).
+ */
+export interface IpcLimits {
+  shm: number;
+  msgmax: number;
+  msgmnb: number;
+  msgmni: number;
+  semmsl: number;
+  semmns: number;
+  semopm: number;
+  semmni: number;
+}
+
 export interface LaunchPlan {
   version: 1;
   /** A new network namespace with only `lo` (network "none"). */
@@ -125,8 +142,8 @@ export interface LaunchPlan {
    * raw mode while the job is in the foreground. Filled in by src/launch/tty.ts.
    */
   tty?: { devpts: string; fds: number[]; raw: boolean };
-  /** System V shared memory the sandbox may hold, in bytes (IPC record); absent: the kernel's defaults. */
-  ipc?: { shm: number };
+  /** The System V IPC limits of the sandbox's IPC namespace (IPC record); absent: the kernel's defaults. */
+  ipc?: IpcLimits;
   /**
    * The sandbox's record for `tsjail ps`, `enter` and `stop` (RECORD): the
    * monitor keeps `dir/ID.json` and `dir/ID.plan` for its lifetime, and

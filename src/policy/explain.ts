@@ -133,7 +133,10 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
       ...(deny.length ? [`refused: ${deny.join(', ')}`] : []),
       `anything else ${p.syscalls.action === 'kill' ? 'kills the program' : p.syscalls.action === 'log' ? 'is allowed but logged' : 'fails with EPERM'}`,
       ...(p.nestedSandbox
-        ? ['may build its own sandbox inside this one (user namespaces), still under these rules']
+        ? [
+            'may build its own sandbox inside this one (user namespaces), still under these rules',
+            'System V IPC (shmget, msgget, semget) is refused: an IPC namespace it made would have no limits',
+          ]
         : []),
     ]),
   );

@@ -23,7 +23,7 @@ import {
   argLo,
   retErrno,
 } from './bpf.js';
-import type { Cond, ResolvedPolicy, RuleEntry, SyscallRules } from './policy.js';
+import { SYSV_CREATE, type Cond, type ResolvedPolicy, type RuleEntry, type SyscallRules } from './policy.js';
 import { syscallTable, type Abi } from './tables/index.js';
 
 /** A test on one 32-bit word of seccomp_data: ((word & mask) OP imm). */
@@ -97,7 +97,8 @@ export function denyRet(name: string, action: ResolvedPolicy['action']): number 
 /** tsjail's mandatory denials are not a profile choice: "log" does not let them through. */
 export function hardDenyRet(name: string, action: ResolvedPolicy['action']): number {
   // An executable memfd is refused as a missing feature, never fatally.
-  if (name === 'memfd_create') return RET_ENOSYS;
+  // So is System V IPC under nestedSandbox, as on a kernel built without it.
+  if (name === 'memfd_create' || (SYSV_CREATE as readonly string[]).includes(name)) return RET_ENOSYS;
   return action === 'kill' ? RET_KILL : retErrno(name === 'socket' ? EAFNOSUPPORT : EPERM);
 }
 

@@ -10,7 +10,9 @@
 //   nestedSandbox, setsockopt of the x_tables firewall (SOL_IP >= 64,
 //   SOL_IPV6 64/65), reachable with CAP_NET_ADMIN in a nested namespace;
 //   memfd_create unless sealed against exec (MFD_NOEXEC_SEAL, not MFD_EXEC),
-//   refused with ENOSYS so programs fall back to /dev/shm.
+//   refused with ENOSYS so programs fall back to /dev/shm; with
+//   nestedSandbox, System V shmget, semget and msgget (ENOSYS): an IPC
+//   namespace the program makes has the kernel's default limits.
 // - tsjail adds mandatory allows for what the launcher does after loading the
 //   filter: execve, execveat, write, exit, exit_group.
 // - Argument values are unsigned; negative numbers are two's complement of the
@@ -84,6 +86,12 @@ export function abisFor(input: SeccompPolicyInput, arch: Arch): Abi[] {
   if (arch === 'aarch64') return ['aarch64'];
   return input.multiarch === true ? ['x86_64', 'i386'] : ['x86_64'];
 }
+
+/**
+ * The calls that make System V objects (and i386's multiplexer, which hides
+ * which one it is), refused under nestedSandbox.
+ */
+export const SYSV_CREATE = ['shmget', 'semget', 'msgget', 'ipc'] as const;
 
 /** Syscalls the launcher itself needs after the filter is loaded (shim: write errors, execve, exit). */
 export const REQUIRED_SYSCALLS = ['execve', 'execveat', 'write', 'exit', 'exit_group'] as const;
@@ -309,6 +317,17 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
         { conds: [{ arg: 1, width: 32, op: '&==', values: [0n], mask: BigInt(MFD_NOEXEC_SEAL) }] },
         { conds: [{ arg: 1, width: 32, op: '&==', values: [BigInt(MFD_EXEC)], mask: BigInt(MFD_EXEC) }] },
       );
+    }
+    if (input.nestedSandbox) {
+      // The browsers' own sandboxes make IPC namespaces (Firefox asks for
+      // one with every user namespace), and a new IPC namespace starts with
+      // the kernel's defaults, far beyond limits.shm: no System V object can
+      // be made at all, in the sandbox's namespace or a nested one. ENOSYS,
+      // as on a kernel without System V IPC, which programs fall back from.
+      for (const name of SYSV_CREATE) {
+        const sys = table.byName(name);
+        if (sys !== undefined) rulesFor(map, sys).hardDeny.push({ conds: [] });
+      }
     }
     const setsockopt = table.byName('setsockopt');
     if (input.nestedSandbox && setsockopt !== undefined) {

@@ -79,7 +79,8 @@ const FALLBACK_ENOSYS = new Set([
 const IO_URING = new Set(['io_uring_setup', 'io_uring_enter', 'io_uring_register']);
 
 function denied(name: string, action: SeccompPolicyInput['action'], mandatory: boolean): number {
-  if (mandatory && name === 'memfd_create') return ENOSYS;
+  // An executable memfd, and System V IPC under nestedSandbox, are refused as missing features.
+  if (mandatory && ['memfd_create', 'shmget', 'semget', 'msgget', 'ipc'].includes(name)) return ENOSYS;
   const e = errno(name === 'socket' ? 97 : 1);
   if (action === 'kill') return !mandatory && IO_URING.has(name) ? e : KILL;
   if (action === 'log' && !mandatory) return LOG;

@@ -48,6 +48,9 @@ export function renderGroupsDoc(): string {
     '  MFD_NOEXEC_SEAL and not MFD_EXEC (ENOSYS, so programs fall back to a file in the noexec',
     '  /dev/shm): an executable memfd would let `execveat` or `/proc/self/fd/N` run what the',
     '  program wrote. Before Linux 6.3 the kernel refuses MFD_NOEXEC_SEAL itself, so no memfd exists.',
+    '  And, with `nestedSandbox: true`, `shmget`, `semget` and `msgget` (and i386 `ipc`), ENOSYS as on a',
+    '  kernel without System V IPC: the IPC namespaces a browser makes for its own sandbox start with',
+    "  the kernel's default limits, far beyond `limits.shm`, so no System V object may be made at all.",
     `- When not allowed, these fail with ENOSYS, so that libc falls back to an older call: ${[...ENOSYS_FALLBACK]
       .sort()
       .map((s) => `\`${s}\``)

@@ -453,7 +453,7 @@ const SITES: Site[] = [
     'exceeds ${MAX_RECORDS}',
     'are not among 0, 1, 2',
     'tty: no devpts mounted at',
-    'is not a positive number of bytes',
+    'is not a positive number within its field',
     'record: bad sandbox name',
     'record: meta is not a JSON object',
     'parent pid',

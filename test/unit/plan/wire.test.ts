@@ -70,7 +70,7 @@ const plan: LaunchPlan = {
   verbose: 2,
   lifelines: [3, 9],
   tty: { devpts: '/dev/pts', fds: [0, 2], raw: true },
-  ipc: { shm: 5 * 2 ** 30 + 1 },
+  ipc: { shm: 5 * 2 ** 30 + 1, msgmax: 1, msgmnb: 2, msgmni: 3, semmsl: 4, semmns: 5, semopm: 6, semmni: 0x7fffffff },
   record: { dir: '/run/user/1000/tsjail', name: 'web-1.x_y', meta: '{"name":"web-1.x_y","q":"\\"é"}' },
   parent: 4242,
   mounts,
@@ -163,7 +163,7 @@ t.test(
     t.same(c.verbose, plan.verbose, 'VERBOSE');
     t.same(c.lifelines, plan.lifelines, 'LIFELINE');
     t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [0b101, 1, '/dev/pts'], 'TTY');
-    t.same(c.ipc_shm, String(plan.ipc!.shm), 'IPC');
+    t.same([c.ipc_shm, c.ipc_msg, c.ipc_sem], [String(plan.ipc!.shm), [1, 2, 3], [4, 5, 6, 0x7fffffff]], 'IPC');
     t.same(
       [c.record_dir, c.record_name, c.record_meta],
       [plan.record!.dir, plan.record!.name, plan.record!.meta],
