@@ -42,6 +42,10 @@
 
 #define MAX_PLAN_BYTES (16u << 20)
 
+/* After --plan-fd N, `--replan PROGRAM ARG...`: what the monitor runs in its
+ * place when the plan went stale (die_stale), so that tsjail plans again. */
+static char **replan_argv;
+
 static int parse_args(int argc, char **argv)
 {
 	char *end;
@@ -49,14 +53,42 @@ static int parse_args(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--probe-userns") == 0)
 		exit(ns_probe());
-	if (argc != 3 || strcmp(argv[1], "--plan-fd") != 0)
-		die_msg("usage", "tsjail-shim --plan-fd N | --probe-userns");
+	if (argc > 4 && strcmp(argv[3], "--replan") == 0)
+		replan_argv = argv + 4;
+	else if (argc != 3)
+		die_msg("usage",
+			"tsjail-shim --plan-fd N [--replan PROGRAM ARG...] | --probe-userns");
+	if (strcmp(argv[1], "--plan-fd") != 0)
+		die_msg("usage",
+			"tsjail-shim --plan-fd N [--replan PROGRAM ARG...] | --probe-userns");
 	errno = 0;
 	fd = strtol(argv[2], &end, 10);
 	/* 0-2 are the program's stdio, not a place for the plan. */
 	if (errno || *end || end == argv[2] || fd < 3 || fd > INT_MAX)
 		die_msg("usage", "--plan-fd: not a descriptor from 3 up: %s", argv[2]);
 	return (int)fd;
+}
+
+/* The plan went stale in init (a byte on the re-plan channel): run tsjail
+ * again in this process, which plans anew against the host as it is now.
+ * The caller keeps waiting on the same PID; the LIFELINE descriptors are
+ * close-on-exec, so the helpers of this attempt end with it. */
+static void replan_if_stale(int from)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(from, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(from);
+	if (n != 1)
+		return;
+	signals_reset();
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(replan_argv[0], replan_argv, environ);
+	die("replan", "execute %s", replan_argv[0]);
 }
 
 static void read_full(int fd, uint8_t *buf, size_t len)
@@ -391,6 +423,13 @@ int main(int argc, char **argv)
 		die("start", "socketpair");
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
 		die("start", "pipe");
+	/* The re-plan channel: init holds the write end until it has built
+	 * the sandbox (the program process closes it with every other
+	 * descriptor before it runs anything of its own). */
+	int stale_pipe[2] = { -1, -1 };
+	if (replan_argv && pipe2(stale_pipe, O_CLOEXEC) < 0)
+		die("start", "pipe");
+	stale_fd = stale_pipe[1];
 	record_begin(&plan, plan_bytes, plan_len);
 	free(plan_bytes);
 	signals_block(&fwd);
@@ -409,11 +448,16 @@ int main(int argc, char **argv)
 	close(sync_pipe[0]);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
+	if (stale_fd >= 0)
+		close(stale_fd);
+	stale_fd = -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("monitor", "PR_SET_DUMPABLE");
 	record_publish(&plan, pid);
 	int status =
 		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);
 	record_end();
+	if (replan_argv)
+		replan_if_stale(stale_pipe[0]);
 	return status;
 }

@@ -387,14 +387,14 @@ static void bind_host(const struct plan_mount *m)
 		die(step, "stat %s", m->src);
 	if (is_dev) {
 		if (!(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) || (uint64_t)st.st_rdev != m->dev)
-			die_msg(step, "%s is not the device the plan names: stale plan", m->src);
+			die_stale(step, "%s is not the device the plan names: stale plan", m->src);
 	} else if ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino ||
 		   (m->kind == PLAN_KIND_DIR) != !!S_ISDIR(st.st_mode)) {
-		die_msg(step,
-			"%s changed since the plan was made (dev %llu ino %llu, plan %llu %llu): "
-			"stale plan",
-			m->src, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-			(unsigned long long)m->dev, (unsigned long long)m->ino);
+		die_stale(step,
+			  "%s changed since the plan was made (dev %llu ino %llu, plan %llu %llu): "
+			  "stale plan",
+			  m->src, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			  (unsigned long long)m->dev, (unsigned long long)m->ino);
 	}
 	int target = open_dest(m->dest, is_dev || m->kind == PLAN_KIND_OTHER ? 'f' : 'd');
 	int tree = clone_tree(src, "", m->dest);

@@ -61,6 +61,26 @@ void die_msg(const char *step, const char *fmt, ...)
 	vdie(step, 0, fmt, ap);
 }
 
+int stale_fd = -1;
+
+void die_stale(const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	char prefix[160];
+
+	va_start(ap, fmt);
+	if (stale_fd < 0)
+		vdie(step, 0, fmt, ap);
+	if (verbose) {
+		snprintf(prefix, sizeof prefix, "tsjail-shim: %s: re-planning: ", step);
+		put_line(prefix, fmt, ap, 0);
+	}
+	va_end(ap);
+	ssize_t w = write(stale_fd, "S", 1);
+	(void)w;
+	_exit(EXIT_SETUP);
+}
+
 void quit(int code, const char *fmt, ...)
 {
 	va_list ap;

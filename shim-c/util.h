@@ -41,6 +41,13 @@ _Noreturn void die(const char *step, const char *fmt, ...) __attribute__((format
 /* The same without the errno part, for failures that have none. */
 _Noreturn void die_msg(const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A host path changed between planning and mounting (the plan is stale).
+ * With a re-plan channel (STALE_FD >= 0, see main.c: the monitor runs
+ * tsjail again to plan anew), write one byte to it and exit 125 without a
+ * word (said only when verbose); without, die_msg. */
+extern int stale_fd;
+_Noreturn void die_stale(const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* "tsjail-shim: ..." on stderr when verbose. */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
-import { handOver } from '../launch/exec.js';
+import { handOver, replanOf } from '../launch/exec.js';
 import { planSandbox } from '../launch/sandbox.js';
 import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
@@ -168,7 +168,7 @@ export class RunCommand extends BaseCommand {
     const shim = findShim();
     const userns = checkUserns(shim);
     if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
-    handOver(built.plan, shim);
+    handOver(built.plan, shim, process.env, replanOf());
   }
 }
 

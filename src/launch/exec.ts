@@ -29,7 +29,33 @@ function withBinds(mounts: MountOp[], extra: MountOp[]): MountOp[] {
   return [...mounts.slice(0, at), ...extra, ...mounts.slice(at)];
 }
 
-export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env): never {
+/**
+ * How the shim's monitor runs tsjail again when the plan went stale between
+ * planning and mounting (a host file replaced meanwhile: ldconfig renaming a
+ * new /etc/ld.so.cache over the old one): `argv` in place of the monitor,
+ * with `env`. The shim keeps its check; tsjail re-plans against the host as
+ * it is then, at most MAX_REPLANS times (TSJAIL_REPLAN counts them), and
+ * only the last attempt refuses.
+ */
+export interface Replan {
+  argv: string[];
+  env: string[];
+}
+
+export const MAX_REPLANS = 10;
+
+/** The re-plan of this process (attempt `done` + 1), or none when the attempts are used up. */
+export function replanOf(proc: NodeJS.Process = process): Replan | undefined {
+  const done = Number(proc.env.TSJAIL_REPLAN ?? '0');
+  const attempt = Number.isInteger(done) && done >= 0 ? done : MAX_REPLANS;
+  if (attempt >= MAX_REPLANS) return undefined;
+  const env = Object.entries({ ...proc.env, TSJAIL_REPLAN: String(attempt + 1) })
+    .filter((kv): kv is [string, string] => kv[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+  return { argv: [proc.execPath, ...proc.execArgv, ...proc.argv.slice(1)], env };
+}
+
+export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env, replan?: Replan): never {
   const helpers: { abort(): void }[] = [];
   try {
     let final = plan;
@@ -59,7 +85,7 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
       const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
       beside(filter, filter.binds);
     }
-    execPlan(encodePlan(final), shim);
+    execPlan(encodePlan(final), shim, replan);
   } catch (e) {
     for (const h of helpers) h.abort();
     throw e;
@@ -67,9 +93,10 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
 }
 
 /** Hand an encoded plan to the shim in a sealed memfd, in place of this process. */
-export function execPlan(bytes: Uint8Array, shim: string): never {
+export function execPlan(bytes: Uint8Array, shim: string, replan?: Replan): never {
   const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
   for (const std of [0, 1, 2]) restoreStdio(std);
-  const errno = execve(shim, ['tsjail-shim', '--plan-fd', String(fd)], []);
+  const argv = ['tsjail-shim', '--plan-fd', String(fd), ...(replan ? ['--replan', ...replan.argv] : [])];
+  const errno = execve(shim, argv, replan?.env ?? []);
   throw new TsjailError(`cannot execute the sandbox helper ${shim} (errno ${errno})`);
 }
