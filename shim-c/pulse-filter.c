@@ -66,6 +66,14 @@
 #define FRAME_MAX (16u * 1024 * 1024) /* pstream.c's FRAME_SIZE_MAX_ALLOW */
 #endif
 #define QUEUE_HIGH (1u << 20) /* stop reading a side beyond this */
+/* A frame's buffer starts at most this big and doubles as its bytes arrive
+ * (up to the length its descriptor gives): a peer that announces 16 MiB and
+ * sends little costs little. libpulse sends audio in frames of at most
+ * 64 KiB (pstream.c's FRAME_SIZE_MAX_USE), so one step is the usual case.
+ * The fuzz build starts small, so that its frames grow several times. */
+#ifndef PAYLOAD_FIRST
+#define PAYLOAD_FIRST (64u * 1024)
+#endif
 #define MAX_CONNS 32
 #define MAX_PENDING 64
 #define MAX_OWN 256
@@ -358,7 +366,8 @@ struct side {
 	uint8_t desc[DESC_SIZE];
 	size_t have; /* bytes of the current frame read so far */
 	uint8_t *payload;
-	uint32_t plen;
+	uint32_t plen;    /* the frame's length (its descriptor's) */
+	uint32_t pcap;    /* what payload holds room for so far, at most plen */
 	struct queue out; /* what is waiting to be written to this side */
 };
 
@@ -609,7 +618,7 @@ static void side_want(struct side *from, uint8_t **dst, size_t *want)
 		*want = DESC_SIZE - from->have;
 	} else {
 		*dst = from->payload + (from->have - DESC_SIZE);
-		*want = from->plen - (from->have - DESC_SIZE);
+		*want = from->pcap - (from->have - DESC_SIZE);
 	}
 }
 
@@ -621,6 +630,19 @@ static void side_want(struct side *from, uint8_t **dst, size_t *want)
  * This and what it calls are all the filter does with what a side sends;
  * fuzz/pulse-fuzz.c drives them from a buffer.
  */
+/* Room for at least one more byte of the frame (the buffer doubles). */
+static int payload_grow(struct side *s)
+{
+	uint32_t cap = s->pcap ? s->pcap : PAYLOAD_FIRST / 2;
+	cap = cap > s->plen / 2 ? s->plen : cap * 2;
+	uint8_t *p = realloc(s->payload, cap);
+	if (!p)
+		return -1;
+	s->payload = p;
+	s->pcap = cap;
+	return 0;
+}
+
 static int side_got(struct conn *c, struct side *from, struct side *to, int from_client, size_t r)
 {
 	from->have += r;
@@ -633,13 +655,15 @@ static int side_got(struct conn *c, struct side *from, struct side *to, int from
 			return -1; /* shared memory is off */
 		if (chan == CHANNEL_PACKET && flags != 0)
 			return -1;
-		from->payload = malloc(len);
-		if (!from->payload)
-			return -1;
 		from->plen = len;
+		if (payload_grow(from) < 0)
+			return -1;
 	}
-	if (from->have < DESC_SIZE || from->have < DESC_SIZE + from->plen)
+	if (from->have < DESC_SIZE || from->have < DESC_SIZE + from->plen) {
+		if (from->have == DESC_SIZE + from->pcap && payload_grow(from) < 0)
+			return -1;
 		return 0;
+	}
 	/* A whole frame. */
 	int verdict = 0;
 	if (be32(from->desc + 4) == CHANNEL_PACKET)
@@ -653,7 +677,7 @@ static int side_got(struct conn *c, struct side *from, struct side *to, int from
 		return -1;
 	free(from->payload);
 	from->payload = NULL;
-	from->plen = 0;
+	from->plen = from->pcap = 0;
 	from->have = 0;
 	return 1;
 }
