@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { Builtins, Cli, type BaseContext } from 'clipanion';
 import { BaseCommand } from './base.js';
+import { CompleteCommand, CompletionCommand } from './completion.js';
 import { DoctorCommand } from './doctor.js';
 import { explainParseError, nameValues, shapeOf } from './hints.js';
 import { say } from './output.js';
@@ -27,7 +28,20 @@ const RUN_VALUE_OPTIONS = new Set([
   '--socket',
   '--include',
 ]);
-const VERBS = new Set(['run', 'profile', 'seccomp', 'doctor', 'ps', 'enter', 'stop', '--help', '-h', '--version']);
+const VERBS = new Set([
+  'run',
+  'profile',
+  'seccomp',
+  'doctor',
+  'ps',
+  'enter',
+  'stop',
+  'completion',
+  '__complete',
+  '--help',
+  '-h',
+  '--version',
+]);
 /** clipanion's parser is quadratic in the number of tokens: tsjail's own options are capped. */
 export const MAX_OPTION_TOKENS = 1024;
 
@@ -109,6 +123,8 @@ export async function main(argv: string[], invokedAs?: string): Promise<number> 
         StopCommand,
         SeccompCompileCommand,
         SeccompDisasmCommand,
+        CompletionCommand,
+        CompleteCommand,
         Builtins.HelpCommand,
         VersionCommand,
       ];

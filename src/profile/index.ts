@@ -27,6 +27,7 @@ import {
   findProfileForProgram as findForProgram,
   isProfilePath,
   listProfiles as listOnPath,
+  profileFiles,
   nameFromFile,
   searchPath,
   shippedProfilesDir,
@@ -117,6 +118,11 @@ export function findProfileForProgram(program: string, opts: LoadOptions): Progr
 
 export function listProfiles(opts: LoadOptions): ListedProfile[] {
   return listOnPath(dirsOf(opts));
+}
+
+/** The names of the profiles on the path, in search order, without parsing them. */
+export function profileNames(opts: LoadOptions): string[] {
+  return profileFiles(dirsOf(opts)).map((p) => p.name);
 }
 
 function dirsOf(opts: LoadOptions): string[] {

@@ -102,8 +102,8 @@ export interface ListedProfile {
  * names are sorted, so the listing (and command lookup) is deterministic.
  * A profile whose file cannot be parsed is listed without a description.
  */
-/** Every profile on the path, shadowed names once, without reading them. */
-function profileFiles(dirs: readonly string[]): ListedProfile[] {
+/** Every profile on the path, shadowed names once, without reading them (also: shell completion). */
+export function profileFiles(dirs: readonly string[]): ListedProfile[] {
   const seen = new Set<string>();
   const out: ListedProfile[] = [];
   for (const dir of dirs) {

@@ -55,6 +55,7 @@ const verbs = [...top.matchAll(/^ {2}tsjail (.+)$/gm)].map((m) => {
 
 t.test('--help lists the verbs of SPEC', async (t) => {
   t.same(verbs.map((v) => v.verb).sort(), [
+    'completion',
     'doctor',
     'enter',
     'profile check',
