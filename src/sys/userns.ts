@@ -17,8 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
-/** Where the packages install the shim and the AppArmor profile granting it `userns`. */
-export const INSTALLED_SHIM = '/usr/libexec/tsjail/tsjail-shim';
+/** Where `make install` and the packages put the AppArmor profile granting the installed shim `userns`. */
 export const APPARMOR_PROFILE = '/etc/apparmor.d/tsjail';
 
 function readInt(file: string): number | undefined {
@@ -72,12 +71,12 @@ export function apparmorProfileFor(shim: string): string {
 
 /**
  * The decision, from the knobs and a probe it calls only when AppArmor's
- * restriction is on. `profileExists`: whether /etc/apparmor.d/tsjail is
- * on this machine (then loading it is the fix for the installed shim).
+ * restriction is on. `profileCovers`: whether /etc/apparmor.d/tsjail is
+ * on this machine and attached to SHIM (then loading it is the fix).
  */
 export function decideUserns(
   knobs: UsernsKnobs,
-  env: { root: boolean; shim: string | undefined; probe: (shim: string) => ProbeResult; profileExists: boolean },
+  env: { root: boolean; shim: string | undefined; probe: (shim: string) => ProbeResult; profileCovers: boolean },
 ): UsernsVerdict {
   if (knobs.unprivilegedClone === 0 && !env.root) {
     return {
@@ -106,7 +105,7 @@ export function decideUserns(
         : `the namespace came without capabilities (mount: ${probe.errno})`;
   const message = `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1) and ${shim} is not allowed one: ${why}`;
   const global = 'or, for every program: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0';
-  if (shim === INSTALLED_SHIM && env.profileExists) {
+  if (env.profileCovers) {
     return {
       ok: false,
       message,
@@ -120,12 +119,23 @@ export function decideUserns(
   };
 }
 
+/** Whether the AppArmor profile FILE attaches a profile to SHIM's path. */
+export function profileAttachedTo(file: string, shim: string): boolean {
+  try {
+    return new RegExp(`^\\s*profile\\s+\\S+\\s+${shim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s`, 'm').test(
+      fs.readFileSync(file, 'utf8'),
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** The decision for this process and SHIM (undefined: not found; the caller says so). */
 export function checkUserns(shim: string | undefined, procSys = '/proc/sys'): UsernsVerdict {
   return decideUserns(readKnobs(procSys), {
     root: process.getuid?.() === 0,
     shim,
     probe: probeShim,
-    profileExists: fs.existsSync(APPARMOR_PROFILE),
+    profileCovers: shim !== undefined && profileAttachedTo(APPARMOR_PROFILE, shim),
   });
 }

@@ -13,19 +13,20 @@ import {
   apparmorProfileFor,
   checkUserns,
   decideUserns,
-  INSTALLED_SHIM,
   probeShim,
+  profileAttachedTo,
   readKnobs,
   type ProbeResult,
 } from '../../../src/sys/userns.js';
 import { asUser, REPO, tsjail, tsjailRoot, userEnv } from '../../helpers/sandbox.js';
 
 const OWN_SHIM = '/opt/tsjail/shim-c/tsjail-shim';
+const INSTALLED_SHIM = '/usr/libexec/tsjail/tsjail-shim';
 
 /** A decision with a recorded probe: what it answered, and every shim it was asked about. */
 function decide(
   knobs: Parameters<typeof decideUserns>[0],
-  opts: { root?: boolean; shim?: string; answer?: ProbeResult; profileExists?: boolean } = {},
+  opts: { root?: boolean; shim?: string; answer?: ProbeResult; profileCovers?: boolean } = {},
 ) {
   const asked: string[] = [];
   const verdict = decideUserns(knobs, {
@@ -35,7 +36,7 @@ function decide(
       asked.push(shim);
       return opts.answer ?? { ok: true };
     },
-    profileExists: opts.profileExists ?? false,
+    profileCovers: opts.profileCovers ?? false,
   });
   return { verdict, asked };
 }
@@ -70,7 +71,7 @@ t.test('AppArmor restriction on: tsjail tries first, and a granted shim runs', a
 t.test('AppArmor restriction on and the shim refused: the exact fix for that shim', async (t) => {
   const installed = decide(
     { apparmorRestrict: 1 },
-    { shim: INSTALLED_SHIM, profileExists: true, answer: { ok: false, step: 'mount', errno: 'EPERM' } },
+    { shim: INSTALLED_SHIM, profileCovers: true, answer: { ok: false, step: 'mount', errno: 'EPERM' } },
   );
   t.equal(installed.verdict.ok, false);
   t.match(installed.verdict.message, /apparmor_restrict_unprivileged_userns = 1/);
@@ -82,7 +83,7 @@ t.test('AppArmor restriction on and the shim refused: the exact fix for that shi
 
   const notLoaded = decide(
     { apparmorRestrict: 1 },
-    { shim: INSTALLED_SHIM, profileExists: false, answer: { ok: false, step: 'clone', errno: 'EACCES' } },
+    { shim: INSTALLED_SHIM, profileCovers: false, answer: { ok: false, step: 'clone', errno: 'EACCES' } },
   );
   t.match(notLoaded.verdict.message, /creating one failed with EACCES/);
   t.match(notLoaded.verdict.hint, /write 'abi <abi\/4\.0>.*profile tsjail-shim \/usr\/libexec\/tsjail\/tsjail-shim /);
@@ -130,3 +131,49 @@ t.test('the probe refused, for real: inside a sandbox, whose seccomp filter refu
   t.equal(r.stdout, 'clone EPERM\n', r.stderr);
   t.equal(r.status, 1, 'exit 1: the clone was refused');
 });
+
+t.test('the shipped AppArmor profile: attached to the installed shim alone, granting userns', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-apparmor-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'tsjail');
+  const template = fs.readFileSync(path.join(REPO, 'packaging', 'apparmor.d', 'tsjail'), 'utf8');
+  fs.writeFileSync(file, template.replaceAll('@SHIM@', INSTALLED_SHIM));
+  t.ok(profileAttachedTo(file, INSTALLED_SHIM));
+  t.notOk(profileAttachedTo(file, OWN_SHIM), 'a shim elsewhere is not covered');
+  t.notOk(profileAttachedTo(file, '/usr/libexec/tsjail/tsjail'), 'a path that is only a prefix is not covered');
+  t.notOk(profileAttachedTo(path.join(dir, 'missing'), INSTALLED_SHIM));
+  const body = template.replace(/#.*$/gm, '');
+  t.match(body, /^\s*userns,$/m);
+  t.equal(body.match(/^\s*profile /gm)?.length, 1, 'one profile');
+  t.match(body, /flags=\(unconfined\)/, 'it confines nothing else');
+});
+
+/** apparmor_parser on the shipped profile, or why it cannot judge it here. */
+function parseProfile(): { status: number | null; stderr: string } | string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-apparmor-'));
+  try {
+    const file = path.join(dir, 'tsjail');
+    const template = fs.readFileSync(path.join(REPO, 'packaging', 'apparmor.d', 'tsjail'), 'utf8');
+    fs.writeFileSync(file, template.replaceAll('@SHIM@', INSTALLED_SHIM));
+    const r = spawnSync('apparmor_parser', ['--skip-kernel-load', '--skip-cache', '-Q', file], { encoding: 'utf8' });
+    if (r.error) return 'apparmor_parser is not installed';
+    if (/Could not open 'abi\/4\.0'/.test(r.stderr))
+      return `this AppArmor (${parserVersion()}) predates userns rules (abi/4.0)`;
+    return { status: r.status, stderr: r.stderr };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parserVersion(): string {
+  return spawnSync('apparmor_parser', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '?';
+}
+
+const parsed = parseProfile();
+t.test(
+  'apparmor_parser accepts the shipped profile',
+  { skip: typeof parsed === 'string' ? parsed : false },
+  async (t) => {
+    if (typeof parsed !== 'string') t.equal(parsed.status, 0, parsed.stderr);
+  },
+);
