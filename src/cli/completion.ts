@@ -2,16 +2,20 @@
  * `tsjail completion bash|zsh|fish`: a completion script for that shell.
  * The scripts are thin: on every TAB they ask `tsjail __complete
  * WORDS...` (the words after `tsjail`, the last one being completed) and
- * print what it answers,  so verbs, options and profile names come from the running tsjail itself, the same for all three shells. The
+ * print what it answers, so verbs, options, profile names and sandbox IDs
+ * come from the running tsjail itself, the same for all three shells. The
  * verbs and options are read from the registered commands (clipanion's
  * definitions); a positional's name says what it takes (NAME: a profile,
- * PATH or FILE: a file, SHELL: a shell).
+ * PATH or FILE: a file, SHELL: a shell, ID|NAME: a running sandbox), and
+ * what follows the positionals of a verb with more (`enter ID CMD...`) is
+ * a command.
  *
  * The answer is one candidate a line; `@files` asks the shell to complete
  * file names as well, `@commands` command names (PROGRAM).
  */
 import { Command, Option, UsageError } from 'clipanion';
 import { profileNames } from '../profile/index.js';
+import { listSandboxes, recordDir } from '../session/records.js';
 import { BaseCommand } from './base.js';
 import { currentCaller, loadOptions } from './context.js';
 import { out } from './output.js';
@@ -23,6 +27,8 @@ export interface VerbSpec {
   path: string[];
   options: { names: string[]; value: boolean }[];
   positionals: string[];
+  /** Whether more arguments follow the positionals (`...`). */
+  rest: boolean;
 }
 
 /** The verbs as clipanion describes them (`tsjail profile show <NAME>`). */
@@ -36,6 +42,7 @@ export function verbSpecs(defs: { path: string; usage: string; options: { defini
         const [names, value] = o.definition.split(' ');
         return { names: names!.split(','), value: value !== undefined };
       }),
+      rest: usage.includes('...'),
       positionals: usage
         .filter((w) => /^[<[]/.test(w) && !w.startsWith('[-'))
         .map((w) => w.replace(/^[<[]|[>\]]$|\.\.\.$/g, '').replace(/[>\]]$/, '')),
@@ -46,10 +53,13 @@ export function verbSpecs(defs: { path: string; usage: string; options: { defini
 /** The sources of dynamic candidates. */
 export interface Candidates {
   profiles(): string[];
+  /** The caller's running sandboxes: their IDs and names. */
+  sandboxes(): string[];
 }
 
-/** What a positional named NAME takes, from its words (NAME|PATH: profiles and files). */
+/** What a positional named NAME takes, from its words (NAME|PATH: profiles and files; ID|NAME: sandboxes). */
 function forPositional(name: string, c: Candidates): string[] {
+  if (name === 'ID|NAME') return c.sandboxes();
   const kinds = name.split('|');
   const outp: string[] = [];
   for (const k of kinds) {
@@ -97,8 +107,9 @@ export function complete(words: readonly string[], specs: readonly VerbSpec[], c
       else n++;
     }
     const last = verb.positionals[verb.positionals.length - 1];
-    const pos = verb.positionals[n] ?? (last !== undefined && /\.\.\.$|^NAME\|PATH$/.test(last) ? last : undefined);
-    return keep(pos === undefined ? [] : forPositional(pos, c));
+    const pos = verb.positionals[n] ?? (last === 'NAME|PATH' ? last : undefined);
+    if (pos === undefined) return keep(verb.rest ? ['@commands'] : []);
+    return keep(forPositional(pos, c));
   }
   // A verb's first words, not yet complete: offer the verbs beside programs.
   const partial = specs.filter(
@@ -195,7 +206,7 @@ export class CompletionCommand extends BaseCommand {
     description: 'print the completion script for bash, zsh or fish',
     details: `
       Load it from the shell's start-up file: \`source <(tsjail completion bash)\` (bash, zsh), \`tsjail completion fish | source\` (fish); the packages install the scripts where each shell finds them.
-      The scripts complete verbs, options and profile names from the search path by asking tsjail itself (\`tsjail __complete WORDS...\`, one candidate a line).
+      The scripts complete verbs, options, profile names from the search path and the IDs and names of running sandboxes (enter, stop) by asking tsjail itself (\`tsjail __complete WORDS...\`, one candidate a line).
     `,
     examples: [['Complete tsjail in bash from now on', 'echo "source <(tsjail completion bash)" >> ~/.bashrc']],
   });
@@ -217,7 +228,13 @@ export class CompleteCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     const caller = currentCaller();
-    const candidates: Candidates = { profiles: () => profileNames(loadOptions(caller)) };
+    const candidates: Candidates = {
+      profiles: () => profileNames(loadOptions(caller)),
+      sandboxes: () =>
+        listSandboxes(recordDir(caller.env, caller.uid), caller.uid).flatMap((s) =>
+          s.meta.name ? [s.id, s.meta.name] : [s.id],
+        ),
+    };
     for (const w of complete(this.words, verbSpecs(this.cli.definitions()), candidates)) out(w);
     return 0;
   }

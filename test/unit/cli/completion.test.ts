@@ -4,12 +4,12 @@
  * three scripts of `tsjail completion SHELL` driven in the real shells,
  * each finding `tsjail` on PATH as the checkout's own build.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { REPO } from '../../helpers/sandbox.js';
+import { asUser, REPO, testUser, tsjailArgv, userEnv } from '../../helpers/sandbox.js';
 
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'profiles');
 /** Profiles in two directories: shipped ones shadowed by the user's "app". */
@@ -68,6 +68,7 @@ t.test('profile names from the search path, wherever a profile is taken', async 
 
 t.test('verbs, options and values of the rest', async (t) => {
   t.same(candidates('profile', ''), ['list', 'show', 'check', 'explain']);
+  t.same(candidates('ps', '-'), ['--json', '--help']);
   t.same(candidates('seccomp', ''), ['compile', 'disasm']);
   t.same(candidates('completion', ''), ['bash', 'zsh', 'fish']);
   t.same(candidates('--net', ''), ['none', 'host']);
@@ -168,3 +169,29 @@ source ${file}; words=(${line}); CURRENT=\${#words}; _tsjail`,
     t.same(run("tsjail ''").slice(-1), ['@commands']);
   },
 );
+
+t.test('enter and stop: the IDs and names of the running sandboxes, then a command', async (t) => {
+  const name = `complete-${process.pid}`;
+  const argv = asUser(tsjailArgv(['--name', name, '--', '/bin/sleep', '120']), userEnv({}));
+  const sandbox = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', cwd: testUser().home });
+  const asTest = (...words: string[]): string[] => {
+    const a = asUser(tsjailArgv(['__complete', ...words]), userEnv({}));
+    const r = spawnSync(a[0]!, a.slice(1), { encoding: 'utf8', cwd: testUser().home });
+    return r.stdout.split('\n').filter((l) => l !== '');
+  };
+  t.teardown(() => {
+    const a = asUser(tsjailArgv(['stop', name]), userEnv({}));
+    spawnSync(a[0]!, a.slice(1), { cwd: testUser().home });
+    sandbox.kill('SIGKILL');
+  });
+  // Wait until its monitor has written its record (or the sandbox has ended).
+  let listed: string[] = [];
+  for (let i = 0; i < 600 && sandbox.exitCode === null && !listed.includes(name); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    listed = asTest('stop', '');
+  }
+  t.ok(listed.includes(name), `stop offers the sandbox's name (${listed.join(' ')})`);
+  t.equal(listed.filter((w) => /^[0-9a-f]{12}$/.test(w)).length >= 1, true, 'and its ID');
+  t.same(asTest('enter', name.slice(0, 9)), [name], 'enter completes a name prefix');
+  t.same(asTest('enter', name, ''), ['@commands'], 'then the command to run inside');
+});
