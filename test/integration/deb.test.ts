@@ -112,7 +112,11 @@ t.test('the .deb: built, lint-clean, installed, used as the test user, purged', 
   );
   const install = dpkg(['-i', deb]);
   if (!t.equal(install.status, 0, install.status === 0 ? 'dpkg -i' : `dpkg -i: ${install.out.trim()}`)) return;
-  const owned = execFileSync('dpkg', ['-L', 'tsjail']).toString().trim().split('\n');
+  const owned = execFileSync('dpkg', ['-L', 'tsjail'])
+    .toString()
+    .trim()
+    .split('\n')
+    .filter((p) => p !== '/.');
   let purged = false;
   const purge = () => {
     if (purged) return;
