@@ -201,7 +201,7 @@ export async function runAppCases(
       t.match(
         job.stderr,
         new RegExp(`profile ${c.profile}: `),
-        `tsjail ${c.run.args(cx)[0]} chose the ${c.profile} profile`,
+        `tsjail ${c.run.args(cx).join(' ').slice(0, 40)} chose the ${c.profile} profile`,
       );
       await c.run.check(t, job, cx);
       await c.denial.check(t, denial, cx);
@@ -286,7 +286,8 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
   while (Date.now() < end && exited === undefined) {
     const line = windowNames(n, cx.env, cx.home)
       .split('\n')
-      .find((l) => c.title.test(l));
+      // Not the 10x10 (or 1x1) leader windows GTK and Qt map before the real one.
+      .find((l) => c.title.test(l) && !/\s(1x1|10x10)\+/.test(l));
     if (line !== undefined) {
       out.window = line.trim();
       // Let it finish drawing what it just mapped.
@@ -372,4 +373,18 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
       t.comment(`probe: ${probe.status} ${probe.stdout} ${probe.stderr.slice(-1000)}`);
     }
   });
+}
+
+/** A file of the case's current directory. */
+export const file = (c: AppContext, name: string) => path.join(c.work, name);
+/** Its text, or undefined when it is not there. */
+export const read = (c: AppContext, name: string) =>
+  fs.existsSync(file(c, name)) ? fs.readFileSync(file(c, name), 'utf8') : undefined;
+
+/** The run failed and nothing it printed holds a planted secret. */
+export function refused(t: Test, r: AsyncRunResult, c: AppContext, message?: RegExp): void {
+  t.not(r.status, 0, 'the attempt failed');
+  t.notMatch(r.stdout + r.stderr, /PROBE-SECRET/, 'no secret in what it printed');
+  if (message) t.match(r.stderr, message, 'because the file is not there');
+  secretsIntact(t, c);
 }

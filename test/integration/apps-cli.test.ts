@@ -11,7 +11,16 @@ import * as path from 'node:path';
 import { asUser, userEnv, writeUserFile } from '../helpers/sandbox.js';
 import { decodePng } from '../helpers/png.js';
 import { tone } from '../helpers/pulse.js';
-import { runAppCases, secretsIntact, serve, type AppCase, type AppContext } from '../helpers/apps.js';
+import {
+  file,
+  read,
+  refused,
+  runAppCases,
+  secretsIntact,
+  serve,
+  type AppCase,
+  type AppContext,
+} from '../helpers/apps.js';
 import type { AsyncRunResult } from '../helpers/sandbox.js';
 import type { Test } from 'tap';
 
@@ -25,18 +34,6 @@ function outside(c: AppContext, cmd: string[], cwd = c.work): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed outside: ${r.stderr}`);
   return r.stdout;
-}
-
-const file = (c: AppContext, name: string) => path.join(c.work, name);
-const read = (c: AppContext, name: string) =>
-  fs.existsSync(file(c, name)) ? fs.readFileSync(file(c, name), 'utf8') : undefined;
-
-/** The run failed and nothing it printed holds a planted secret. */
-function refused(t: Test, r: AsyncRunResult, c: AppContext, message?: RegExp): void {
-  t.not(r.status, 0, 'the attempt failed');
-  t.notMatch(r.stdout + r.stderr, /PROBE-SECRET/, 'no secret in what it printed');
-  if (message) t.match(r.stderr, message, 'because the file is not there');
-  secretsIntact(t, c);
 }
 
 /** The loopback server saw no request for `name`: the sandbox had no network. */
@@ -146,7 +143,7 @@ const cases: AppCase[] = [
     profile: 'git',
     program: 'git',
     pkg: 'git',
-    job: 'clones a local repository and commits in the clone',
+    job: 'clones a local repository',
     setup: (c) => {
       const src = file(c, 'src');
       const g = ['git', '-c', 'user.name=T', '-c', 'user.email=t@example.org'];

@@ -1,0 +1,94 @@
+// Issue 12, the profile library's office, drawing and build tools run
+// headless: LibreOffice converting a document, Inkscape exporting a
+// drawing, make under the dev profile building and running a program;
+// each found by name (dev by -p) and showing one denial. Beside
+// apps-cli.test.ts so that tap runs the two files side by side. The harness
+// is test/helpers/apps.ts.
+import t from 'tap';
+import * as fs from 'node:fs';
+import { writeUserFile } from '../helpers/sandbox.js';
+import { decodePng } from '../helpers/png.js';
+import { file, read, refused, runAppCases, secretsIntact, type AppCase } from '../helpers/apps.js';
+
+const cases: AppCase[] = [
+  {
+    profile: 'libreoffice',
+    program: 'libreoffice',
+    pkg: 'libreoffice-writer-nogui',
+    job: 'converts a text document to PDF headless',
+    setup: (c) => writeUserFile(file(c, 'letter.txt'), 'Dear reader,\n\nthis became a PDF.\n'),
+    run: {
+      args: () => ['libreoffice', '--headless', '--convert-to', 'pdf', '--outdir', '.', 'letter.txt'],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'libreoffice exited 0');
+        t.match(read(c, 'letter.pdf')?.slice(0, 5) ?? '', '%PDF-', 'letter.pdf is a PDF');
+      },
+      timeout: 120_000,
+    },
+    denies: 'cannot convert a file of the home folder',
+    denial: {
+      args: (c) => ['libreoffice', '--headless', '--convert-to', 'pdf', '--outdir', '.', c.secrets[3]!],
+      check: (t, r, c) => {
+        t.notOk(fs.existsSync(file(c, 'notes-probe.pdf')), 'no PDF of it was written');
+        t.match(r.stdout + r.stderr, /source file could not be loaded|does not exist/, 'the file is not there');
+        secretsIntact(t, c);
+      },
+      timeout: 120_000,
+    },
+  },
+  {
+    profile: 'inkscape',
+    program: 'inkscape',
+    pkg: 'inkscape',
+    job: 'exports a drawing to PNG headless',
+    setup: (c) =>
+      writeUserFile(
+        file(c, 'drawing.svg'),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="#ff0000"/></svg>\n',
+      ),
+    run: {
+      args: () => ['inkscape', '--export-type=png', '--export-filename=out.png', 'drawing.svg'],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'inkscape exited 0');
+        const img = decodePng(fs.readFileSync(file(c, 'out.png')));
+        t.equal(`${img.width}x${img.height}`, '40x30', 'a 40x30 PNG');
+        t.same(img.pixel(20, 15), [255, 0, 0], 'red, as drawn');
+      },
+      timeout: 120_000,
+    },
+    denies: 'cannot open a file of the home folder',
+    denial: {
+      args: (c) => ['inkscape', '--export-type=png', '--export-filename=stolen.png', c.secrets[3]!],
+      check: (t, _r, c) => {
+        t.notOk(fs.existsSync(file(c, 'stolen.png')), 'nothing exported');
+        secretsIntact(t, c);
+      },
+      timeout: 120_000,
+    },
+  },
+  {
+    profile: 'dev',
+    program: 'make',
+    pkg: 'make',
+    job: 'builds a program in the current directory and runs it',
+    setup: (c) =>
+      writeUserFile(
+        file(c, 'Makefile'),
+        "out.txt:\n\tprintf '#!/bin/sh\\necho built and ran\\n' > tool\n\tchmod +x tool\n\t./tool > out.txt\n",
+      ),
+    run: {
+      args: () => ['-p', 'dev', 'make', '-s'],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'make exited 0');
+        t.equal(read(c, 'out.txt'), 'built and ran\n', 'the program it built ran from the project directory');
+      },
+    },
+    denies: 'a build reads no file of the home folder',
+    denial: {
+      args: (c) => ['-p', 'dev', 'make', '-s', '-f', c.secret],
+      check: (t, r, c) => refused(t, r, c, /No such file or directory/),
+    },
+  },
+];
+
+await runAppCases(t, cases);
