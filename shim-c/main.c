@@ -1,5 +1,6 @@
 /*
  * main.c - tsjail-shim: read a launch plan, build the sandbox it
+ * (shim_main, run.h: called by shim.c, and by fast.c with a cached plan),
  * describes, run the program in it.
  *
  *     tsjail-shim --plan-fd N
@@ -22,6 +23,7 @@
 #include "mount.h"
 #include "ns.h"
 #include "plan.h"
+#include "run.h"
 #include "record.h"
 #include "seccomp.h"
 #include "tty.h"
@@ -376,7 +378,7 @@ static int enter(const struct plan *plan, sigset_t *fwd)
 	init_run(cmd, fwd);
 }
 
-int main(int argc, char **argv)
+int shim_main(int argc, char **argv)
 {
 	struct plan plan;
 	sigset_t fwd;

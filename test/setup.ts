@@ -13,7 +13,7 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with ${r.status}`);
 }
 
-for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim', 'shim-c/tsjail-pulse-filter']) {
+for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim', 'shim-c/tsjail', 'shim-c/tsjail-pulse-filter']) {
   if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: run npm run build first`);
 }
 
@@ -33,6 +33,7 @@ if (IS_ROOT) {
     'profiles',
     'node_modules',
     'shim-c/tsjail-shim',
+    'shim-c/tsjail',
     'shim-c/tsjail-pulse-filter',
     'test/helpers',
   ]) {

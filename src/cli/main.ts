@@ -140,7 +140,10 @@ export async function main(argv: string[], invokedAs?: string): Promise<number> 
     say(explainParseError(head, shapes(cli), (err as Error).message));
     return 125;
   }
-  if (fast && command instanceof RunCommand) command.args = [...command.args, ...split.rest];
+  if (fast && command instanceof RunCommand) {
+    command.args = [...command.args, ...split.rest];
+    RunCommand.head = split.head;
+  }
   const code = await cli.run(command, {});
   return command instanceof BaseCommand && command.failure !== undefined ? command.failure : code;
 }

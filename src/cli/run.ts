@@ -19,7 +19,21 @@ import { DEFAULT_PATH } from '../policy/build.js';
 import { hostProgram, locateProgram, optionToShow } from '../launch/program.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
+import { startRecording, stopRecording, noteUncacheable, type Recording } from '../cache/record.js';
+import {
+  cacheableHead,
+  cacheDir,
+  cacheKey,
+  encodeEntry,
+  entryPath,
+  prepareCacheDir,
+  recordTemplate,
+  storeEntry,
+  withoutArgv,
+} from '../cache/store.js';
+import { encodePlan } from '../plan/encode.js';
 import { currentCaller, loadOptions } from './context.js';
+import { VERSION } from './version.js';
 import { BaseCommand } from './base.js';
 import { out, say } from './output.js';
 import { verbTypo } from './hints.js';
@@ -68,8 +82,39 @@ export class RunCommand extends BaseCommand {
 
   /** Set by main() when tsjail was started through a symlink named after the program. */
   static dispatchedFrom?: string;
+  /** The command line up to PROGRAM as typed (src/cli/main.ts), for the plan cache's key. */
+  static head: string[] | undefined;
 
   async execute(): Promise<number> {
+    const cache = this.cacheTarget();
+    if (!cache) return this.launch(undefined);
+    startRecording();
+    let rec: Recording | undefined;
+    try {
+      return await this.launch(() => (rec = stopRecording()));
+    } finally {
+      if (!rec) stopRecording();
+    }
+  }
+
+  /**
+   * Where this launch's plan goes in the plan cache (src/cache/store.ts), if
+   * it is one the C entry point can repeat: only -p and -v before PROGRAM,
+   * read the same way by clipanion and by the fast path's grammar.
+   */
+  private cacheTarget(): { file: string; key: string } | undefined {
+    const env = process.env;
+    if (env.TSJAIL_PLAN_CACHE === 'off' || env.TSJAIL_SHIM !== undefined || this.dryRun) return undefined;
+    const h = RunCommand.head ? cacheableHead(RunCommand.head) : undefined;
+    if (!h || h.program !== this.program || h.profile !== this.profile || h.verbose !== this.verbose) return undefined;
+    const uid = process.getuid!();
+    const dir = cacheDir(env);
+    if (!dir || prepareCacheDir(dir, uid) !== undefined) return undefined;
+    const key = cacheKey(VERSION, uid, h.head);
+    return { file: entryPath(dir, key), key };
+  }
+
+  private async launch(stop: (() => Recording) | undefined): Promise<number> {
     if (this.net !== undefined && this.net !== 'none' && this.net !== 'host') {
       throw new UsageError(`--net: expected "none" or "host", got ${JSON.stringify(this.net)}`);
     }
@@ -168,6 +213,25 @@ export class RunCommand extends BaseCommand {
     const shim = findShim();
     const userns = checkUserns(shim);
     if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
+    if (stop) {
+      // Helpers started at the hand-over (their sockets and lifelines are new each time) are not cacheable.
+      if (built.plan.dbus || built.plan.nestedX || built.plan.pulse) noteUncacheable('helpers beside the sandbox');
+      // filesystem.args (SPEC v2) shows paths among the arguments: such a plan is the arguments'.
+      const fsArgs = (profile.filesystem as Record<string, unknown>).args;
+      if (fsArgs !== undefined && fsArgs !== 'none') noteUncacheable('the plan depends on the arguments');
+      // A library caller's sandbox (PARENT) is bound to that caller's pid.
+      if (built.plan.parent !== undefined) noteUncacheable('a PARENT record');
+      const record = built.plan.record ? recordTemplate(built.plan.record, built.plan.argv) : undefined;
+      if (built.plan.record && !record) noteUncacheable('the record does not hold the argv where expected');
+      const rec = stop();
+      const target = this.cacheTarget();
+      const bare =
+        rec.uncacheable === undefined && target
+          ? withoutArgv(encodePlan({ ...built.plan, record: undefined }), built.plan.argv)
+          : undefined;
+      if (target && bare && built.plan.argv[0] === this.program)
+        storeEntry(target.file, encodeEntry(target.key, rec, bare, record));
+    }
     handOver(built.plan, shim, process.env, replanOf());
   }
 }

@@ -576,7 +576,8 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
   const resolved = resolveRequests(input.requests, cache, report);
   const { usable, linksOnly } = screenRequests(resolved, report);
   // Secret and denied paths are reached only by a grant that names them.
-  usable.push(...guardProtected(usable, input.secrets ?? [], cache));
+  const guard = guardProtected(usable, input.secrets ?? [], cache);
+  usable.push(...guard.hide);
   const { chosen, exec } = choosePerPath(usable);
   const builtin = builtinNodesAndOps(cache);
   const tree = buildNodes(builtin.nodes, chosen, exec, input.protect ?? [], input.devices, cache, report);
@@ -586,6 +587,7 @@ export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan
     ...records.ops,
     ...pinOps(tree.protectedList, tree, nodeFlags),
     ...symlinkRecords(usable, linksOnly, tree),
+    ...guard.pins,
     ...(input.extraOps ?? []),
   ];
   return {
@@ -609,6 +611,8 @@ interface Protected {
   /** "SSH keys" / "denied by FILE:LINE", for the message. */
   what: string;
   secret: boolean;
+  /** Refused even to a grant naming it (SecretPath.never). */
+  never?: boolean;
 }
 
 const GRANTS: ReadonlySet<FsAccess> = new Set(['ro', 'rw', 'exec']);
@@ -617,9 +621,15 @@ const GRANTS: ReadonlySet<FsAccess> = new Set(['ro', 'rw', 'exec']);
  * Refuses (TsjailError) a grant whose real path is a protected path or lies
  * inside one unless the grant names it (tsjail-profile(5), "Secret paths"),
  * and returns deny requests that hide each existing secret path lying inside
- * a grant that shows the host, unless some grant names exactly that path.
+ * a grant that shows the host, unless some grant names exactly that path
+ * (a `never` one whatever names it), with the mount points that pin its
+ * parents inside a writable grant (SecretPath.pin).
  */
-function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCache): Resolved[] {
+function guardProtected(
+  usable: Resolved[],
+  secrets: SecretPath[],
+  cache: StatCache,
+): { hide: Resolved[]; pins: MountOp[] } {
   const prot: Protected[] = [];
   const secretRes: { s: SecretPath; res: Resolution }[] = [];
   for (const s of secrets) {
@@ -629,7 +639,7 @@ function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCa
     } catch {
       continue; // a link loop: nothing is reachable there
     }
-    prot.push({ spelled: s.path, real: res.real, what: s.why, secret: true });
+    prot.push({ spelled: s.path, real: res.real, what: s.why, secret: true, never: s.never });
     if (res.stat) secretRes.push({ s, res });
   }
   for (const r of usable) {
@@ -646,18 +656,20 @@ function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCa
   for (const r of grants) {
     for (const p of prot) {
       if (!isWithin(r.res.real, p.real)) continue;
-      if (namesIt(r, p)) {
+      if (namesIt(r, p) && !p.never) {
         if (r.res.real === p.real) named.add(p.real);
         continue;
       }
       // Inside what a naming grant shows at least as writable, it shows nothing new.
-      const within = grants.some(
-        (g) =>
-          g !== r &&
-          namesIt(g, p) &&
-          isWithin(r.res.real, g.res.real) &&
-          (r.req.access === 'ro' || g.req.access !== 'ro'),
-      );
+      const within =
+        !p.never &&
+        grants.some(
+          (g) =>
+            g !== r &&
+            namesIt(g, p) &&
+            isWithin(r.res.real, g.res.real) &&
+            (r.req.access === 'ro' || g.req.access !== 'ro'),
+        );
       if (within) continue;
       const spelled = spelledOf(r);
       const subject =
@@ -665,18 +677,28 @@ function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCa
         (spelled !== r.res.real ? ` resolves to ${r.res.real}` : '');
       const kind = p.secret ? 'secret path' : 'denied path';
       const target = p.real === r.res.real ? `a ${kind}` : `inside the ${kind} ${p.spelled}`;
-      throw new TsjailError(
-        `${r.req.origin}: ${subject}, ${target} (${p.what}): it is shown only to a grant that names it` +
-          (p.secret ? ` (--ro ${p.spelled})` : ''),
-      );
+      const rule = p.never
+        ? 'no sandbox may see it'
+        : `it is shown only to a grant that names it${p.secret ? ` (--ro ${p.spelled})` : ''}`;
+      throw new TsjailError(`${r.req.origin}: ${subject}, ${target} (${p.what}): ${rule}`);
     }
   }
   const shown = usable.filter((r) => (r.req.access === 'ro' || r.req.access === 'rw') && r.res.stat?.kind === 'dir');
   const hide: Resolved[] = [];
+  const pins: MountOp[] = [];
   for (const { s, res } of secretRes) {
     if (named.has(res.real) || hide.some((h) => h.res.real === res.real)) continue;
     const under = shown.find((g) => g.res.real !== res.real && isWithin(res.real, g.res.real));
     if (!under) continue;
+    if (s.pin) {
+      for (const g of shown) {
+        if (g.req.access !== 'rw' || g.res.real === res.real || !isWithin(res.real, g.res.real)) continue;
+        for (let d = parentOf(res.real); d !== g.res.real && isWithin(d, g.res.real); d = parentOf(d)) {
+          if (!pins.some((x) => x.dest === d))
+            pins.push({ op: 'bindself', dest: d, flags: [], why: `a mount point: ${s.path} cannot be renamed away` });
+        }
+      }
+    }
     hide.push({
       req: {
         path: res.real,
@@ -688,7 +710,7 @@ function guardProtected(usable: Resolved[], secrets: SecretPath[], cache: StatCa
       res,
     });
   }
-  return hide;
+  return { hide, pins };
 }
 
 function wins(a: FsRequest, b: FsRequest): boolean {

@@ -24,12 +24,21 @@ export interface SecretPath {
   /** Absolute, normalised, as the caller spells it (not resolved). */
   path: string;
   why: string;
+  /** Shown to no grant, not even one naming it (tsjail's plan cache). */
+  never?: boolean;
+  /**
+   * Where it is hidden inside a writable grant, each directory between the
+   * grant and it is a mount point of its own (bound onto itself), so the
+   * sandbox cannot rename a parent away and put a directory of its own in
+   * its place for the next launch to read.
+   */
+  pin?: boolean;
 }
 
-type Base = 'home' | 'config' | 'data' | 'runtime';
+type Base = 'home' | 'config' | 'data' | 'runtime' | 'cache';
 
-/** [base, path below it, why]. */
-const SECRETS: readonly [Base, string, string][] = [
+/** [base, path below it, why, never, pin]. */
+const SECRETS: readonly [Base, string, string, boolean?, boolean?][] = [
   ['home', '.ssh', 'SSH keys and known hosts'],
   ['home', '.gnupg', 'GnuPG keys'],
   ['home', '.password-store', 'pass, the password store'],
@@ -58,7 +67,14 @@ const SECRETS: readonly [Base, string, string][] = [
   ['config', 'gh', "GitHub CLI's token"],
   ['config', 'git/credentials', "git's stored passwords"],
   ['config', 'rclone', "rclone's cloud storage tokens"],
-  ['config', 'tsjail', "tsjail's own profiles (a sandbox that changes them widens the next one)"],
+  ['config', 'tsjail', "tsjail's own profiles (a sandbox that changes them widens the next one)", false, true],
+  [
+    'cache',
+    'tsjail',
+    "tsjail's plan cache (a sandbox that changed it would choose what the next launch runs)",
+    true,
+    true,
+  ],
   ['data', 'keyrings', 'GNOME keyring (every stored password)'],
   ['data', 'kwalletd', 'KDE Wallet (every stored password)'],
   ['data', 'python_keyring', 'Python keyring passwords'],
@@ -71,15 +87,17 @@ export function secretPaths(ctx: {
   uid?: number;
 }): SecretPath[] {
   const home = absolute(ctx.home);
-  const bases: Record<Base, string[]> = { home: [], config: [], data: [], runtime: [] };
+  const bases: Record<Base, string[]> = { home: [], config: [], data: [], runtime: [], cache: [] };
   if (home !== undefined && home !== '/') {
     bases.home.push(home);
     bases.config.push(path.posix.join(home, '.config'));
     bases.data.push(path.posix.join(home, '.local/share'));
+    bases.cache.push(path.posix.join(home, '.cache'));
   }
   for (const [base, name] of [
     ['config', 'XDG_CONFIG_HOME'],
     ['data', 'XDG_DATA_HOME'],
+    ['cache', 'XDG_CACHE_HOME'],
     ['runtime', 'XDG_RUNTIME_DIR'],
   ] as const) {
     const dir = absolute(ctx.env[name]);
@@ -88,10 +106,11 @@ export function secretPaths(ctx: {
   if (ctx.uid !== undefined && !bases.runtime.includes(`/run/user/${ctx.uid}`))
     bases.runtime.push(`/run/user/${ctx.uid}`);
   const out: SecretPath[] = [];
-  for (const [base, rel, why] of SECRETS) {
+  for (const [base, rel, why, never, pin] of SECRETS) {
     for (const dir of bases[base]) {
       const p = rel === '' ? dir : path.posix.join(dir, rel);
-      if (!out.some((s) => s.path === p)) out.push({ path: p, why });
+      if (!out.some((s) => s.path === p))
+        out.push({ path: p, why, ...(never ? { never } : {}), ...(pin ? { pin } : {}) });
     }
   }
   // The ssh agent's socket, wherever the session put it.

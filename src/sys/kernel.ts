@@ -8,6 +8,7 @@
  */
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { noteProbe } from '../cache/record.js';
 
 const require = createRequire(import.meta.url);
 
@@ -89,6 +90,8 @@ export function sealedMemfd(name: string, bytes: Uint8Array, writeAll: (fd: numb
 export function probeMemfdNoexecSeal(): boolean {
   const c = load();
   const fd = c.memfd_create('tsjail-probe', MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+  // A plan cached with this answer holds only while the kernel still gives it (shim-c/fast.c asks again).
+  noteProbe('memfd-noexec-seal', fd < 0 ? 0 : 1);
   if (fd < 0) return false;
   closeSync(fd);
   return true;
@@ -125,8 +128,9 @@ export type LandlockProbe = { abi: number } | { abi: 0; reason: 'not-built' | 'd
 export function probeLandlockAbi(): LandlockProbe {
   const c = load();
   const r = c.syscall3(NR_LANDLOCK_CREATE_RULESET, null, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  const errno = r > 0 ? 0 : c.errno();
+  noteProbe('landlock-abi', r > 0 ? r : -errno);
   if (r > 0) return { abi: r };
-  const errno = c.errno();
   if (errno === ENOSYS) return { abi: 0, reason: 'not-built', errno };
   if (errno === EOPNOTSUPP) return { abi: 0, reason: 'disabled', errno };
   return { abi: 0, reason: 'error', errno };

@@ -132,10 +132,15 @@ export function tsjailArgv(args: string[]): string[] {
   return [process.execPath, path.join(tsjailRoot(), 'bin', 'tsjail.js'), ...args];
 }
 
-/** Run `tsjail ARGS...` as the test user and wait for it. */
-export function tsjail(args: string[], opts: RunOptions = {}): RunResult {
+/** The C entry point (shim-c/fast.c): a launch from the plan cache, else the Node CLI. */
+export function tsjailFastArgv(args: string[]): string[] {
+  return [path.join(tsjailRoot(), 'shim-c', 'tsjail'), ...args];
+}
+
+/** Run `tsjail ARGS...` as the test user and wait for it (`fast`: through the C entry point). */
+export function tsjail(args: string[], opts: RunOptions & { fast?: boolean } = {}): RunResult {
   const env = userEnv(opts);
-  const argv = asUser(tsjailArgv(args), env);
+  const argv = asUser(opts.fast ? tsjailFastArgv(args) : tsjailArgv(args), env);
   return spawnSync(argv[0]!, argv.slice(1), {
     cwd: opts.cwd ?? opts.home ?? testUser().home,
     input: opts.input,
@@ -157,8 +162,8 @@ export interface AsyncRunResult {
  * tsjail() without blocking the test, so that independent launches (one per
  * Landlock ABI, say) run side by side; no stdin, same timeout.
  */
-export function tsjailAsync(args: string[], opts: RunOptions = {}): Promise<AsyncRunResult> {
-  const argv = asUser(tsjailArgv(args), userEnv(opts));
+export function tsjailAsync(args: string[], opts: RunOptions & { fast?: boolean } = {}): Promise<AsyncRunResult> {
+  const argv = asUser(opts.fast ? tsjailFastArgv(args) : tsjailArgv(args), userEnv(opts));
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: opts.cwd ?? opts.home ?? testUser().home,

@@ -345,7 +345,7 @@ const SITES: Site[] = [
   // src/mounts: the view, planned on this machine's files as run plans it
   {
     file: 'mounts/plan.ts',
-    at: 'it is shown only to a grant that names it',
+    at: '${target} (${p.what}): ${rule}',
     setup: (dir) => {
       fs.mkdirSync(`${dir}/secret`);
       fs.symlinkSync('secret', `${dir}/link`);
