@@ -14,7 +14,7 @@ import { DESKTOP_LAYER, type DesktopContext, type DesktopPart } from './types.js
 import { x11, x11Isolated } from './x11.js';
 import { wayland } from './wayland.js';
 import { pulseaudio } from './pulseaudio.js';
-import { pipewire } from './pipewire.js';
+import { PIPEWIRE_ROUTED, pipewire } from './pipewire.js';
 import { planDbus } from './dbus.js';
 import type { DbusBusPlan, NestedXPlan, PulsePlan } from '../plan/plan.js';
 
@@ -86,8 +86,13 @@ export function planDesktop(
   out.env.XDG_RUNTIME_DIR = dirs.sandbox;
   const seen = new Set<string>();
   for (const s of ordered(sockets)) {
-    if (seen.has(s.value)) continue;
-    seen.add(s.value);
+    // pipewire is sound through pipewire-pulse and the filter (pipewire.ts): one filter for both names.
+    const key = s.value === 'pipewire' ? 'pulseaudio' : s.value;
+    if (seen.has(key)) {
+      if (s.value === 'pipewire') out.notes.push(`pipewire (${s.source.file}:${s.source.line}): ${PIPEWIRE_ROUTED}`);
+      continue;
+    }
+    seen.add(key);
     const integrate = INTEGRATIONS[s.value];
     if (!integrate)
       throw new TsjailError(`${s.source.file}:${s.source.line}: sockets: unknown socket ${JSON.stringify(s.value)}`);

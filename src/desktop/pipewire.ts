@@ -1,28 +1,24 @@
 /**
- * PipeWire: the native socket ($PIPEWIRE_REMOTE when it is a path, else
- * $XDG_RUNTIME_DIR/pipewire-0), shown as pipewire-0 in the sandbox's
- * XDG_RUNTIME_DIR, where libpipewire looks by default. PipeWire has no cookie;
- * its access control is the socket itself.
+ * PipeWire: never its own socket. PipeWire's native protocol gives every
+ * client on $XDG_RUNTIME_DIR/pipewire-0 the whole graph of the server,
+ * which runs outside the sandbox as the caller (the session manager
+ * restricts only Flatpak clients and portal-made sockets): it could link to
+ * any node, capturing other applications' sound and screen-cast video, set
+ * the defaults and create objects in the server through its factories.
+ * PipeWire desktops also run pipewire-pulse, its PulseAudio-protocol server
+ * at $XDG_RUNTIME_DIR/pulse/native, so sound for a profile that names
+ * `pipewire` goes there through tsjail-pulse-filter, exactly as for
+ * `pulseaudio` (src/desktop/pulseaudio.ts): play and record, nothing more.
+ * Programs that speak only PipeWire's own protocol get no sound server.
  */
-import * as path from 'node:path';
-import { emptyPart, hostSocket, showSocket, type DesktopContext, type DesktopPart } from './types.js';
+import { pulseaudio } from './pulseaudio.js';
+import type { DesktopContext, DesktopPart } from './types.js';
+
+export const PIPEWIRE_ROUTED =
+  "PipeWire's own socket is not handed over (any client there reaches the whole graph of the server: other applications' sound and screen-cast video); sound goes through its PulseAudio server (pipewire-pulse) and tsjail-pulse-filter";
 
 export function pipewire(ctx: DesktopContext): DesktopPart {
-  const part = emptyPart();
-  const remote = ctx.env.PIPEWIRE_REMOTE;
-  let host: string | undefined;
-  if (remote && remote.startsWith('/')) host = path.posix.normalize(remote);
-  else if (ctx.hostRuntime)
-    host = path.posix.join(ctx.hostRuntime, remote && !remote.includes('/') ? remote : 'pipewire-0');
-  const s = host ? hostSocket(host) : undefined;
-  if (!host || !s) {
-    part.notes.push(
-      `pipewire (${ctx.origin}): no PipeWire socket${host ? ` at ${host}` : ' (XDG_RUNTIME_DIR is not set)'}; skipped`,
-    );
-    return part;
-  }
-  const inside = path.posix.join(ctx.runtime, 'pipewire-0');
-  showSocket(part, s, host, inside, `${ctx.origin} (pipewire)`);
-  part.notes.push(`pipewire: ${host}`);
+  const part = pulseaudio(ctx);
+  part.notes.unshift(`pipewire (${ctx.origin}): ${PIPEWIRE_ROUTED}`);
   return part;
 }

@@ -6,15 +6,17 @@
 import type { MergedProfile, PathEntry } from '../profile/index.js';
 import { DEVICE_CLASSES } from './devices.js';
 
+const PULSE_FILTERED =
+  "through a filter: its own streams and their volume only; may not load modules, change devices or defaults, or touch other applications' streams; sees the names of sound devices and of other applications using sound";
+
 /** What a `sockets` entry lets the application do, in plain words. */
 const SOCKET_WORDS: Record<string, string> = {
   wayland: "may open windows on your Wayland desktop (only the compositor's socket)",
   x11: 'may open windows on your X11 display (its socket and cookie only), and only where there is no Wayland socket; X11 lets it read every keystroke and window of the display and type into other applications',
   'x11-isolated':
     "may open windows on a nested X server of its own (Xephyr), shown as one window on your display; it sees no other application's windows or keystrokes",
-  pulseaudio:
-    "may play and record sound through PulseAudio, through a filter: its own streams and their volume only; may not load modules, change devices or defaults, or touch other applications' streams; sees the names of sound devices and of other applications using sound",
-  pipewire: 'may play and record sound and video through PipeWire',
+  pulseaudio: `may play and record sound through PulseAudio, ${PULSE_FILTERED}`,
+  pipewire: `may play and record sound through PipeWire's PulseAudio server (pipewire-pulse), ${PULSE_FILTERED}; never gets PipeWire's own socket, whose clients reach every application's sound and screen-cast video`,
 };
 
 function where(e: { source: { file: string; line: number } }): string {

@@ -5,7 +5,7 @@
 // Stand-in servers answer with their own name.
 import t from 'tap';
 import * as fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { asUser, inSandbox, makeUserDir, mkUserDir, removeDir, userEnv, writeUserFile } from '../helpers/sandbox.js';
 
@@ -94,20 +94,33 @@ t.test('wayland and pulseaudio: only their sockets, reachable, with their variab
   t.match(r.stdout, /^256\n0$/m, 'the cookie is a placeholder of 256 zero bytes: only the filter has the real one');
 });
 
-t.test('pipewire: its socket only', async (t) => {
+// PipeWire's own socket gives a client the whole graph of the server
+// (every application's sound, screen-cast video): the pipewire snippet gets
+// PipeWire's PulseAudio server (pipewire-pulse) through tsjail-pulse-filter
+// instead. The control: the same client outside reaches pipewire-0.
+t.test('pipewire: never its own socket, sound through the pulse filter', async (t) => {
+  const outside = asUser(['python3', `${tools}/connect.py`, `${runtime}/pipewire-0`], userEnv({ home }));
+  const control = spawnSync(outside[0]!, outside.slice(1), { encoding: 'utf8' });
+  t.match(control.stdout, 'hello-pipewire-0', 'outside, a client reaches the PipeWire socket');
   const profile = path.join(home, 'pw.json5');
   writeUserFile(profile, '{ include: ["pipewire"], filesystem: { tmpfs: ["${HOME}"] } }\n');
   const r = inSandbox(
-    `ls -A "$XDG_RUNTIME_DIR"; ${connect} "$XDG_RUNTIME_DIR/pipewire-0"`,
-    ['-p', profile, '--ro', tools],
-    {
-      home,
-      env: { XDG_RUNTIME_DIR: runtime },
-    },
+    `echo "P=$PULSE_SERVER"; cd "$XDG_RUNTIME_DIR" && find . | sort; ${connect} "$XDG_RUNTIME_DIR/pipewire-0" ${runtime}/pipewire-0 "\${PULSE_SERVER#unix:}"`,
+    ['-v', '-p', profile, '--ro', tools],
+    { home, env: { XDG_RUNTIME_DIR: runtime } },
   );
   t.equal(r.status, 0, r.stderr);
-  t.same(r.stdout.trim().split('\n').slice(0, 1), ['pipewire-0']);
-  t.match(r.stdout, 'hello-pipewire-0');
+  t.match(r.stdout, `P=unix:${runtime}/pulse/native`);
+  const listing = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('.'))
+    .sort();
+  t.same(listing, ['.', './pulse', './pulse/client.conf', './pulse/cookie', './pulse/native'], 'no pipewire-0');
+  t.match(r.stdout, new RegExp(`${runtime}/pipewire-0 ERR No such file`), 'the PipeWire socket is not there');
+  t.notMatch(r.stdout, 'hello-pipewire-0', 'and never answers');
+  t.notMatch(r.stdout, `${runtime}/pulse/native ERR`, 'the filtered PulseAudio socket accepts a connection');
+  t.notMatch(r.stdout, 'hello-pulse/native', 'which is not the raw server socket');
+  t.match(r.stderr, /pipewire .*PipeWire's own socket is not handed over/, '-v says why');
 });
 
 t.test('no sockets: no runtime directory at all', async (t) => {
