@@ -27,7 +27,7 @@ stage() {
     chmod 755 "/home/$BENCH_USER"
     rm -rf "$STAGE"; mkdir -p "$STAGE/shim-c"
     for d in package.json bin dist profiles node_modules bench; do cp -al "$REPO/$d" "$STAGE/$d" 2>/dev/null || cp -a "$REPO/$d" "$STAGE/$d"; done
-    cp -a "$REPO/shim-c/tsjail-shim" "$STAGE/shim-c/"
+    cp -a "$REPO/shim-c/tsjail-shim" "$REPO/shim-c/tsjail" "$STAGE/shim-c/"
     chmod -R a+rX "$STAGE"
     TSJAIL="$STAGE/bin/tsjail.js"
   else
