@@ -21,6 +21,7 @@
 #include "init.h"
 #include "landlock.h"
 #include "mount.h"
+#include "net.h"
 #include "ns.h"
 #include "plan.h"
 #include "run.h"
@@ -209,8 +210,8 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 }
 
 /* Steps 5-13: init, PID 1 of the new namespaces. Never returns. */
-static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid_t uid, gid_t gid,
-			      const sigset_t *fwd)
+static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, int netctl, uid_t uid,
+			      gid_t gid, const sigset_t *fwd)
 {
 	/* 5. If the monitor died before PDEATHSIG was set, nobody would
 	 * ever kill us: its end of the sync pipe closes only at its death
@@ -231,6 +232,11 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid
 	ns_map_ids(plan->uid, plan->gid, uid, gid);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("init", "PR_SET_DUMPABLE");
+	/* 6a. While the host's /proc is still there (/proc/self/ns). */
+	if (plan->ns_flags & PLAN_NS_NET)
+		ns_loopback_up();
+	if (netctl >= 0)
+		net_init_setup(plan, netctl);
 	/* 7-8. Modes in the plan are exact: no umask while building. */
 	mode_t umask_saved = umask(0);
 	/* For step 15a: the sandbox's /proc/sys will be read-only, the
@@ -242,8 +248,6 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, uid
 	mount_make_private();
 	mount_stage();
 	/* 9. */
-	if (plan->ns_flags & PLAN_NS_NET)
-		ns_loopback_up();
 	if (plan->hostname)
 		ns_set_hostname(plan->hostname);
 	/* 10-11. */
@@ -423,6 +427,10 @@ int shim_main(int argc, char **argv)
 	int ctl[2] = { -1, -1 };
 	if (plan.tty_fds && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
 		die("start", "socketpair");
+	int netctl[2] = { -1, -1 };
+	if ((plan.nnetargs || plan.nnetrules || plan.listen_fd >= 0) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, netctl) < 0)
+		die("start", "socketpair");
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
 		die("start", "pipe");
 	/* The re-plan channel: init holds the write end until it has built
@@ -443,7 +451,9 @@ int shim_main(int argc, char **argv)
 		close(sync_pipe[1]);
 		if (ctl[0] >= 0)
 			close(ctl[0]);
-		sandbox(&plan, sync_pipe[0], ctl[1], uid, gid, &fwd);
+		if (netctl[0] >= 0)
+			close(netctl[0]);
+		sandbox(&plan, sync_pipe[0], ctl[1], netctl[1], uid, gid, &fwd);
 	}
 	/* 4. Non-dumpable only now: the child's mm was copied at clone
 	 * while we were still dumpable, which it needs for its uid_map. */
@@ -455,6 +465,11 @@ int shim_main(int argc, char **argv)
 	stale_fd = -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("monitor", "PR_SET_DUMPABLE");
+	/* 4a. */
+	if (netctl[0] >= 0) {
+		close(netctl[1]);
+		net_monitor_setup(&plan, netctl[0]);
+	}
 	record_publish(&plan, pid);
 	int status =
 		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);

@@ -74,6 +74,9 @@ const char *plan_type_name(unsigned type)
 		[R_LL_PORT] = "LL_PORT",
 		[R_SECCOMP] = "SECCOMP",
 		[R_ENTER] = "ENTER",
+		[R_NETARG] = "NETARG",
+		[R_NETRULE] = "NETRULE",
+		[R_NETLISTEN] = "NETLISTEN",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -342,6 +345,39 @@ static bool decode(struct parser *ps)
 		       get_u64(ps, &pl->enter_start, "start") &&
 		       check(ps, pl->enter_pid > 1 && pl->enter_pid <= INT_MAX,
 			     "pid is not a process other than 1");
+	case R_NETARG:
+		if (!get_str(ps, &s, "arg"))
+			return false;
+		if (!pl->nnetargs &&
+		    !check(ps, path_ok(s), "argv[0] is not an absolute normalised path"))
+			return false;
+		pl->netargv[pl->nnetargs++] = s;
+		return true;
+	case R_NETRULE: {
+		struct plan_netrule *r = &pl->netrules[pl->nnetrules++];
+		const uint8_t *a;
+		size_t n;
+		if (!get_u32(ps, &r->family, "family") || !get_u32(ps, &r->prefix, "prefix") ||
+		    !get_bytes(ps, &a, &n, 16, "addr") || !get_u32(ps, &r->action, "action"))
+			return false;
+		memcpy(r->addr, a, n);
+		return check(ps, (r->family == 4 && n == 4) || (r->family == 6 && n == 16),
+			     "family is not 4 with a 4-byte addr or 6 with a 16-byte one") &&
+		       check(ps, r->prefix <= n * 8, "prefix longer than the address") &&
+		       check(ps,
+			     r->action == PLAN_NETRULE_UNREACHABLE ||
+				     r->action == PLAN_NETRULE_PASS,
+			     "action is not 1 or 2");
+	}
+	case R_NETLISTEN: {
+		uint32_t fd;
+		if (!get_u32(ps, &pl->listen_port, "port") || !get_u32(ps, &fd, "fd"))
+			return false;
+		pl->listen_fd = (int)fd;
+		return check(ps, pl->listen_port >= 1 && pl->listen_port <= 65535,
+			     "port not between 1 and 65535") &&
+		       check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX");
+	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_RLIMIT: {
@@ -412,6 +448,7 @@ static bool singleton(unsigned type)
 	case R_RECORD:
 	case R_PARENT:
 	case R_ENTER:
+	case R_NETLISTEN:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -422,7 +459,7 @@ static bool singleton(unsigned type)
 }
 
 struct counts {
-	size_t mounts, rlimits, env, argv, ll_rules, lifelines;
+	size_t mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules;
 	uint64_t seen; /* bit t set: a record of type t was seen */
 };
 
@@ -463,6 +500,16 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		case R_LL_PORT:
 			c->ll_rules++;
 			break;
+		case R_NETARG:
+			if (++c->netargs > PLAN_MAX_NETARGS)
+				return fail(ps, "record %u: more than %u NETARG records", i,
+					    PLAN_MAX_NETARGS);
+			break;
+		case R_NETRULE:
+			if (++c->netrules > PLAN_MAX_NETRULES)
+				return fail(ps, "record %u: more than %u NETRULE records", i,
+					    PLAN_MAX_NETRULES);
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -488,6 +535,8 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 	if (c->seen >> R_ENTER & 1 && (c->mounts || c->lifelines || (c->seen >> R_HOSTNAME & 1) ||
 				       (c->seen >> R_IPC & 1) || (c->seen >> R_RECORD & 1)))
 		return fail(ps, "ENTER with a mount, LIFELINE, HOSTNAME, IPC or RECORD record");
+	if (c->seen >> R_ENTER & 1 && (c->netargs || c->netrules || (c->seen >> R_NETLISTEN & 1)))
+		return fail(ps, "ENTER with a NETARG, NETRULE or NETLISTEN record");
 	return true;
 }
 
@@ -508,6 +557,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	struct counts c = { 0 };
 
 	memset(out, 0, sizeof *out);
+	out->listen_fd = -1;
 	if (errlen)
 		err[0] = '\0';
 	if (len < HEADER_SIZE)
@@ -559,6 +609,23 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		if (ps.failed)
 			goto bad;
 		off += 8 + (size_t)size;
+	}
+	if ((out->nnetargs || out->nnetrules || out->listen_fd >= 0) &&
+	    !(out->ns_flags & PLAN_NS_NET)) {
+		ps.type = 0;
+		fail(&ps,
+		     "NETARG, NETRULE or NETLISTEN without a network namespace (NAMESPACES NET)");
+		goto bad;
+	}
+	if (out->listen_fd >= 0) {
+		bool found = false;
+		for (size_t i = 0; i < out->nlifelines; i++)
+			found |= out->lifelines[i] == out->listen_fd;
+		if (!found) {
+			ps.type = 0;
+			fail(&ps, "NETLISTEN: fd %d is not a LIFELINE", out->listen_fd);
+			goto bad;
+		}
 	}
 	if (out->tty_fds && !out->enter_pid) {
 		bool found = false;

@@ -43,6 +43,9 @@ enum plan_type {
 	R_LL_PORT = 42,
 	R_SECCOMP = 50,
 	R_ENTER = 60,
+	R_NETARG = 61,
+	R_NETRULE = 62,
+	R_NETLISTEN = 63,
 };
 
 #define PLAN_NS_NET 0x1u
@@ -52,6 +55,14 @@ enum plan_type {
 
 /* At most this many LIFELINE records. */
 #define PLAN_MAX_LIFELINES 16
+
+/* At most this many NETARG and NETRULE records. */
+#define PLAN_MAX_NETARGS 64
+#define PLAN_MAX_NETRULES 256
+
+/* NETRULE actions */
+#define PLAN_NETRULE_UNREACHABLE 1u
+#define PLAN_NETRULE_PASS 2u
 
 /* mflags */
 #define PLAN_RDONLY 0x1u
@@ -88,6 +99,14 @@ struct plan_ll_rule {
 	uint64_t port, access;
 };
 
+/* NETRULE: a routing policy rule of the sandbox's network namespace. */
+struct plan_netrule {
+	uint32_t family; /* 4 or 6 */
+	uint32_t prefix; /* bits of addr that count, at most 32 or 128 */
+	uint8_t addr[16];
+	uint32_t action; /* PLAN_NETRULE_* */
+};
+
 struct plan {
 	uint32_t ns_flags;
 	uint32_t uid, gid;
@@ -119,6 +138,17 @@ struct plan {
 	 * building new ones. 0: no ENTER record. */
 	uint32_t enter_pid;
 	uint64_t enter_start;
+
+	/* NETARG: the user-mode network helper's argv (absolute argv[0]),
+	 * NULL-terminated; nnetargs 0: no helper. */
+	const char *netargv[PLAN_MAX_NETARGS + 1];
+	size_t nnetargs;
+	struct plan_netrule netrules[PLAN_MAX_NETRULES];
+	size_t nnetrules;
+	/* NETLISTEN: a TCP socket on 127.0.0.1:listen_port of the sandbox's
+	 * network namespace, sent over LIFELINE listen_fd. listen_fd -1: none. */
+	uint32_t listen_port;
+	int listen_fd;
 
 	struct plan_mount *mounts;
 	size_t nmounts;

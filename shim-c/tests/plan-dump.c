@@ -107,6 +107,18 @@ int main(void)
 	str((const char *)pl.record_meta);
 	printf(",\"parent_pid\":%u,\"enter_pid\":%u,\"enter_start\":", pl.parent_pid, pl.enter_pid);
 	u64(pl.enter_start);
+	fputs(",\"netargv\":", stdout);
+	strings((char **)pl.netargv, pl.nnetargs);
+	fputs(",\"netrules\":[", stdout);
+	for (size_t i = 0; i < pl.nnetrules; i++) {
+		const struct plan_netrule *r = &pl.netrules[i];
+		printf("%s{\"family\":%u,\"prefix\":%u,\"action\":%u,\"addr\":\"", i ? "," : "",
+		       r->family, r->prefix, r->action);
+		for (unsigned j = 0; j < (r->family == 4 ? 4u : 16u); j++)
+			printf("%02x", r->addr[j]);
+		fputs("\"}", stdout);
+	}
+	printf("],\"listen_port\":%u,\"listen_fd\":%d", pl.listen_port, pl.listen_fd);
 	fputs(",\"mounts\":[", stdout);
 	for (size_t i = 0; i < pl.nmounts; i++) {
 		if (i)

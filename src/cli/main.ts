@@ -23,6 +23,7 @@ const RUN_VALUE_OPTIONS = new Set([
   '--profile',
   ...PATH_OPTIONS,
   '--net',
+  '--allow-host',
   '--env',
   '--name',
   '--socket',

@@ -32,6 +32,7 @@ import {
   withoutArgv,
 } from '../cache/store.js';
 import { encodePlan } from '../plan/encode.js';
+import { describeAllow, probePrivateNetwork } from '../net/plan.js';
 import { currentCaller, loadOptions } from './context.js';
 import { VERSION } from './version.js';
 import { BaseCommand } from './base.js';
@@ -60,7 +61,10 @@ export class RunCommand extends BaseCommand {
   rw = Option.Array('--rw', [], { description: 'show PATH writable (repeatable)' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'an empty private directory at PATH (repeatable)' });
   deny = Option.Array('--deny', [], { description: 'hide PATH (repeatable)' });
-  net = Option.String('--net', { description: "none|host: override the profile's network" });
+  net = Option.String('--net', { description: "none|host|private: override the profile's network" });
+  allowHost = Option.Array('--allow-host', [], {
+    description: "HOST[:PORT]: egress only to these hosts, through tsjail's proxy (repeatable; implies --net private)",
+  });
   env = Option.Array('--env', [], { description: 'NAME=VALUE set inside (repeatable)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'print the launch plan as JSON; run nothing' });
   verbose = Option.Boolean('-v,--verbose', false, { description: 'say what is mounted, allowed and skipped' });
@@ -115,8 +119,8 @@ export class RunCommand extends BaseCommand {
   }
 
   private async launch(stop: (() => Recording) | undefined): Promise<number> {
-    if (this.net !== undefined && this.net !== 'none' && this.net !== 'host') {
-      throw new UsageError(`--net: expected "none" or "host", got ${JSON.stringify(this.net)}`);
+    if (this.net !== undefined && this.net !== 'none' && this.net !== 'host' && this.net !== 'private') {
+      throw new UsageError(`--net: expected "none", "host" or "private", got ${JSON.stringify(this.net)}`);
     }
     if (this.program === '') throw new UsageError('PROGRAM is empty');
     if (this.name !== undefined && !isSandboxName(this.name))
@@ -140,14 +144,20 @@ export class RunCommand extends BaseCommand {
           rw: this.rw,
           tmpfs: this.tmpfs,
           deny: this.deny,
-          net: this.net as 'none' | 'host' | undefined,
+          net: this.net as 'none' | 'host' | 'private' | undefined,
+          allowHost: this.allowHost,
           env: this.env,
           logDenials: this.logDenials,
         },
         verbose: this.verbose,
         createState: !this.dryRun,
       },
-      { ...caller, landlockAbi: ll.abi, landlockUnavailable: ll.unavailable },
+      {
+        ...caller,
+        landlockAbi: ll.abi,
+        landlockUnavailable: ll.unavailable,
+        privateNet: probePrivateNetwork(caller.env),
+      },
     );
     built.plan.tty = terminalRelay(built.plan);
     if (built.plan.tty) {
@@ -161,7 +171,14 @@ export class RunCommand extends BaseCommand {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);
       for (const op of built.plan.mounts) say(`  ${describeOp(op)}`);
       for (const n of built.notes) say(`  note: ${n}`);
-      say(`network: ${policy.network.mode}; cwd: ${built.plan.cwd}`);
+      const n = policy.network;
+      const how =
+        n.mode !== 'private'
+          ? ''
+          : n.allow?.length
+            ? ` through tsjail-net-proxy to ${describeAllow(n.allow)}`
+            : ` with ${n.pasta}`;
+      say(`network: ${n.mode}${how}; cwd: ${built.plan.cwd}`);
     }
     const fallback = this.profile === undefined && profile.name === 'default' && name !== 'default';
     if (this.dryRun) {
@@ -215,7 +232,10 @@ export class RunCommand extends BaseCommand {
     if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
     if (stop) {
       // Helpers started at the hand-over (their sockets and lifelines are new each time) are not cacheable.
-      if (built.plan.dbus || built.plan.nestedX || built.plan.pulse) noteUncacheable('helpers beside the sandbox');
+      if (built.plan.dbus || built.plan.nestedX || built.plan.pulse || built.plan.netProxy)
+        noteUncacheable('helpers beside the sandbox');
+      // The rules name the host's addresses of this moment.
+      if (built.plan.netRules) noteUncacheable('a private network');
       // filesystem.args (SPEC v2) shows paths among the arguments: such a plan is the arguments'.
       const fsArgs = (profile.filesystem as Record<string, unknown>).args;
       if (fsArgs !== undefined && fsArgs !== 'none') noteUncacheable('the plan depends on the arguments');

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
-import { compileProfileSeccomp } from '../policy/seccomp.js';
+import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
 import { loadProfile } from '../profile/index.js';
 import { disassemble, hostArch, type Arch } from '../seccomp/compile.js';
 import { BaseCommand } from './base.js';
@@ -24,7 +24,7 @@ function parseArch(a: string | undefined): Arch {
 
 function compileFor(ref: string, arch: Arch): Uint8Array {
   const p = loadProfile(ref, loadOptions(currentCaller()));
-  return compileProfileSeccomp(p, p.network.mode, arch).bytes;
+  return compileProfileSeccomp(p, seccompNetwork(p.network.mode), arch).bytes;
 }
 
 export class SeccompCompileCommand extends BaseCommand {

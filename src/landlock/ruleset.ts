@@ -116,11 +116,17 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   const notes: string[] = [];
   const warnings: string[] = [];
   // A direction is restricted when the profile wrote its port list, even an empty one (no port at all).
+  // With an allow list the proxy's port is the only TCP connect allowed: the
+  // namespace already holds that (only loopback), Landlock says it again
+  // where the kernel has it (best effort, never a refusal).
+  const proxyPort = req.network.mode === 'private' ? req.network.proxyPort : undefined;
   const netWanted =
     req.network.mode === 'host'
       ? (req.network.tcp.restrictConnect ? NET.CONNECT_TCP : 0n) | (req.network.tcp.restrictBind ? NET.BIND_TCP : 0n)
-      : 0n;
-  const tcp = netWanted !== 0n;
+      : proxyPort !== undefined
+        ? NET.CONNECT_TCP
+        : 0n;
+  const tcp = req.network.mode === 'host' && netWanted !== 0n;
   const row = abiRow(req.abi);
   if (!row) {
     const why = req.unavailable ?? 'not available';
@@ -171,6 +177,8 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
     const isDir = n.role === 'tmpfs' || n.role === 'proc' || n.role === 'devfs' || n.stat?.kind === 'dir';
     grant(n.path, isDir ? access : access & FILE_ONLY);
   }
+  // Files tsjail writes into the new root (the resolver of network "private") are read.
+  for (const op of view.ops) if (op.op === 'file') grant(op.dest, FS.READ_FILE);
   // /dev/shm is a writable tmpfs of its own below the device directory.
   grant('/dev/shm', READ | WRITE);
   // Not counted as a need of the profile: tsjail grants its own private ptys.
@@ -198,6 +206,14 @@ export function buildLandlock(view: MountPlan, req: LandlockRequest): LandlockRe
   for (const [p, a] of full) if ((a & handled.fs) !== 0n) paths.set(p, a & handled.fs);
 
   const ports: { port: number; access: bigint }[] = [];
+  if (proxyPort !== undefined && (handled.net & NET.CONNECT_TCP) !== 0n) {
+    ports.push({ port: proxyPort, access: NET.CONNECT_TCP });
+    notes.push(`Landlock: TCP connections only to port ${proxyPort}, the proxy's`);
+  } else if (proxyPort !== undefined) {
+    notes.push(
+      `Landlock ABI ${req.abi} cannot limit TCP ports: the network namespace alone keeps the program to the proxy`,
+    );
+  }
   if (tcp) {
     if (req.network.tcp.restrictConnect)
       for (const p of req.network.tcp.connect) ports.push({ port: p, access: NET.CONNECT_TCP });

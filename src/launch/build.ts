@@ -10,9 +10,10 @@
 import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
-import { compileProfileSeccomp } from '../policy/seccomp.js';
+import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from '../plan/plan.js';
+import { pastaArgv, privateRules, proxyArgs } from '../net/plan.js';
 import { capTmpfs, currentHardLimits, ipcLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
 
 export interface BuildResult {
@@ -72,7 +73,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   notes.push(...landlock.notes);
 
   const arch = hostArch();
-  const filter = compileProfileSeccomp(policy.seccomp, policy.network.mode, arch);
+  const filter = compileProfileSeccomp(policy.seccomp, seccompNetwork(policy.network.mode), arch);
   notes.push(
     `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,
   );
@@ -80,7 +81,8 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   const shm = shmLimit(policy.limits);
   const plan: LaunchPlan = {
     version: 1,
-    net: policy.network.mode === 'none',
+    net: policy.network.mode !== 'host',
+    ...networkPlan(policy),
     uid: ctx.uid,
     gid: ctx.gid,
     hostname: policy.hostname,
@@ -99,4 +101,14 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     pulse: policy.pulse,
   };
   return { plan, mounts, notes, warnings: [...policy.warnings, ...warnings, ...landlock.warnings] };
+}
+
+/** The records of a "private" network: pasta and its rules, or the proxy and its port. */
+function networkPlan(policy: Policy): Pick<LaunchPlan, 'netHelper' | 'netRules' | 'netProxy'> {
+  const n = policy.network;
+  if (n.mode !== 'private') return {};
+  if (n.proxyPort !== undefined)
+    return { netProxy: { allow: proxyArgs(n.allow ?? []), profile: policy.profileName, port: n.proxyPort } };
+  if (n.pasta === undefined) return {};
+  return { netHelper: pastaArgv(n.pasta), netRules: privateRules() };
 }

@@ -13,6 +13,7 @@ import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
 import { startProxy } from '../desktop/proxy.js';
 import { startNestedX } from '../desktop/xephyr.js';
 import { startPulseFilter } from '../desktop/pulse-filter.js';
+import { startNetProxy } from '../net/proxy.js';
 import { encodePlan } from '../plan/encode.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 
@@ -80,6 +81,11 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
     if (plan.nestedX) {
       const nestedX = startNestedX(plan.nestedX, { clearCloexec: restoreStdio });
       beside(nestedX, nestedX.ops);
+    }
+    if (plan.netProxy) {
+      const proxy = startNetProxy(plan.netProxy, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
+      beside(proxy, []);
+      final = { ...final, netListen: { port: plan.netProxy.port, fd: proxy.lifeline } };
     }
     if (plan.pulse) {
       const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });

@@ -25,7 +25,8 @@ import { forbiddenRules } from '../desktop/dbus.js';
 import { LATEST_ABI } from '../landlock/abi.js';
 import { encodePlan, PlanEncodeError } from '../plan/encode.js';
 import { buildPolicy, type CliOverrides, type Policy } from '../policy/build.js';
-import { checkProfileSeccomp } from '../policy/seccomp.js';
+import { checkProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
+import type { PrivateSupport } from '../net/plan.js';
 import { ProfileError, type MergedProfile } from '../profile/index.js';
 import { hostArch } from '../seccomp/compile.js';
 import { buildLaunchPlan, type BuildResult } from './build.js';
@@ -49,6 +50,8 @@ export interface LaunchHost {
   /** The kernel's Landlock ABI (0: none) and, when none, why. */
   landlockAbi: number;
   landlockUnavailable?: string;
+  /** What "private" can use here (src/net/plan.ts probePrivateNetwork); absent: taken as available. */
+  privateNet?: PrivateSupport;
 }
 
 export interface Sandbox {
@@ -63,6 +66,7 @@ export function planSandbox(profile: MergedProfile, req: SandboxRequest, host: L
     cwd: host.cwd,
     home: host.home,
     uid: host.uid,
+    privateNet: host.privateNet,
   });
   const built = buildLaunchPlan(policy, {
     uid: host.uid,
@@ -103,7 +107,7 @@ export function checkSandbox(
   // The planning stops at its first error; the syscalls and D-Bus rules are
   // checked whole, so that every error of theirs is said at once.
   const errors: Error[] = [
-    ...checkProfileSeccomp(profile, profile.network.mode, hostArch()).errors,
+    ...checkProfileSeccomp(profile, seccompNetwork(profile.network.mode), hostArch()).errors,
     ...forbiddenRules(profile.dbus),
   ];
   if (!errors.some((x) => x.message === first.message)) errors.unshift(first);

@@ -43,6 +43,9 @@ export const RecordType = {
   LL_PORT: 42,
   SECCOMP: 50,
   ENTER: 60,
+  NETARG: 61,
+  NETRULE: 62,
+  NETLISTEN: 63,
 } as const;
 
 /** The IPC record's u32 fields after shm, in wire order (PLAN.md). */
@@ -240,6 +243,39 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     const pid = plan.parent;
     if (!Number.isInteger(pid) || pid <= 1 || pid > 0x7fffffff) throw new PlanEncodeError(`parent pid ${pid}`);
     add((w) => (w.u32(pid), RecordType.PARENT));
+  }
+  const helper = plan.netHelper ?? [];
+  const rules = plan.netRules ?? [];
+  if ((helper.length || rules.length || plan.netListen) && !plan.net)
+    throw new PlanEncodeError('a network helper, rules or a listening socket need a network namespace');
+  if (helper.length > 64) throw new PlanEncodeError(`network helper of ${helper.length} arguments exceeds 64`);
+  if (helper.length && !helper[0]!.startsWith('/'))
+    throw new PlanEncodeError(`network helper ${helper[0]} is not an absolute path`);
+  for (const a of helper) add((w) => (w.str(a, 'network helper argument'), RecordType.NETARG));
+  if (rules.length > 256) throw new PlanEncodeError(`${rules.length} network rules exceed 256`);
+  for (const r of rules) {
+    if (r.addr.length !== (r.family === 4 ? 4 : 16) || r.prefix < 0 || r.prefix > r.addr.length * 8)
+      throw new PlanEncodeError(
+        `network rule ${Buffer.from(r.addr).toString('hex')}/${r.prefix} is not an IPv${r.family} prefix`,
+      );
+    add(
+      (w) => (
+        w
+          .u32(r.family)
+          .u32(r.prefix)
+          .blob(r.addr)
+          .u32(r.action === 'pass' ? 2 : 1),
+        RecordType.NETRULE
+      ),
+    );
+  }
+  const listen = plan.netListen;
+  if (listen) {
+    if (!Number.isInteger(listen.port) || listen.port < 1 || listen.port > 65535)
+      throw new PlanEncodeError(`listening port ${listen.port} is not 1 to 65535`);
+    if (!lifelines.includes(listen.fd))
+      throw new PlanEncodeError(`listening socket's fd ${listen.fd} is not a lifeline`);
+    add((w) => (w.u32(listen.port).u32(listen.fd), RecordType.NETLISTEN));
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));

@@ -5,7 +5,7 @@
  * program summarised (use `tsjail seccomp disasm` to read it).
  */
 import { createHash } from 'node:crypto';
-import type { LaunchPlan, MountOp } from './plan.js';
+import type { LaunchPlan, MountOp, NetRule } from './plan.js';
 
 const octal = (n: number): string => '0' + n.toString(8);
 
@@ -25,6 +25,16 @@ function mountJson(op: MountOp): Record<string, unknown> {
   }
 }
 
+/** ADDR/PREFIX of a network rule (IPv6 groups in full). */
+export function prefixText(r: NetRule): string {
+  const a = [...r.addr];
+  const text =
+    r.family === 4
+      ? a.join('.')
+      : Array.from({ length: 8 }, (_, i) => ((a[2 * i]! << 8) | a[2 * i + 1]!).toString(16)).join(':');
+  return `${text}/${r.prefix}`;
+}
+
 export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     version: plan.version,
@@ -36,6 +46,11 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
     mounts: plan.mounts.map(mountJson),
     tty: plan.tty ?? null,
     ipc: plan.ipc ?? null,
+    network: {
+      helper: plan.netHelper ?? null,
+      rules: (plan.netRules ?? []).map((r) => `${r.action} ${prefixText(r)}${r.why ? ` (${r.why})` : ''}`),
+      proxy: plan.netProxy ?? null,
+    },
     cwd: plan.cwd,
     rlimits: plan.rlimits.map((r) => ({
       name: r.name,

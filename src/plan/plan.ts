@@ -114,10 +114,38 @@ export interface IpcLimits {
   semmni: number;
 }
 
+/** A routing policy rule of the sandbox's own network namespace (NETRULE). */
+export interface NetRule {
+  family: 4 | 6;
+  prefix: number;
+  /** The network address, 4 or 16 bytes. */
+  addr: Uint8Array;
+  action: 'unreachable' | 'pass';
+  why?: string;
+}
+
+/** tsjail-net-proxy (src/net/proxy.ts), started at the hand-over for a "private" network with an allow list. */
+export interface NetProxyPlan {
+  /** KIND HOST PORT triples (src/net/plan.ts proxyArgs). */
+  allow: string[];
+  /** The profile's name, for the refusals it writes. */
+  profile: string;
+  /** Where it listens inside the sandbox (127.0.0.1). */
+  port: number;
+}
+
 export interface LaunchPlan {
   version: 1;
-  /** A new network namespace with only `lo` (network "none"). */
+  /** A new network namespace, with `lo` up (network "none" and "private"). */
   net: boolean;
+  /** The user-mode network helper the monitor starts with the namespace's descriptors (NETARG; "private"). */
+  netHelper?: string[];
+  /** Routing policy rules of that namespace, in order (NETRULE). */
+  netRules?: NetRule[];
+  /** The filtering proxy to start at the hand-over ("private" with allow). */
+  netProxy?: NetProxyPlan;
+  /** The proxy's listening socket: made on 127.0.0.1:port inside, sent over LIFELINE fd (NETLISTEN); set at the hand-over. */
+  netListen?: { port: number; fd: number };
   uid: number;
   gid: number;
   hostname: string;

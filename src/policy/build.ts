@@ -21,13 +21,21 @@ import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
 import { planDesktop } from '../desktop/index.js';
+import { planPrivate, PROXY_PORT, type PrivateSupport } from '../net/plan.js';
+import { formatAllowEntry, parseAllowEntry, type AllowEntry } from '../profile/allow.js';
 import type { DbusBusPlan, MountOp, NestedXPlan, PulsePlan } from '../plan/plan.js';
 
 export const CLI_LAYER = 1_000_000;
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export interface NetworkPolicy {
-  mode: 'none' | 'host';
+  mode: 'none' | 'host' | 'private';
+  /** "private" only: egress only to these hosts, through tsjail-net-proxy (empty: pasta's user-mode network). */
+  allow?: AllowEntry[];
+  /** "private" without allow: pasta, found by the probe. */
+  pasta?: string;
+  /** "private" with allow: the proxy's port on the sandbox's loopback. */
+  proxyPort?: number;
   /** Port lists, and whether the profile restricts that direction at all. */
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
   /**
@@ -47,13 +55,17 @@ export interface CliOverrides {
   rw: string[];
   tmpfs: string[];
   deny: string[];
-  net?: 'none' | 'host';
+  net?: 'none' | 'host' | 'private';
+  /** --allow-host: added to the profile's network.allow; implies "private". */
+  allowHost?: string[];
   env: string[];
   /** --log-denials: the kernel logs what Landlock refuses (as the profile's landlock.logDenials). */
   logDenials?: boolean;
 }
 
 export interface Policy {
+  /** The profile's name (messages of the helpers beside the sandbox). */
+  profileName: string;
   program: string;
   args: string[];
   fs: FsRequest[];
@@ -212,9 +224,10 @@ export function buildPolicy(
   program: string,
   args: string[],
   cli: CliOverrides,
-  ctx: { env: NodeJS.ProcessEnv; cwd: string; home: string; uid?: number },
+  ctx: { env: NodeJS.ProcessEnv; cwd: string; home: string; uid?: number; privateNet?: PrivateSupport },
 ): Policy {
   const notes: string[] = profile.skipped.map((s) => `skipped ${s.entry} (${where(s.source)}): ${s.reason}`);
+  const warnings: string[] = [];
   const f = profile.filesystem;
   const pwd = logicalCwd(ctx.env, ctx.cwd);
   if (pwd !== ctx.cwd) notes.push(`current directory: $PWD is ${pwd}, physically ${ctx.cwd}`);
@@ -235,7 +248,7 @@ export function buildPolicy(
   }
   const wantsDbus = profile.dbus.session !== undefined || profile.dbus.system !== undefined;
   const network: NetworkPolicy = {
-    mode: cli.net ?? profile.network.mode,
+    ...networkMode(profile, cli, ctx.privateNet ?? { pasta: '/usr/bin/pasta' }, notes, warnings),
     tcp: profile.network.tcp,
     hostServices: [
       ...(profile.sockets.length ? [`sockets (${[...new Set(profile.sockets.map((s) => s.value))].join(', ')})`] : []),
@@ -248,9 +261,18 @@ export function buildPolicy(
   const desktop = planDesktop(profile, { env: ctx.env, uid, home: ctx.home });
   fsReq.push(...desktop.fs);
   notes.push(...desktop.notes);
-  const env = buildEnv(ctx.env, profile.env.keep, desktop.env, profile.env.set, cli.env);
+  const netOut = network.mode === 'private' ? planPrivate(network.allow ?? [], fsReq) : { env: {}, ops: [] };
+  let env = buildEnv(ctx.env, profile.env.keep, { ...desktop.env, ...netOut.env }, profile.env.set, cli.env);
+  if (network.allow?.length) {
+    // The proxy is the only way out: a bypass list would only make clients fail.
+    const bypass = env.filter((e) => /^no_proxy=/i.test(e));
+    if (bypass.length)
+      notes.push(`dropped ${bypass.map((e) => e.split('=')[0]).join(', ')}: the proxy is the only way out`);
+    env = env.filter((e) => !/^no_proxy=/i.test(e));
+  }
   const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
   return {
+    profileName: profile.name,
     program,
     args,
     fs: fsReq,
@@ -263,7 +285,7 @@ export function buildPolicy(
     })),
     unprotected: profile.unprotected.map((u) => ({ path: u.value, origin: where(u.source) })),
     devices,
-    extraOps: desktop.ops,
+    extraOps: [...desktop.ops, ...netOut.ops],
     dbus: desktop.dbus.length ? { buses: desktop.dbus, hostRuntime: desktop.hostRuntime } : undefined,
     nestedX: desktop.nestedX,
     pulse: desktop.pulse,
@@ -278,6 +300,47 @@ export function buildPolicy(
     cwd: ctx.cwd,
     secrets: secretPaths({ home: ctx.home, env: ctx.env, uid }),
     notes,
-    warnings: desktop.warnings,
+    warnings: [...warnings, ...desktop.warnings],
   };
+}
+
+/**
+ * The network mode after the command line and this machine: --allow-host
+ * implies "private" (it cannot go with --net none or host); "private"
+ * without allow needs pasta and a tun device this user may open, else the
+ * profile's network.fallback is used (said on stderr) or tsjail refuses.
+ */
+function networkMode(
+  profile: MergedProfile,
+  cli: CliOverrides,
+  support: PrivateSupport,
+  notes: string[],
+  warnings: string[],
+): Pick<NetworkPolicy, 'mode' | 'allow' | 'pasta' | 'proxyPort'> {
+  const cliAllow = cli.allowHost ?? [];
+  if (cliAllow.length && (cli.net === 'none' || cli.net === 'host'))
+    throw new TsjailError(
+      `--allow-host goes through tsjail's proxy in a private network; it cannot go with --net ${cli.net}`,
+    );
+  const allow: AllowEntry[] = [];
+  const fromProfile = cli.net === undefined || cli.net === 'private' ? profile.network.allow : [];
+  for (const raw of [...fromProfile, ...cliAllow]) {
+    const e = parseAllowEntry(raw);
+    if (typeof e === 'string') throw new TsjailError(`--allow-host ${e}`);
+    if (!allow.some((a) => formatAllowEntry(a) === formatAllowEntry(e))) allow.push(e);
+  }
+  let mode = cliAllow.length ? 'private' : (cli.net ?? profile.network.mode);
+  if (mode !== 'private') return { mode, allow: [] };
+  if (allow.length) return { mode, allow, proxyPort: PROXY_PORT };
+  if (support.unavailable === undefined) return { mode, allow, pasta: support.pasta };
+  const fallback = cli.net === undefined ? profile.network.fallback : undefined;
+  const at = profile.network.source ? ` (${where(profile.network.source)})` : '';
+  if (fallback === undefined)
+    throw new TsjailError(`network "private"${cli.net ? ' (--net private)' : at} cannot start: ${support.unavailable}`);
+  mode = fallback;
+  warnings.push(
+    `network "private"${at} is not available, using network.fallback "${fallback}": ${support.unavailable}`,
+  );
+  notes.push(`network: ${fallback} in place of private`);
+  return { mode, allow: [] };
 }

@@ -20,6 +20,11 @@ import {
 export type ProfileSyscalls = Pick<MergedProfile, 'syscalls' | 'nestedSandbox'>;
 
 type Network = 'none' | 'host';
+
+/** The seccomp rules know "none" (no inet sockets) and the rest: a private network has inet sockets as the host's does. */
+export function seccompNetwork(mode: 'none' | 'host' | 'private'): Network {
+  return mode === 'none' ? 'none' : 'host';
+}
 type List = 'allow' | 'deny';
 
 function inputOf(

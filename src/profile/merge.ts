@@ -93,6 +93,10 @@ export interface MergedNetwork {
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
   /** The profile accepts the host's abstract sockets in reach where Landlock cannot scope them. */
   unscopedAbstractSockets: boolean;
+  /** network.allow: egress only to these hosts through the proxy (mode "private"); empty: no such list. */
+  allow: string[];
+  /** network.fallback: the mode where "private" cannot be had. */
+  fallback?: 'host' | 'none';
   source?: SourceRef;
 }
 
@@ -170,6 +174,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
       mode: 'none',
       tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
       unscopedAbstractSockets: false,
+      allow: [],
     },
     syscalls: { allow: [], deny: [], action: 'errno', multiarch: false },
     // Null-prototype maps: a variable named __proto__ is an ordinary key
@@ -280,6 +285,8 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
           restrictBind: n.tcp?.bind !== undefined,
         },
         unscopedAbstractSockets: 'unscopedAbstractSockets' in n && n.unscopedAbstractSockets === true,
+        allow: 'allow' in n ? [...new Set(n.allow ?? [])] : [],
+        ...('fallback' in n && n.fallback !== undefined ? { fallback: n.fallback } : {}),
         source: src(['network']),
       };
     }

@@ -29,6 +29,7 @@ import {
   type ProfileDoc,
 } from './types.js';
 import { DEFAULT_PROTECT } from './protect.js';
+import { allowEntryError } from './allow.js';
 
 export const MAX_LIST_ITEMS = 4096;
 export const MAX_PATH_LENGTH = 4096;
@@ -382,7 +383,7 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
     return;
   }
   if (!isPlainObject(v)) {
-    cx.fail(path, `expected "none", "host" or { mode, tcp }, got ${describe(v)}`);
+    cx.fail(path, `expected "none", "host", "private" or { mode, tcp, allow }, got ${describe(v)}`);
     return;
   }
   const ports = (x: unknown, q: Path): void =>
@@ -397,10 +398,30 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
     unscopedAbstractSockets: (c, x, q) => {
       checkBoolean(c, x, q);
     },
+    fallback: (c, x, q) => {
+      checkEnum(c, x, q, ['host', 'none'] as const, 'fallback mode');
+    },
+    allow: (c, x, q) =>
+      checkList(c, x, q, (entry, r) => {
+        const why = typeof entry === 'string' ? allowEntryError(entry) : `expected a string, got ${describe(entry)}`;
+        if (why) c.fail(r, why);
+      }),
   });
-  if (!Object.hasOwn(v, 'mode')) cx.fail(path, 'missing key "mode" ("none" or "host")');
-  else if (Object.hasOwn(v, 'tcp') && v['mode'] !== 'host') {
-    cx.fail([...path, 'tcp'], 'TCP port lists need mode "host" (with "none" there is no network to filter)', 'key');
+  if (!Object.hasOwn(v, 'mode')) cx.fail(path, 'missing key "mode" ("none", "host" or "private")');
+  else if (Object.hasOwn(v, 'fallback') && v['mode'] !== 'private') {
+    cx.fail([...path, 'fallback'], 'a fallback only means something with mode "private"', 'key');
+  } else if (Object.hasOwn(v, 'allow') && v['mode'] !== 'private') {
+    cx.fail(
+      [...path, 'allow'],
+      'an allow list needs mode "private" (it never widens "none", and the host\'s network cannot be filtered by host)',
+      'key',
+    );
+  } else if (Object.hasOwn(v, 'tcp') && v['mode'] !== 'host') {
+    cx.fail(
+      [...path, 'tcp'],
+      'TCP port lists need mode "host" (with "none" there is no network to filter; with "private" use allow)',
+      'key',
+    );
   } else if (Object.hasOwn(v, 'unscopedAbstractSockets') && v['mode'] !== 'host') {
     cx.fail(
       [...path, 'unscopedAbstractSockets'],

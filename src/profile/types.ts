@@ -24,7 +24,7 @@ export type DbusRules = Record<DbusRuleKind, string[]>;
 /** One bus as written: its rules, and the refused names it is let reach anyway (src/desktop/dbus.ts). */
 export type DbusBusDoc = Partial<DbusRules> & { dangerouslyAllow?: string[] };
 
-export const NETWORK_MODES = ['none', 'host'] as const;
+export const NETWORK_MODES = ['none', 'host', 'private'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
 
 export const SYSCALL_ACTIONS = ['errno', 'kill', 'log'] as const;
@@ -86,6 +86,10 @@ export interface NetworkDoc {
   tcp?: { connect?: number[]; bind?: number[] };
   /** Start with the host's network, desktop sockets or D-Bus where Landlock cannot scope abstract sockets (ABI < 6). */
   unscopedAbstractSockets?: boolean;
+  /** With mode "private": egress only to these hosts ([*.]name, address, each with an optional :PORT), through tsjail's proxy. */
+  allow?: string[];
+  /** With mode "private": the mode used where no user-mode network helper can run (said on stderr). */
+  fallback?: 'host' | 'none';
 }
 
 export interface ProfileDoc {

@@ -436,7 +436,22 @@ const SITES: Site[] = [
     'no such file or directory',
     'expected NAME=VALUE',
     'the value contains a NUL byte',
+    '--allow-host goes through',
+    'throw new TsjailError(`--allow-host ${e}`)',
   ].map((at): Site => ({ file: 'policy/build.ts', at, not: CLI })),
+  {
+    file: 'policy/build.ts',
+    at: 'cannot start: ${support.unavailable}',
+    not: 'the machine at launch time (pasta, /dev/net/tun); check takes "private" as available, as it takes the newest Landlock',
+    launch: {
+      profile: '{\n  network: "private",\n}\n',
+      host: {
+        privateNet: { unavailable: 'the user-mode network helper pasta is not installed (Debian package passt)' },
+      },
+      message:
+        /network "private" \(\S+p\.json5:2\) cannot start: the user-mode network helper pasta is not installed \(Debian package passt\)/,
+    },
+  },
   // src/plan/encode.ts: check encodes the plan as run does
   ...[
     'contains a NUL byte',
@@ -457,6 +472,13 @@ const SITES: Site[] = [
     'record: bad sandbox name',
     'record: meta is not a JSON object',
     'parent pid',
+    'need a network namespace',
+    'arguments exceeds 64',
+    'is not an absolute path',
+    'network rules exceed 256',
+    'is not an IPv${r.family} prefix',
+    'is not 1 to 65535',
+    'is not a lifeline',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,

@@ -69,6 +69,12 @@ const plan: LaunchPlan = {
   hostname: 'box "quoted"',
   verbose: 2,
   lifelines: [3, 9],
+  netHelper: ['/usr/bin/pasta', '--config-net', ''],
+  netRules: [
+    { family: 4, prefix: 8, addr: Uint8Array.from([10, 0, 0, 0]), action: 'unreachable' },
+    { family: 6, prefix: 128, addr: Uint8Array.from([0xfd, ...Array<number>(14).fill(0), 1]), action: 'pass' },
+  ],
+  netListen: { port: 3128, fd: 9 },
   tty: { devpts: '/dev/pts', fds: [0, 2], raw: true },
   ipc: { shm: 5 * 2 ** 30 + 1, msgmax: 1, msgmnb: 2, msgmni: 3, semmsl: 4, semmns: 5, semopm: 6, semmni: 0x7fffffff },
   record: { dir: '/run/user/1000/tsjail', name: 'web-1.x_y', meta: '{"name":"web-1.x_y","q":"\\"é"}' },
@@ -170,6 +176,18 @@ t.test(
       'RECORD',
     );
     t.same(c.parent_pid, plan.parent, 'PARENT');
+    t.same(c.netargv, plan.netHelper, 'NETARG');
+    t.same(
+      c.netrules,
+      plan.netRules!.map((r) => ({
+        family: r.family,
+        prefix: r.prefix,
+        action: r.action === 'pass' ? 2 : 1,
+        addr: hex(r.addr),
+      })),
+      'NETRULE',
+    );
+    t.same([c.listen_port, c.listen_fd], [3128, 9], 'NETLISTEN');
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
@@ -204,13 +222,26 @@ t.test(
   'a plan without the optional records decodes with them absent',
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const { landlock: _l, seccomp: _s, lifelines: _f, tty: _t, ipc: _i, record: _r, parent: _p, ...rest } = plan;
+    const {
+      landlock: _l,
+      seccomp: _s,
+      lifelines: _f,
+      tty: _t,
+      ipc: _i,
+      record: _r,
+      parent: _p,
+      netHelper: _h,
+      netRules: _nr,
+      netListen: _n,
+      ...rest
+    } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: encodePlan(small), encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout);
     t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts, c.ipc_shm], [0, 0, [], 0, null, '0']);
     t.same([c.record_dir, c.parent_pid, c.enter_pid], [null, 0, 0]);
+    t.same([c.netargv, c.netrules, c.listen_fd], [[], [], -1], 'no network records');
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
   },
 );
