@@ -13,7 +13,13 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with ${r.status}`);
 }
 
-for (const f of ['dist/cli/main.js', 'shim-c/tsjail-shim', 'shim-c/tsjail', 'shim-c/tsjail-pulse-filter']) {
+for (const f of [
+  'dist/cli/main.js',
+  'shim-c/tsjail-shim',
+  'shim-c/tsjail',
+  'shim-c/tsjail-pulse-filter',
+  'shim-c/tsjail-net-proxy',
+]) {
   if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: run npm run build first`);
 }
 
@@ -35,6 +41,7 @@ if (IS_ROOT) {
     'shim-c/tsjail-shim',
     'shim-c/tsjail',
     'shim-c/tsjail-pulse-filter',
+    'shim-c/tsjail-net-proxy',
     'test/helpers',
   ]) {
     const dest = path.join(dir, item);

@@ -250,7 +250,7 @@ t.test(
   "enter's plan keeps the sandbox's process records and decodes in C",
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const { record: _r, parent: _p, lifelines: _f, ipc: _i, ...started } = plan;
+    const { record: _r, parent: _p, lifelines: _f, ipc: _i, netListen: _n, ...started } = plan;
     const bytes = enterPlan(encodePlan(started), {
       pid: 777,
       start: 0x123456789n,

@@ -1,0 +1,235 @@
+// Issue 16: network "private" (pasta) and "private" with an allow list
+// (tsjail-net-proxy), against real servers: one on the host (standing for
+// the host's services, on its loopback and its own address) and one inside
+// a network namespace of its own reached over a veth pair, standing for
+// "the internet" (no traffic leaves this machine). Sandboxes run as the
+// unprivileged test user; the test network needs root to build.
+import t from 'tap';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  asUser,
+  IS_ROOT,
+  makeUserDir,
+  removeDir,
+  tsjail,
+  tsjailAsync,
+  tsjailArgv,
+  userEnv,
+} from '../helpers/sandbox.js';
+import { probePrivateNetwork } from '../../src/net/plan.js';
+
+const home = makeUserDir('net');
+t.teardown(() => removeDir(home));
+fs.writeFileSync(path.join(home, 'index.html'), 'hello from the server\n');
+fs.chmodSync(path.join(home, 'index.html'), 0o644);
+
+const running: ChildProcess[] = [];
+t.teardown(() => running.forEach((c) => c.kill('SIGKILL')));
+
+/** A static HTTP server on ADDR:PORT serving `home` (inside NETNS when given), ready when it answers. */
+async function server(addr: string, port: number, netns?: string): Promise<void> {
+  const py = ['python3', '-m', 'http.server', '-b', addr, '-d', home, String(port)];
+  const argv = netns ? ['ip', 'netns', 'exec', netns, ...py] : asUser(py, userEnv({ home }));
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  running.push(child);
+  const url = `http://${addr === '0.0.0.0' ? '127.0.0.1' : addr}:${port}/index.html`;
+  const probe = [...(netns ? ['ip', 'netns', 'exec', netns] : []), 'curl', '-sf', url];
+  for (let i = 0; i < 200; i++) {
+    const r = spawnSync(probe[0]!, probe.slice(1));
+    if (r.status === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server on ${addr}:${port} did not start`);
+}
+
+const n = 2 + (process.pid % 250);
+const INET = `198.51.100.${n}`;
+const NETNS = `tsjail-inet-${process.pid}`;
+const HOSTPORT = 20000 + (process.pid % 20000);
+const hostAddr = Object.values(os.networkInterfaces())
+  .flat()
+  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+
+/** The "internet": a namespace with the server, a veth to it, a host route to its one address. */
+function buildInternet(): string | undefined {
+  const sh = (cmd: string): void => {
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  };
+  try {
+    sh(`ip netns add ${NETNS}`);
+    t.teardown(() => spawnSync('ip', ['netns', 'delete', NETNS]));
+    sh(`ip link add tjh${process.pid % 100000} type veth peer name tjn netns ${NETNS}`);
+    sh(`ip link set tjh${process.pid % 100000} up`);
+    sh(`ip route add ${INET}/32 dev tjh${process.pid % 100000}`);
+    sh(`ip -n ${NETNS} link set lo up && ip -n ${NETNS} addr add ${INET}/32 dev tjn && ip -n ${NETNS} link set tjn up`);
+    sh(`ip -n ${NETNS} route add default dev tjn`);
+    return undefined;
+  } catch (e) {
+    return `cannot build the test network: ${(e as Error).message}`;
+  }
+}
+
+const support = probePrivateNetwork({ PATH: '/usr/bin:/bin' });
+// The test user's view of /dev/net/tun: ours (root) says nothing about it.
+const tunTest = asUser(['test', '-r', '/dev/net/tun', '-a', '-w', '/dev/net/tun'], userEnv({}));
+const tunAsUser = spawnSync(tunTest[0]!, tunTest.slice(1)).status === 0;
+const noPasta = !support.pasta
+  ? support.unavailable
+  : !tunAsUser
+    ? `/dev/net/tun is not readable and writable by the test user (.ci/run grants it as stock Debian has it)`
+    : undefined;
+const noInternet = IS_ROOT ? buildInternet() : 'building a test network namespace needs root';
+
+t.before(async () => {
+  await server('0.0.0.0', HOSTPORT);
+  await server('0.0.0.0', HOSTPORT + 1);
+  if (!noInternet) {
+    await server(INET, 8080, NETNS);
+    await server(INET, 8081, NETNS);
+  }
+});
+
+const curl = (url: string, extra: string[] = []) => ['--', 'curl', '-sS', '-m', '10', ...extra, url];
+
+t.test('control: outside, the host servers and the "internet" answer', { skip: noInternet }, async (t) => {
+  const r = spawnSync('curl', ['-sf', `http://127.0.0.1:${HOSTPORT}/index.html`], { encoding: 'utf8' });
+  t.equal(r.stdout, 'hello from the server\n', 'host loopback');
+  const i = spawnSync('curl', ['-sf', `http://${INET}:8080/index.html`], { encoding: 'utf8' });
+  t.equal(i.stdout, 'hello from the server\n', 'the internet');
+  const h = tsjail(['--net', 'host', ...curl(`http://127.0.0.1:${HOSTPORT}/index.html`)], { home });
+  t.equal(h.stdout, 'hello from the server\n', 'with --net host the sandbox reaches the host loopback');
+});
+
+t.test('private: the internet works, the host does not', { skip: noPasta ?? noInternet }, async (t) => {
+  const ok = tsjail(['--net', 'private', ...curl(`http://${INET}:8080/index.html`)], { home });
+  t.equal(ok.status, 0, ok.stderr);
+  t.equal(ok.stdout, 'hello from the server\n', 'a server on the internet is fetched');
+  const lo = tsjail(['--net', 'private', ...curl(`http://127.0.0.1:${HOSTPORT}/index.html`)], { home });
+  t.not(lo.status, 0, "the host's loopback is not the sandbox's");
+  t.match(lo.stderr, /Couldn't connect|Connection refused/);
+  if (hostAddr) {
+    const own = tsjail(['--net', 'private', ...curl(`http://${hostAddr}:${HOSTPORT}/index.html`)], { home });
+    t.not(own.status, 0, `the host's own address ${hostAddr} is unreachable`);
+    t.equal(own.stdout, '');
+  }
+  for (const lan of ['10.0.0.1', '192.168.1.1', '172.16.0.1', '169.254.169.254']) {
+    const r = tsjail(['--net', 'private', ...curl(`http://${lan}/`)], { home });
+    t.match(r.stderr, /unreachable|Couldn't connect/i, `${lan} (LAN, link-local) is unreachable`);
+  }
+  const dns = tsjail(['--net', 'private', '--', 'cat', '/etc/resolv.conf'], { home });
+  t.match(dns.stdout, /^nameserver 169\.254\.1\.53$/m, 'the sandbox has its own resolver address');
+});
+
+t.test('private: 20 sandboxes at once each get a working network', { skip: noPasta ?? noInternet }, async (t) => {
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      tsjailAsync(['--net', 'private', ...curl(`http://${INET}:8080/index.html`)], { home, timeout: 120_000 }),
+    ),
+  );
+  t.same(
+    runs.map((r) => r.stdout),
+    Array<string>(20).fill('hello from the server\n'),
+    runs.map((r) => r.stderr).join(''),
+  );
+});
+
+t.test('allow: only what the list names, through the proxy', { skip: noInternet }, async (t) => {
+  const allow = ['--allow-host', `${INET}:8080`, '--allow-host', `localhost:${HOSTPORT}`];
+  const ok = tsjail([...allow, ...curl(`http://${INET}:8080/index.html`)], { home });
+  t.equal(ok.stdout, 'hello from the server\n', `${INET}:8080, listed, is fetched`);
+  const tunnel = tsjail([...allow, ...curl(`http://${INET}:8080/index.html`, ['--proxytunnel'])], { home });
+  t.equal(tunnel.stdout, 'hello from the server\n', 'also through CONNECT');
+  const socks = tsjail([...allow, ...curl(`http://${INET}:8080/index.html`, ['-x', 'socks5h://127.0.0.1:3128'])], {
+    home,
+  });
+  t.equal(socks.stdout, 'hello from the server\n', 'also through SOCKS5');
+  const name = tsjail([...allow, ...curl(`http://localhost:${HOSTPORT}/index.html`)], { home });
+  t.equal(name.stdout, 'hello from the server\n', "an allowed name (the host's loopback) is fetched");
+  const port = tsjail([...allow, ...curl(`http://${INET}:8081/index.html`)], { home });
+  t.equal(
+    port.stdout,
+    `tsjail: ${INET}:8081 is not in the allow list of profile curl\n`,
+    'another port: 403 naming the profile',
+  );
+  t.match(port.stderr, `refused GET ${INET}:8081`, 'said on stderr');
+  const sport = tsjail([...allow, ...curl(`http://${INET}:8081/index.html`, ['-x', 'socks5h://127.0.0.1:3128'])], {
+    home,
+  });
+  t.match(sport.stderr, /SOCKS5 connection .*\(2\)/, 'SOCKS5: reply 2, not allowed by the ruleset');
+  const lo = tsjail([...allow, ...curl(`http://127.0.0.1:${HOSTPORT + 1}/index.html`)], { home });
+  t.match(lo.stdout, /is not in the allow list/, 'an unlisted host service: 403');
+  const direct = tsjail([...allow, ...curl(`http://${INET}:8080/index.html`, ['--noproxy', '*'])], { home });
+  t.not(direct.status, 0, "curl --noproxy '*' reaches nothing");
+  t.equal(direct.stdout, '');
+  const env = tsjail([...allow, '--', 'env'], { home, env: { NO_PROXY: '*' } });
+  t.match(env.stdout, /^HTTPS_PROXY=http:\/\/127\.0\.0\.1:3128$/m);
+  t.match(env.stdout, /^NODE_USE_ENV_PROXY=1$/m);
+  t.notMatch(env.stdout, /^no_proxy=/im, 'no bypass list');
+});
+
+/** Host pids of the test user's processes below `root` (children, grandchildren...). */
+function descendants(root: number): { pid: number; comm: string }[] {
+  const all = fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return { pid: Number(d), ppid, comm };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((p) => p !== undefined);
+  const out: { pid: number; comm: string }[] = [];
+  const walk = (p: number): void => {
+    for (const c of all.filter((x) => x.ppid === p)) {
+      out.push({ pid: c.pid, comm: c.comm });
+      walk(c.pid);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const alive = (pid: number): boolean => fs.existsSync(`/proc/${pid}`);
+
+for (const [what, opts, helper] of [
+  ['private', ['--net', 'private'], 'pasta'],
+  ['allow', ['--allow-host', 'example.org:443'], 'tsjail-net-prox'],
+] as const) {
+  for (const end of ['the program exits', 'tsjail is SIGKILLed'] as const) {
+    t.test(`${what}: ${helper} ends when ${end}`, { skip: what === 'private' ? noPasta : false }, async (t) => {
+      const argv = asUser(tsjailArgv([...opts, '--', 'sh', '-c', 'echo up; read x; echo bye']), userEnv({ home }));
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
+      running.push(child);
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      await new Promise<void>((resolve) => {
+        child.stdout!.on('data', (d: Buffer) => d.includes('up') && resolve());
+        child.once('close', () => resolve());
+      });
+      t.equal(child.exitCode, null, `the sandbox runs ${err}`);
+      // Debian's pasta is passt.avx2 where the CPU has AVX2.
+      const helpers = descendants(child.pid!).filter(
+        (p) => p.comm.startsWith(helper) || (helper === 'pasta' && p.comm.startsWith('passt')),
+      );
+      t.equal(helpers.length, 1, `one ${helper} beside the sandbox`);
+      if (end === 'tsjail is SIGKILLed') child.kill('SIGKILL');
+      else child.stdin!.end('\n');
+      await new Promise((r) => child.once('close', r));
+      for (let i = 0; i < 200 && helpers.some((h) => alive(h.pid)); i++) await new Promise((r) => setTimeout(r, 25));
+      t.same(
+        helpers.filter((h) => alive(h.pid)),
+        [],
+        `${helper} is gone`,
+      );
+    });
+  }
+}
