@@ -8,6 +8,7 @@
 #   $(BINDIR)/tsjail                      the command (the Node entry point)
 #   $(LIBEXECDIR)/tsjail-shim             the sandbox helper (C)
 #   $(LIBEXECDIR)/tsjail-pulse-filter     the sound server's filter (C)
+#   $(LIBEXECDIR)/tsjail-net-proxy        the filtering proxy of a "private" network with an allow list (C)
 #   $(NODEDIR)/                           the Node CLI: bin/, dist/tsjail.cjs
 #                                         and its code cache, package.json,
 #                                         node_modules/ (koffi only: the
@@ -46,7 +47,7 @@ all:
 
 # Everything `make install` copies must exist: a clear line, not a cp error.
 check-built:
-	@for f in dist/tsjail.cjs shim-c/tsjail-shim shim-c/tsjail-pulse-filter node_modules/koffi/package.json; do \
+	@for f in dist/tsjail.cjs shim-c/tsjail-shim shim-c/tsjail-pulse-filter shim-c/tsjail-net-proxy node_modules/koffi/package.json; do \
 	  test -e $$f || { echo "make install: $$f is missing: build first (npm ci, or npm run build)" >&2; exit 1; }; \
 	done
 
@@ -55,7 +56,7 @@ install: check-built
 	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/tsjail/profiles $(DESTDIR)$(SYSCONFDIR)/apparmor.d \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	$(INSTALL) -m 0755 shim-c/tsjail-shim shim-c/tsjail-pulse-filter $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -m 0755 shim-c/tsjail-shim shim-c/tsjail-pulse-filter shim-c/tsjail-net-proxy $(DESTDIR)$(LIBEXECDIR)/
 	sed '1s|^#!.*|#!$(NODE)|' bin/tsjail.js > $(DESTDIR)$(NODEDIR)/bin/tsjail.js
 	chmod 0755 $(DESTDIR)$(NODEDIR)/bin/tsjail.js
 	$(INSTALL) -m 0644 package.json $(DESTDIR)$(NODEDIR)/
