@@ -156,7 +156,10 @@ export class RunCommand extends BaseCommand {
         ...caller,
         landlockAbi: ll.abi,
         landlockUnavailable: ll.unavailable,
-        privateNet: probePrivateNetwork(caller.env),
+        // Probed only when asked for: a plan of another network reads nothing for it.
+        ...(this.net === 'private' || this.allowHost.length || profile.network.mode === 'private'
+          ? { privateNet: probePrivateNetwork(caller.env) }
+          : {}),
       },
     );
     built.plan.tty = terminalRelay(built.plan);
