@@ -4,7 +4,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 BENCH_USER=${BENCH_USER:-tsjailtest}
-STAGE=${STAGE:-/var/tmp/tsjail-bench-stage}
+# One staged tree per checkout: another checkout benchmarking at the same time re-stages its own.
+STAGE=${STAGE:-/var/tmp/tsjail-bench-stage-$(printf %s "$REPO" | sha256sum | cut -c1-12)}
 OUT=${OUT:-$REPO/bench/out}
 mkdir -p "$OUT"
 
