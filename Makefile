@@ -5,7 +5,8 @@
 #
 #   make install PREFIX=/usr DESTDIR=/tmp/root
 #
-#   $(BINDIR)/tsjail                      the command (the Node entry point)
+#   $(BINDIR)/tsjail                      the command: a link to ENTRY (the
+#                                         Node entry point, see LIBEXEC_PROGRAMS)
 #   $(LIBEXECDIR)/tsjail-shim             the sandbox helper (C)
 #   $(LIBEXECDIR)/tsjail-pulse-filter     the sound server's filter (C)
 #   $(LIBEXECDIR)/tsjail-net-proxy        the filtering proxy of a "private" network with an allow list (C)
@@ -39,6 +40,12 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # The interpreter of the installed entry point (Debian: /usr/bin/node).
 NODE ?= /usr/bin/env node
 
+# What shim-c/ builds that goes to $(LIBEXECDIR). The fast-path launcher of
+# issue 13 joins this list when shim-c builds it, and ENTRY then names it:
+# /usr/bin/tsjail stays the one entry point, a link to ENTRY.
+LIBEXEC_PROGRAMS ?= tsjail-shim tsjail-pulse-filter tsjail-net-proxy
+ENTRY ?= $(NODEDIR)/bin/tsjail.js
+
 INSTALL ?= install
 NODE_ARCH := $(shell node -p 'process.platform + "-" + process.arch' 2>/dev/null)
 
@@ -47,7 +54,7 @@ all:
 
 # Everything `make install` copies must exist: a clear line, not a cp error.
 check-built:
-	@for f in dist/tsjail.cjs shim-c/tsjail-shim shim-c/tsjail-pulse-filter shim-c/tsjail-net-proxy node_modules/koffi/package.json; do \
+	@for f in dist/tsjail.cjs $(addprefix shim-c/,$(LIBEXEC_PROGRAMS)) node_modules/koffi/package.json; do \
 	  test -e $$f || { echo "make install: $$f is missing: build first (npm ci, or npm run build)" >&2; exit 1; }; \
 	done
 
@@ -56,7 +63,7 @@ install: check-built
 	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/tsjail/profiles $(DESTDIR)$(SYSCONFDIR)/apparmor.d \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	$(INSTALL) -m 0755 shim-c/tsjail-shim shim-c/tsjail-pulse-filter shim-c/tsjail-net-proxy $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -m 0755 $(addprefix shim-c/,$(LIBEXEC_PROGRAMS)) $(DESTDIR)$(LIBEXECDIR)/
 	sed '1s|^#!.*|#!$(NODE)|' bin/tsjail.js > $(DESTDIR)$(NODEDIR)/bin/tsjail.js
 	chmod 0755 $(DESTDIR)$(NODEDIR)/bin/tsjail.js
 	$(INSTALL) -m 0644 package.json $(DESTDIR)$(NODEDIR)/
@@ -73,7 +80,7 @@ install: check-built
 	cp -R profiles $(DESTDIR)$(DATADIR)/
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/profiles
 	ln -sfn $(shell realpath -m --relative-to=$(NODEDIR) $(DATADIR)/profiles) $(DESTDIR)$(NODEDIR)/profiles
-	ln -sfn $(shell realpath -m --relative-to=$(BINDIR) $(NODEDIR)/bin/tsjail.js) $(DESTDIR)$(BINDIR)/tsjail
+	ln -sfn $(shell realpath -m --relative-to=$(BINDIR) $(ENTRY)) $(DESTDIR)$(BINDIR)/tsjail
 	sed 's|@SHIM@|$(LIBEXECDIR)/tsjail-shim|' packaging/apparmor.d/tsjail > $(DESTDIR)$(SYSCONFDIR)/apparmor.d/tsjail
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/apparmor.d/tsjail
 	$(INSTALL) -m 0644 man/tsjail.1 $(DESTDIR)$(MANDIR)/man1/

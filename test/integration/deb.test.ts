@@ -139,6 +139,24 @@ t.test('the .deb: built, lint-clean, installed, used as the test user, purged', 
     t.equal(trueRun.status, 0, trueRun.stderr);
   });
 
+  const restricted = fs.existsSync('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  await t.test(
+    "Ubuntu's restriction: the package loaded the AppArmor profile, and the shim may build a namespace",
+    {
+      skip: !restricted
+        ? 'this kernel has no kernel.apparmor_restrict_unprivileged_userns (no AppArmor userns mediation)'
+        : !fs.existsSync('/sys/kernel/security/apparmor/profiles')
+          ? 'AppArmor is not enabled here'
+          : false,
+    },
+    async (t) => {
+      const loaded = fs.readFileSync('/sys/kernel/security/apparmor/profiles', 'utf8');
+      t.match(loaded, /^tsjail-shim \(/m, 'postinst loaded it');
+      const probe = asTestUser(['/usr/libexec/tsjail/tsjail-shim', '--probe-userns']);
+      t.equal(probe.stdout, 'ok\n', 'the installed shim keeps its capabilities in a new user namespace');
+    },
+  );
+
   await t.test('tsjail curl against a loopback server', async (t) => {
     // A server process of its own: the curls below are waited for synchronously.
     const server = spawn(
