@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import t from 'tap';
 import { asUser, REPO, testUser, tsjailArgv, userEnv } from '../../helpers/sandbox.js';
 
+// About fifty starts of tsjail, each a Node start-up: minutes on a loaded machine.
+t.setTimeout(900_000);
+
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'profiles');
 /** Profiles in two directories: shipped ones shadowed by the user's "app". */
 const PROFILE_PATH = `${FIXTURES}/user:${FIXTURES}/shipped`;
