@@ -78,9 +78,13 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
     section('Network:', [
       net.mode === 'none'
         ? 'no network at all (only its own loopback)'
-        : net.tcp.connect.length || net.tcp.bind.length
-          ? `TCP connections only to ports ${net.tcp.connect.join(', ') || 'none'}; may listen on ${net.tcp.bind.join(', ') || 'no port'}`
-          : 'the same network access as you have',
+        : net.mode === 'private' && net.allow.length
+          ? `only ${net.allow.join(', ')} (each port as listed, any port where none is), through tsjail's proxy, which resolves the names; nothing else, not even DNS, and a program that ignores the proxy variables reaches nothing`
+          : net.mode === 'private'
+            ? `the internet through its own network namespace (pasta): TCP, UDP and DNS; not your computer's own services, its other addresses, your LAN (10/8, 172.16/12, 192.168/16, fc00::/7), link-local addresses or your abstract unix sockets${net.fallback ? `; where pasta cannot run, network "${net.fallback}" instead (network.fallback)` : '; where pasta cannot run, it does not start'}`
+            : net.tcp.connect.length || net.tcp.bind.length
+              ? `TCP connections only to ports ${net.tcp.connect.join(', ') || 'none'}; may listen on ${net.tcp.bind.join(', ') || 'no port'}`
+              : 'the same network access as you have',
       ...(net.mode === 'host'
         ? [
             "shares this computer's network namespace: it may take abstract unix socket names (@/tmp/.X11-unix/X*, D-Bus) before a service of yours does, and clients of yours would then talk to it",
