@@ -12,6 +12,8 @@ import { landlockAbi, type LandlockAvailability } from '../sys/features.js';
 import { probeMemfdNoexecSeal } from '../sys/kernel.js';
 import { checkUserns } from '../sys/userns.js';
 import { BaseCommand } from './base.js';
+import { listApps } from '../integrate/integrate.js';
+import { integrateContext } from './integrate.js';
 import { out } from './output.js';
 
 function readText(file: string): string | undefined {
@@ -146,6 +148,17 @@ export class DoctorCommand extends BaseCommand {
     else {
       line('shim', `MISSING: ${shimMissing}`);
       ok = false;
+    }
+    // Desktop integration (tsjail integrate): what goes through tsjail, and what does not.
+    try {
+      const apps = listApps(integrateContext(false)).filter((a) => a.state !== 'not installed');
+      const integrated = apps.filter((a) => a.integrated).map((a) => a.profile);
+      line('integrated', integrated.length ? integrated.join(', ') : 'none (tsjail integrate APP...)');
+      const bypassing = apps.filter((a) => a.integrated && a.state === 'bypassing');
+      line('bypassing tsjail:', bypassing.length ? '' : 'no launcher of an integrated app');
+      for (const a of bypassing) for (const r of a.reasons) line('', `${a.profile}: ${r}`);
+    } catch (e) {
+      line('integrated', `cannot tell: ${(e as Error).message}`);
     }
     return ok ? 0 : 125;
   }

@@ -11,6 +11,7 @@ import { DoctorCommand } from './doctor.js';
 import { explainParseError, nameValues, shapeOf } from './hints.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
+import { IntegrateCommand } from './integrate.js';
 import { RunCommand } from './run.js';
 import { EnterCommand, PsCommand, StopCommand } from './sandboxes.js';
 import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
@@ -39,6 +40,7 @@ const VERBS = new Set([
   'stop',
   'completion',
   '__complete',
+  'integrate',
   '--help',
   '-h',
   '--version',
@@ -122,6 +124,7 @@ export async function main(argv: string[], invokedAs?: string): Promise<number> 
         PsCommand,
         EnterCommand,
         StopCommand,
+        IntegrateCommand,
         SeccompCompileCommand,
         SeccompDisasmCommand,
         CompletionCommand,

@@ -58,6 +58,7 @@ t.test('--help lists the verbs of SPEC', async (t) => {
     'completion',
     'doctor',
     'enter',
+    'integrate',
     'profile check',
     'profile explain',
     'profile list',
