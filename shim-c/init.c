@@ -21,6 +21,7 @@
  * back to itself.
  */
 #include "init.h"
+#include "discard.h"
 #include "util.h"
 
 #include <errno.h>
@@ -95,6 +96,7 @@ void init_kill_rest(pid_t program)
 		kill(-1, SIGKILL);
 	else
 		kill(-program, SIGKILL);
+	discard_end();
 }
 
 void init_run(pid_t program, const sigset_t *set)

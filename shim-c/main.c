@@ -17,6 +17,7 @@
  * program process (PID 2; drops everything, then execs).
  */
 #include "caps.h"
+#include "discard.h"
 #include "exec.h"
 #include "init.h"
 #include "landlock.h"
@@ -48,6 +49,8 @@
 /* After --plan-fd N, `--replan PROGRAM ARG...`: what the monitor runs in its
  * place when the plan went stale (die_stale), so that tsjail plans again. */
 static char **replan_argv;
+/* The write end of the report pipe (see main), -1: none. */
+static int report_fd = -1;
 
 static int parse_args(int argc, char **argv)
 {
@@ -72,19 +75,25 @@ static int parse_args(int argc, char **argv)
 	return (int)fd;
 }
 
-/* The plan went stale in init (a byte on the re-plan channel): run tsjail
- * again in this process, which plans anew against the host as it is now.
- * The caller keeps waiting on the same PID; the LIFELINE descriptors are
- * close-on-exec, so the helpers of this attempt end with it. */
-static void replan_if_stale(int from)
+/* Init is gone: what it said on the report pipe. A stale plan (one byte
+ * 'S', only with --replan): run tsjail again in this process, which plans
+ * anew against the host as it is now; the caller keeps waiting on the same
+ * PID, and the LIFELINE descriptors are close-on-exec, so the helpers of
+ * this attempt end with it. A discard report ('D' and one line): said on
+ * the caller's stderr. */
+static void after_init(int from)
 {
-	char c;
+	char buf[4096];
 	ssize_t n;
 
-	while ((n = read(from, &c, 1)) < 0 && errno == EINTR)
+	while ((n = read(from, buf, sizeof buf)) < 0 && errno == EINTR)
 		;
 	close(from);
-	if (n != 1)
+	if (n > 1 && buf[0] == 'D') {
+		ssize_t w = write(STDERR_FILENO, buf + 1, (size_t)n - 1);
+		(void)w;
+	}
+	if (n != 1 || buf[0] != 'S' || !replan_argv)
 		return;
 	signals_reset();
 	sigset_t none;
@@ -253,6 +262,8 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, int
 	/* 10-11. */
 	mount_apply(plan);
 	mount_finish();
+	/* 11b. What the private tmpfs hold now, before the program runs. */
+	discard_begin(plan, report_fd);
 	/* 11a. The sandbox's own pty in place of the caller's terminal. */
 	int fg = 0, go[2] = { -1, -1 };
 	if (plan->tty_fds) {
@@ -280,7 +291,7 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, int
 	/* 13. */
 	caps_drop_all("init");
 	caps_no_new_privs("init");
-	close_from_3_except("init", ctl);
+	close_from_3_except2("init", ctl, report_fd);
 	prctl(PR_SET_NAME, "tsjail-init", 0, 0, 0);
 	if (plan->tty_fds)
 		tty_init_run(plan, pid, ctl, fwd);
@@ -433,13 +444,15 @@ int shim_main(int argc, char **argv)
 		die("start", "socketpair");
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)
 		die("start", "pipe");
-	/* The re-plan channel: init holds the write end until it has built
-	 * the sandbox (the program process closes it with every other
-	 * descriptor before it runs anything of its own). */
-	int stale_pipe[2] = { -1, -1 };
-	if (replan_argv && pipe2(stale_pipe, O_CLOEXEC) < 0)
+	/* The report pipe, init to monitor: a stale plan (--replan) and the
+	 * discard report. Init holds the write end to the end; the program
+	 * process closes it with every other descriptor before it runs
+	 * anything of its own. */
+	int report[2] = { -1, -1 };
+	if ((replan_argv || plan.ndiscard) && pipe2(report, O_CLOEXEC) < 0)
 		die("start", "pipe");
-	stale_fd = stale_pipe[1];
+	report_fd = report[1];
+	stale_fd = replan_argv ? report[1] : -1;
 	record_begin(&plan, plan_bytes, plan_len);
 	free(plan_bytes);
 	signals_block(&fwd);
@@ -460,9 +473,9 @@ int shim_main(int argc, char **argv)
 	close(sync_pipe[0]);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
-	if (stale_fd >= 0)
-		close(stale_fd);
-	stale_fd = -1;
+	if (report_fd >= 0)
+		close(report_fd);
+	stale_fd = report_fd = -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("monitor", "PR_SET_DUMPABLE");
 	/* 4a. */
@@ -474,7 +487,7 @@ int shim_main(int argc, char **argv)
 	int status =
 		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);
 	record_end();
-	if (replan_argv)
-		replan_if_stale(stale_pipe[0]);
+	if (report[0] >= 0)
+		after_init(report[0]);
 	return status;
 }

@@ -64,6 +64,7 @@ const char *plan_type_name(unsigned type)
 		[R_REMOUNT] = "REMOUNT",
 		[R_BINDSELF] = "BINDSELF",
 		[R_DENY] = "DENY",
+		[R_DISCARD] = "DISCARD",
 		[R_CHDIR] = "CHDIR",
 		[R_RLIMIT] = "RLIMIT",
 		[R_ENV] = "ENV",
@@ -380,6 +381,8 @@ static bool decode(struct parser *ps)
 	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
+	case R_DISCARD:
+		return get_path(ps, &pl->discard[pl->ndiscard++], "dest");
 	case R_RLIMIT: {
 		struct plan_rlimit *r = &pl->rlimits[pl->nrlimits++];
 		return get_u32(ps, &r->resource, "resource") && get_u64(ps, &r->soft, "soft") &&
@@ -459,7 +462,7 @@ static bool singleton(unsigned type)
 }
 
 struct counts {
-	size_t mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules;
+	size_t mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules, discards;
 	uint64_t seen; /* bit t set: a record of type t was seen */
 };
 
@@ -509,6 +512,11 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 			if (++c->netrules > PLAN_MAX_NETRULES)
 				return fail(ps, "record %u: more than %u NETRULE records", i,
 					    PLAN_MAX_NETRULES);
+			break;
+		case R_DISCARD:
+			if (++c->discards > PLAN_MAX_DISCARDS)
+				return fail(ps, "record %u: more than %u DISCARD records", i,
+					    PLAN_MAX_DISCARDS);
 			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)

@@ -33,6 +33,7 @@ enum plan_type {
 	R_REMOUNT = 18,
 	R_BINDSELF = 19,
 	R_DENY = 20,
+	R_DISCARD = 21,
 	R_CHDIR = 30,
 	R_RLIMIT = 31,
 	R_ENV = 32,
@@ -52,6 +53,9 @@ enum plan_type {
 
 /* TTY flags */
 #define PLAN_TTY_RAW 0x1u
+
+/* At most this many DISCARD records. */
+#define PLAN_MAX_DISCARDS 8
 
 /* At most this many LIFELINE records. */
 #define PLAN_MAX_LIFELINES 16
@@ -152,6 +156,11 @@ struct plan {
 
 	struct plan_mount *mounts;
 	size_t nmounts;
+
+	/* DISCARD: private tmpfs mount points (paths inside the sandbox) whose
+	 * new files init reports when the program has exited. */
+	const char *discard[PLAN_MAX_DISCARDS];
+	size_t ndiscard;
 
 	const char *chdir; /* NULL: no CHDIR record */
 	struct plan_rlimit *rlimits;

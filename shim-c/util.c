@@ -110,11 +110,24 @@ void close_from_3(const char *step)
 
 void close_from_3_except(const char *step, int keep)
 {
-	if (keep < 3)
-		return close_from_3(step);
-	if ((keep > 3 && syscall(NR_close_range, 3U, (unsigned)keep - 1, 0U) < 0) ||
-	    syscall(NR_close_range, (unsigned)keep + 1, ~0U, 0U) < 0)
-		die(step, "close_range around %d", keep);
+	close_from_3_except2(step, keep, -1);
+}
+
+void close_from_3_except2(const char *step, int a, int b)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	unsigned from = 3;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < 3 || (unsigned)keep[i] < from)
+			continue;
+		if ((unsigned)keep[i] > from &&
+		    syscall(NR_close_range, from, (unsigned)keep[i] - 1, 0U) < 0)
+			die(step, "close_range(%u, %d)", from, keep[i] - 1);
+		from = (unsigned)keep[i] + 1;
+	}
+	if (syscall(NR_close_range, from, ~0U, 0U) < 0)
+		die(step, "close_range(%u, ~0)", from);
 }
 
 int status_code(int wstatus)

@@ -58,6 +58,8 @@ _Noreturn void quit(int code, const char *fmt, ...) __attribute__((format(printf
 void close_from_3(const char *step);
 /* The same, but KEEP (if >= 3) stays open. */
 void close_from_3_except(const char *step, int keep);
+/* The same with two descriptors kept (either may be -1). */
+void close_from_3_except2(const char *step, int a, int b);
 
 /* The status a shell would report for a wait(2) status: the exit code, or
  * 128+N for death by signal N. */

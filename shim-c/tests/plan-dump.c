@@ -125,6 +125,12 @@ int main(void)
 			putchar(',');
 		mount(&pl.mounts[i]);
 	}
+	fputs("],\"discard\":[", stdout);
+	for (size_t i = 0; i < pl.ndiscard; i++) {
+		if (i)
+			putchar(',');
+		str(pl.discard[i]);
+	}
 	fputs("],\"chdir\":", stdout);
 	str(pl.chdir);
 	fputs(",\"rlimits\":[", stdout);

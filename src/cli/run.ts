@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isatty } from 'node:tty';
+import { discardPaths } from '../launch/build.js';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
 import { handOver, replanOf } from '../launch/exec.js';
@@ -169,6 +171,8 @@ export class RunCommand extends BaseCommand {
         `terminal: descriptors ${fds.join(', ')} are a private pty relayed by tsjail${raw ? ' (the terminal in raw mode while in the foreground)' : ''}`,
       );
     }
+    // SPEC: files left in the private tmpfs are said at exit on a terminal, or with -v; never with -q.
+    if (!this.quiet && (this.verbose || isatty(2))) built.plan.discard = discardPaths(built.plan.mounts);
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);

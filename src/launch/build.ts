@@ -12,7 +12,8 @@ import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
 import { hostArch } from '../seccomp/compile.js';
-import type { LaunchPlan } from '../plan/plan.js';
+import type { LaunchPlan, MountOp } from '../plan/plan.js';
+import { MAX_DISCARDS } from '../plan/encode.js';
 import { pastaArgv, privateRules, proxyArgs } from '../net/plan.js';
 import { capTmpfs, currentHardLimits, ipcLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
 
@@ -111,4 +112,18 @@ function networkPlan(policy: Policy): Pick<LaunchPlan, 'netHelper' | 'netRules' 
     return { netProxy: { allow: proxyArgs(n.allow ?? []), profile: policy.profileName, port: n.proxyPort } };
   if (n.pasta === undefined) return {};
   return { netHelper: pastaArgv(n.pasta), netRules: privateRules() };
+}
+
+/**
+ * The private tmpfs whose new files are discarded at exit and said so
+ * (shim-c/discard.c): every writable tmpfs of the plan but /dev and
+ * /dev/shm (devices, shared memory segments), unless a bind covers it whole.
+ */
+export function discardPaths(mounts: readonly MountOp[]): string[] {
+  const covered = new Set(mounts.filter((m) => m.op === 'bind').map((m) => m.dest));
+  return mounts
+    .filter((m) => m.op === 'tmpfs' && !m.flags.includes('ro') && m.dest !== '/dev' && m.dest !== '/dev/shm')
+    .map((m) => m.dest)
+    .filter((d) => !covered.has(d))
+    .slice(0, MAX_DISCARDS);
 }

@@ -12,6 +12,9 @@ export const MAX_STR = 4096;
 export const MAX_PLAN = 16 * 1024 * 1024;
 export const MAX_RECORDS = 65536;
 
+/** shim-c/plan.h PLAN_MAX_DISCARDS. */
+export const MAX_DISCARDS = 8;
+
 export const RecordType = {
   NAMESPACES: 1,
   IDS: 2,
@@ -33,6 +36,7 @@ export const RecordType = {
   REMOUNT: 18,
   BINDSELF: 19,
   DENY: 20,
+  DISCARD: 21,
   CHDIR: 30,
   RLIMIT: 31,
   ENV: 32,
@@ -278,6 +282,8 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     add((w) => (w.u32(listen.port).u32(listen.fd), RecordType.NETLISTEN));
   }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
+  // At most MAX_DISCARDS (discardPaths keeps to it; plan.c refuses more).
+  for (const d of plan.discard ?? []) add((w) => (w.path(d, 'discard'), RecordType.DISCARD));
   add((w) => (w.path(plan.cwd, 'cwd'), RecordType.CHDIR));
   for (const r of plan.rlimits) add((w) => (w.u32(r.resource).u64(r.soft).u64(r.hard), RecordType.RLIMIT));
   for (const e of plan.env) {

@@ -52,6 +52,7 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
       proxy: plan.netProxy ?? null,
     },
     cwd: plan.cwd,
+    ...(plan.discard ? { discard: plan.discard } : {}),
     rlimits: plan.rlimits.map((r) => ({
       name: r.name,
       resource: r.resource,

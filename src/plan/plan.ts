@@ -152,6 +152,11 @@ export interface LaunchPlan {
   verbose: number;
   mounts: MountOp[];
   cwd: string;
+  /**
+   * Private tmpfs mount points (paths inside) whose files, made by the
+   * program and about to be discarded, the shim reports when it exits.
+   */
+  discard?: string[];
   rlimits: RlimitOp[];
   env: string[];
   argv: string[];

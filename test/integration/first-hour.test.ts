@@ -15,6 +15,7 @@ import {
   removeDir,
   testUser,
   tsjail,
+  tsjailArgv,
   tsjailRoot,
   userEnv,
   writeUserFile,
@@ -203,3 +204,58 @@ t.test('a symlink named after a program runs it under its profile, never itself'
   t.match(r.stdout, /^\/usr\/bin\/sh tsjail\n$/, 'the real sh ran inside a sandbox (its hostname, its empty home)');
   t.match(r.stderr, /no profile for sh: using "default"/, 'under the profile named after the link');
 });
+
+t.test(
+  'files written to the private home and /tmp are reported at exit, with the count and up to three paths',
+  async (t) => {
+    const home = makeUserDir('discard');
+    t.teardown(() => removeDir(home));
+    const write = 'echo x > ~/important.txt; mkdir -p /tmp/a; echo y > /tmp/a/b; touch ~/c ~/d';
+    const r = tsjail(['-v', '--', '/bin/sh', '-c', write], { home });
+    t.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => /discarded/.test(l));
+    t.equal(lines.length, 1, 'one line');
+    t.match(lines[0], /^tsjail: 4 files written to the sandbox's private directories are discarded: /);
+    const shown = /discarded: (.*), \.\.\.; keep such files with --rw DIR or the profile's filesystem\.rw/.exec(
+      lines[0]!,
+    );
+    t.ok(shown, lines[0]!);
+    const paths = shown![1]!.split(', ');
+    t.equal(paths.length, 3, 'three paths shown');
+    for (const p of paths) t.ok([`${home}/important.txt`, '/tmp/a/b', `${home}/c`, `${home}/d`].includes(p), p);
+    t.notOk(fs.existsSync(path.join(home, 'important.txt')), 'the file is indeed gone');
+
+    const nothing = tsjail(['-v', '--', '/bin/sh', '-c', 'mkdir ~/empty-dir; echo to stdout'], { home });
+    t.equal(nothing.status, 0, nothing.stderr);
+    t.notMatch(nothing.stderr, /discarded/, 'nothing said when no file was written');
+    const kept = tsjail(['-v', '--rw', home, '--', '/bin/sh', '-c', 'echo x > ~/kept.txt'], { home });
+    t.notMatch(kept.stderr, /discarded/, 'nothing said of a file written where it is kept');
+    t.ok(fs.existsSync(path.join(home, 'kept.txt')));
+    const quiet = tsjail(['-q', '-v', '--', '/bin/sh', '-c', 'echo x > ~/important.txt'], { home });
+    t.notMatch(quiet.stderr, /discarded/, '-q silences it');
+    const notTty = tsjail(['--', '/bin/sh', '-c', 'echo x > ~/important.txt'], { home });
+    t.notMatch(notTty.stderr, /discarded/, 'stderr not a terminal, no -v: quiet');
+    if (!installed('script')) {
+      t.skip('on a terminal: script(1) is not installed here', async () => {});
+      return;
+    }
+    // On a terminal (script's pty), without -v.
+    const argv = asUser(
+      [
+        'script',
+        '-qec',
+        tsjailArgv(['/bin/sh', '-c', 'echo x > ~/on-a-tty.txt'])
+          .map((a) => `'${a}'`)
+          .join(' '),
+        '/dev/null',
+      ],
+      userEnv({ home }),
+    );
+    const tty = spawnSync(argv[0]!, argv.slice(1), { cwd: home, encoding: 'utf8', timeout: 60_000 });
+    t.match(
+      tty.stdout,
+      /1 file written to the sandbox's private directories is discarded: \S+\/on-a-tty\.txt;/,
+      'said on a terminal',
+    );
+  },
+);

@@ -81,6 +81,7 @@ const plan: LaunchPlan = {
   parent: 4242,
   mounts,
   cwd: '/home/u',
+  discard: ['/tmp', '/home/u'],
   rlimits: [
     { name: 'core', resource: 4, soft: 0n, hard: 0n },
     { name: 'nofile', resource: 7, soft: 1024n, hard: 0xffffffffffffffffn },
@@ -191,6 +192,7 @@ t.test(
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
+    t.same(c.discard, plan.discard, 'DISCARD');
     t.same(
       c.rlimits,
       plan.rlimits.map((l) => ({ resource: l.resource, soft: String(l.soft), hard: String(l.hard) })),
