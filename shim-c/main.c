@@ -18,6 +18,7 @@
  */
 #include "caps.h"
 #include "discard.h"
+#include "cgroup.h"
 #include "exec.h"
 #include "init.h"
 #include "landlock.h"
@@ -219,8 +220,8 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 }
 
 /* Steps 5-13: init, PID 1 of the new namespaces. Never returns. */
-static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, int netctl, uid_t uid,
-			      gid_t gid, const sigset_t *fwd)
+static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd, int ctl,
+			      int netctl, uid_t uid, gid_t gid, const sigset_t *fwd)
 {
 	/* 5. If the monitor died before PDEATHSIG was set, nobody would
 	 * ever kill us: its end of the sync pipe closes only at its death
@@ -230,6 +231,20 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int ctl, int
 		die("init", "PR_SET_PDEATHSIG");
 	if (poll(&pfd, 1, 0) != 0)
 		_exit(EXIT_SETUP);
+	/* 5a. CGROUP: the monitor moves us into the sandbox's cgroups; the
+	 * cgroup namespace made after that is rooted at them. (EOF: the
+	 * monitor failed or died, and said why.) */
+	if (place_fd >= 0) {
+		char go;
+		ssize_t n;
+		while ((n = read(place_fd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(EXIT_SETUP);
+		close(place_fd);
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			die("init", "unshare the cgroup namespace");
+	}
 	/* Leave the caller's session: a ^C on the terminal then reaches
 	 * only the monitor, which forwards it once, not init as well. */
 	if (setsid() < 0)
@@ -458,15 +473,35 @@ int shim_main(int argc, char **argv)
 	signals_block(&fwd);
 	if (plan.tty_fds)
 		tty_signals(&fwd);
+	/* 2c. CGROUP, CGWRITE: the sandbox's cgroups, and their cleaner
+	 * (forked with the signals blocked: ^C does not end it). */
+	int cleaner = -1, place[2] = { -1, -1 };
+	if (plan.ncgroups) {
+		cg_setup(&plan);
+		cleaner = cg_cleaner(&plan);
+		if (pipe2(place, O_CLOEXEC) < 0)
+			die("start", "pipe");
+	}
 	/* 3. */
-	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET);
+	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET, !plan.ncgroups);
 	if (pid == 0) {
 		close(sync_pipe[1]);
 		if (ctl[0] >= 0)
 			close(ctl[0]);
 		if (netctl[0] >= 0)
 			close(netctl[0]);
-		sandbox(&plan, sync_pipe[0], ctl[1], netctl[1], uid, gid, &fwd);
+		if (cleaner >= 0) {
+			close(cleaner);
+			close(place[1]);
+		}
+		sandbox(&plan, sync_pipe[0], place[0], ctl[1], netctl[1], uid, gid, &fwd);
+	}
+	if (cleaner >= 0) {
+		close(place[0]);
+		cg_place(&plan, pid, cleaner);
+		if (write(place[1], "g", 1) != 1)
+			die("cgroup", "release the sandbox");
+		close(place[1]);
 	}
 	/* 4. Non-dumpable only now: the child's mm was copied at clone
 	 * while we were still dumpable, which it needs for its uid_map. */
@@ -487,6 +522,7 @@ int shim_main(int argc, char **argv)
 	int status =
 		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);
 	record_end();
+	status = plan.ncgroups ? cg_finish(&plan, status) : status;
 	if (report[0] >= 0)
 		after_init(report[0]);
 	return status;

@@ -27,10 +27,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-pid_t ns_clone(int net)
+pid_t ns_clone(int net, int cgroup)
 {
 	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-			      CLONE_NEWUTS | CLONE_NEWCGROUP | (net ? CLONE_NEWNET : 0);
+			      CLONE_NEWUTS | (cgroup ? CLONE_NEWCGROUP : 0) |
+			      (net ? CLONE_NEWNET : 0);
 
 	/* The raw syscall with no new stack behaves like fork(2) (bwrap's
 	 * raw_clone does the same); glibc's clone() wants a stack and a

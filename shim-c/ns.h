@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* clone(2) into new user, mount, PID, IPC, UTS, cgroup (and network when
- * NET is set) namespaces. Returns the child's pid in the parent, 0 in the
- * child; on failure explains the likely cause and exits 125. */
-pid_t ns_clone(int net);
+/* clone(2) into new user, mount, PID, IPC, UTS namespaces, a new cgroup
+ * namespace when CGROUP is set (else the child unshares one once it is in
+ * the sandbox's cgroups) and a network namespace when NET is set. Returns
+ * the child's pid in the parent, 0 in the child; on failure explains the
+ * likely cause and exits 125. */
+pid_t ns_clone(int net, int cgroup);
 
 /* `tsjail-shim --probe-userns`: can this binary, run by this user, get a
  * user namespace in which it holds the capabilities to build a sandbox?

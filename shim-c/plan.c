@@ -53,6 +53,8 @@ const char *plan_type_name(unsigned type)
 		[R_IPC] = "IPC",
 		[R_RECORD] = "RECORD",
 		[R_PARENT] = "PARENT",
+		[R_CGROUP] = "CGROUP",
+		[R_CGWRITE] = "CGWRITE",
 		[R_TMPFS] = "TMPFS",
 		[R_BIND] = "BIND",
 		[R_MKDIR] = "MKDIR",
@@ -276,6 +278,54 @@ static bool name_ok(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+/* The directory part of PATH (an absolute normalised path) is DIR. */
+static bool parent_is(const char *path, const char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = (size_t)(slash - path);
+	return strlen(dir) == n && strncmp(path, dir, n) == 0;
+}
+
+/* A CGWRITE names a file of an earlier CGROUP's directory, or of the
+ * directory holding one (a delegated scope's cgroup.subtree_control). */
+static bool decode_cgroup(struct parser *ps, struct plan_cgroup *c)
+{
+	const struct plan *pl = ps->pl;
+
+	c->type = ps->type;
+	if (ps->type == R_CGROUP) {
+		uint32_t oom = PLAN_CG_OOM_V1 | PLAN_CG_OOM_V2;
+		if (!get_path(ps, &c->path, "path") || !get_u32(ps, &c->flags, "flags") ||
+		    !get_str(ps, &c->message, "message"))
+			return false;
+		return check(ps, strcmp(c->path, "/") != 0, "path /") &&
+		       check(ps, !(c->flags & ~(PLAN_CG_PROCS | PLAN_CG_SELF | oom)),
+			     "unknown cgroup flag bits") &&
+		       check(ps, (c->flags & oom) != oom, "both OOM flags") &&
+		       check(ps, !(c->flags & PLAN_CG_SELF) || !(c->flags & (PLAN_CG_PROCS | oom)),
+			     "SELF with PROCS or an OOM flag") &&
+		       check(ps, (c->flags & oom) || c->message[0] == '\0',
+			     "a message without an OOM flag");
+	}
+	if (!get_path(ps, &c->path, "path") || !get_str(ps, &c->value, "value"))
+		return false;
+	for (size_t i = 0; i + 1 < pl->ncgroups; i++) {
+		const struct plan_cgroup *d = &pl->cgroups[i];
+		if (d->type != R_CGROUP)
+			continue;
+		if (parent_is(c->path, d->path))
+			return true;
+		const char *slash = strrchr(d->path, '/');
+		char up[MAX_STR + 1];
+		size_t n = (size_t)(slash - d->path);
+		memcpy(up, d->path, n);
+		up[n] = '\0';
+		if (n > 0 && parent_is(c->path, up))
+			return true;
+	}
+	return fail(ps, "%s is not a file of an earlier CGROUP or of its parent", c->path);
+}
+
 /* Decode the record at ps->p (payload only) into the plan. */
 static bool decode(struct parser *ps)
 {
@@ -379,6 +429,9 @@ static bool decode(struct parser *ps)
 			     "port not between 1 and 65535") &&
 		       check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX");
 	}
+	case R_CGROUP:
+	case R_CGWRITE:
+		return decode_cgroup(ps, &pl->cgroups[pl->ncgroups++]);
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_DISCARD:
@@ -462,7 +515,8 @@ static bool singleton(unsigned type)
 }
 
 struct counts {
-	size_t mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules, discards;
+	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
+		discards;
 	uint64_t seen; /* bit t set: a record of type t was seen */
 };
 
@@ -518,6 +572,10 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 				return fail(ps, "record %u: more than %u DISCARD records", i,
 					    PLAN_MAX_DISCARDS);
 			break;
+		case R_CGROUP:
+		case R_CGWRITE:
+			c->cgroups++;
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -550,6 +608,7 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 
 void plan_free(struct plan *pl)
 {
+	free(pl->cgroups);
 	free(pl->mounts);
 	free(pl->rlimits);
 	free(pl->envp);
@@ -589,6 +648,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		return -1;
 
 	/* calloc(0) may return NULL; ask for one element at least. */
+	out->cgroups = calloc(c.cgroups + 1, sizeof *out->cgroups);
 	out->mounts = calloc(c.mounts + 1, sizeof *out->mounts);
 	out->rlimits = calloc(c.rlimits + 1, sizeof *out->rlimits);
 	out->envp = calloc(c.env + 1, sizeof *out->envp);
@@ -596,8 +656,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
 	out->arena = malloc(len);
 	ps.arena_size = len;
-	if (!out->mounts || !out->rlimits || !out->envp || !out->argv || !out->ll_rules ||
-	    !out->arena) {
+	if (!out->cgroups || !out->mounts || !out->rlimits || !out->envp || !out->argv ||
+	    !out->ll_rules || !out->arena) {
 		fail(&ps, "out of memory");
 		goto bad;
 	}

@@ -34,6 +34,8 @@ enum plan_type {
 	R_BINDSELF = 19,
 	R_DENY = 20,
 	R_DISCARD = 21,
+	R_CGROUP = 23,
+	R_CGWRITE = 24,
 	R_CHDIR = 30,
 	R_RLIMIT = 31,
 	R_ENV = 32,
@@ -77,6 +79,21 @@ enum plan_type {
 /* BIND and DENY kind */
 #define PLAN_KIND_DIR 1u
 #define PLAN_KIND_OTHER 2u
+
+/* CGROUP flags */
+#define PLAN_CG_PROCS 0x1u
+#define PLAN_CG_SELF 0x2u
+#define PLAN_CG_OOM_V1 0x4u
+#define PLAN_CG_OOM_V2 0x8u
+
+/* CGROUP (value NULL) or CGWRITE (flags 0, message NULL), in plan order. */
+struct plan_cgroup {
+	uint16_t type;
+	const char *path;
+	uint32_t flags;      /* CGROUP */
+	const char *message; /* CGROUP: printed when its OOM count rose ("" none) */
+	const char *value;   /* CGWRITE */
+};
 
 /* One mount record (types 10-20). Fields a type does not have are 0/NULL. */
 struct plan_mount {
@@ -142,6 +159,10 @@ struct plan {
 	 * building new ones. 0: no ENTER record. */
 	uint32_t enter_pid;
 	uint64_t enter_start;
+	/* CGROUP and CGWRITE records, in plan order (the monitor applies
+	 * them before the clone). */
+	struct plan_cgroup *cgroups;
+	size_t ncgroups;
 
 	/* NETARG: the user-mode network helper's argv (absolute argv[0]),
 	 * NULL-terminated; nnetargs 0: no helper. */

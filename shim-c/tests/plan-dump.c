@@ -119,7 +119,18 @@ int main(void)
 		fputs("\"}", stdout);
 	}
 	printf("],\"listen_port\":%u,\"listen_fd\":%d", pl.listen_port, pl.listen_fd);
-	fputs(",\"mounts\":[", stdout);
+	fputs(",\"cgroups\":[", stdout);
+	for (size_t i = 0; i < pl.ncgroups; i++) {
+		const struct plan_cgroup *c = &pl.cgroups[i];
+		printf("%s{\"type\":\"%s\",\"path\":", i ? "," : "", plan_type_name(c->type));
+		str(c->path);
+		printf(",\"flags\":%u,\"message\":", c->flags);
+		str(c->message);
+		fputs(",\"value\":", stdout);
+		str(c->value);
+		putchar('}');
+	}
+	fputs("],\"mounts\":[", stdout);
 	for (size_t i = 0; i < pl.nmounts; i++) {
 		if (i)
 			putchar(',');

@@ -3,7 +3,9 @@
  * layer by layer. Exit 0 when tsjail can run here, 125 when it cannot.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Command } from 'clipanion';
+import { cgroupReport } from '../cgroup/report.js';
 import { findShim } from '../launch/shim-path.js';
 import { abiRow, type AbiRow, firstAbiOf, FS, LATEST_ABI, NET, rightNames, SCOPE } from '../landlock/abi.js';
 import { describeRights, READ_EXEC, WRITE } from '../landlock/ruleset.js';
@@ -144,6 +146,8 @@ export class DoctorCommand extends BaseCommand {
         ? 'only sealed against exec (MFD_NOEXEC_SEAL); others get ENOSYS and programs fall back to /dev/shm (noexec)'
         : 'refused (no MFD_NOEXEC_SEAL before Linux 6.3); programs fall back to /dev/shm (noexec)',
     );
+    const me = os.userInfo();
+    for (const [label, value] of cgroupReport(me.uid, me.username, process.env)) line(label, value);
     if (shim !== undefined) line('shim', shim);
     else {
       line('shim', `MISSING: ${shimMissing}`);

@@ -14,6 +14,7 @@ import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, Profile
 import { IntegrateCommand } from './integrate.js';
 import { RunCommand } from './run.js';
 import { EnterCommand, PsCommand, StopCommand } from './sandboxes.js';
+import { SetupLimitsCommand } from './setup-limits.js';
 import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
@@ -29,6 +30,9 @@ const RUN_VALUE_OPTIONS = new Set([
   '--name',
   '--socket',
   '--include',
+  '--memory',
+  '--pids',
+  '--cpu',
 ]);
 const VERBS = new Set([
   'run',
@@ -41,6 +45,7 @@ const VERBS = new Set([
   'completion',
   '__complete',
   'integrate',
+  'setup-limits',
   '--help',
   '-h',
   '--version',
@@ -125,6 +130,7 @@ export async function main(argv: string[], invokedAs?: string): Promise<number> 
         EnterCommand,
         StopCommand,
         IntegrateCommand,
+        SetupLimitsCommand,
         SeccompCompileCommand,
         SeccompDisasmCommand,
         CompletionCommand,

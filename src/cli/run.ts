@@ -9,7 +9,9 @@ import { isatty } from 'node:tty';
 import { discardPaths } from '../launch/build.js';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
+import { placeLimits } from '../cgroup/index.js';
 import { handOver, replanOf } from '../launch/exec.js';
+import { cgroupLimits } from '../launch/limits.js';
 import { planSandbox } from '../launch/sandbox.js';
 import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
@@ -79,6 +81,11 @@ export class RunCommand extends BaseCommand {
   quiet = Option.Boolean('-q,--quiet', false, {
     description: 'say nothing of the profile chosen or of files left in the private tmpfs',
   });
+  memory = Option.String('--memory', {
+    description: 'SIZE: the sandbox may use this much memory, e.g. 512M (a cgroup: limits.memory)',
+  });
+  pids = Option.String('--pids', { description: 'N: at most N processes and threads (limits.pids)' });
+  cpu = Option.String('--cpu', { description: 'CPUS: at most this many CPUs worth of time, e.g. 0.5 (limits.cpu)' });
   logDenials = Option.Boolean('--log-denials', false, {
     description: 'have the kernel log what Landlock refuses the program (audit log; Landlock ABI 7)',
   });
@@ -129,6 +136,7 @@ export class RunCommand extends BaseCommand {
       throw new UsageError(
         `--name: ${JSON.stringify(this.name)} is not 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit`,
       );
+    const limits = this.limitOptions();
     const caller = currentCaller();
     const opts = { ...loadOptions(caller), includes: this.include, sockets: this.socket };
     const name = path.basename(this.program);
@@ -150,6 +158,7 @@ export class RunCommand extends BaseCommand {
           allowHost: this.allowHost,
           env: this.env,
           logDenials: this.logDenials,
+          limits,
         },
         verbose: this.verbose,
         createState: !this.dryRun,
@@ -173,6 +182,16 @@ export class RunCommand extends BaseCommand {
     }
     // SPEC: files left in the private tmpfs are said at exit on a terminal, or with -v; never with -q.
     if (!this.quiet && (this.verbose || isatty(2))) built.plan.discard = discardPaths(built.plan.mounts);
+    // After the planning (which a cache may keep): the cgroups name this launch.
+    const cg = placeLimits(cgroupLimits(policy.limits), {
+      required: policy.limits.required !== false,
+      dryRun: this.dryRun,
+      host: { uid: caller.uid, env: caller.env },
+      description: `tsjail: ${this.program} (profile ${profile.name})`,
+    });
+    built.notes.push(...cg.notes);
+    built.warnings.push(...cg.warnings);
+    if (this.dryRun) built.plan.cgroups = cg.ops();
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);
@@ -250,6 +269,8 @@ export class RunCommand extends BaseCommand {
       if (built.plan.parent !== undefined) noteUncacheable('a PARENT record');
       const record = built.plan.record ? recordTemplate(built.plan.record, built.plan.argv) : undefined;
       if (built.plan.record && !record) noteUncacheable('the record does not hold the argv where expected');
+      if (built.plan.cgroups !== undefined || Object.keys(cgroupLimits(policy.limits)).length > 0)
+        noteUncacheable('cgroup limits (their cgroups are per launch)');
       const rec = stop();
       const target = this.cacheTarget();
       const bare =
@@ -259,7 +280,34 @@ export class RunCommand extends BaseCommand {
       if (target && bare && built.plan.argv[0] === this.program)
         storeEntry(target.file, encodeEntry(target.key, rec, bare, record));
     }
-    handOver(built.plan, shim, process.env, replanOf());
+    handOver(built.plan, shim, process.env, replanOf(), cg.ops);
+  }
+
+  /** --memory, --pids, --cpu as profile limits; a bad value is a usage error. */
+  private limitOptions(): Record<string, number | string> {
+    const out: Record<string, number | string> = {};
+    if (this.memory !== undefined) {
+      if (!/^[0-9]+[KMG]?$/i.test(this.memory) || /^0+[KMG]?$/i.test(this.memory))
+        throw new UsageError(`--memory: expected a size such as 512M or 2G, got ${JSON.stringify(this.memory)}`);
+      out.memory = this.memory;
+    }
+    if (this.pids !== undefined) {
+      const n = Number(this.pids);
+      if (!/^[0-9]+$/.test(this.pids) || n < 1 || n > 4194304)
+        throw new UsageError(
+          `--pids: expected a number of processes from 1 to 4194304, got ${JSON.stringify(this.pids)}`,
+        );
+      out.pids = n;
+    }
+    if (this.cpu !== undefined) {
+      const n = Number(this.cpu);
+      if (!/^[0-9]*\.?[0-9]+$/.test(this.cpu) || n < 0.01 || n > 1024)
+        throw new UsageError(
+          `--cpu: expected a number of CPUs from 0.01 to 1024 such as 0.5, got ${JSON.stringify(this.cpu)}`,
+        );
+      out.cpu = n;
+    }
+    return out;
   }
 }
 

@@ -56,7 +56,17 @@ export function replanOf(proc: NodeJS.Process = process): Replan | undefined {
   return { argv: [proc.execPath, ...proc.execArgv, ...proc.argv.slice(1)], env };
 }
 
-export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv = process.env, replan?: Replan): never {
+/**
+ * `cgroups`: the sandbox's cgroup records, asked for once the helpers run
+ * (src/cgroup: a systemd scope takes this process, and only it).
+ */
+export function handOver(
+  plan: LaunchPlan,
+  shim: string,
+  env: NodeJS.ProcessEnv = process.env,
+  replan?: Replan,
+  cgroups?: () => LaunchPlan['cgroups'],
+): never {
   const helpers: { abort(): void }[] = [];
   try {
     let final = plan;
@@ -91,6 +101,8 @@ export function handOver(plan: LaunchPlan, shim: string, env: NodeJS.ProcessEnv 
       const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
       beside(filter, filter.binds);
     }
+    const cg = cgroups?.() ?? [];
+    if (cg.length > 0) final = { ...final, cgroups: cg };
     execPlan(encodePlan(final), shim, replan);
   } catch (e) {
     for (const h of helpers) h.abort();

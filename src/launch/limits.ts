@@ -12,7 +12,7 @@ import { RLIM_INFINITY } from '../plan/plan.js';
 import type { LimitValue } from '../profile/types.js';
 
 export const RLIMITS: Record<string, { resource: number; label: string }> = {
-  cpu: { resource: 0, label: 'Max cpu time' },
+  cputime: { resource: 0, label: 'Max cpu time' },
   fsize: { resource: 1, label: 'Max file size' },
   data: { resource: 2, label: 'Max data size' },
   stack: { resource: 3, label: 'Max stack size' },
@@ -48,13 +48,27 @@ export function currentHardLimits(file = '/proc/self/limits'): Map<string, bigin
 }
 
 /** limits.NAME (a size) in bytes; 0 when unset or "unlimited". */
-function sizeLimit(limits: Record<string, LimitValue>, name: 'tmpfs' | 'shm'): number {
+export function sizeLimit(limits: Record<string, LimitValue>, name: 'tmpfs' | 'shm' | 'memory'): number {
   const v = limits[name];
   if (v === undefined || v === 'unlimited') return 0;
   if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return 0; // the schema allows only sizes here
   const m = /^([0-9]+)([KMG]?)$/i.exec(v);
   if (!m) throw new TsjailError(`limits.${name}: not a size: ${JSON.stringify(v)}`);
   return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+}
+
+/**
+ * limits.memory (bytes), pids and cpu (CPUs): what the sandbox's cgroup
+ * enforces (src/cgroup); "unlimited" or absent: nothing.
+ */
+export function cgroupLimits(limits: Record<string, LimitValue>): { memory?: number; pids?: number; cpu?: number } {
+  const out: { memory?: number; pids?: number; cpu?: number } = {};
+  const memory = sizeLimit(limits, 'memory');
+  if (memory > 0) out.memory = memory;
+  if (typeof limits.pids === 'number') out.pids = limits.pids;
+  if (typeof limits.cpu === 'number') out.cpu = limits.cpu;
+  return out;
 }
 
 /** limits.tmpfs in bytes (0: no cap, the kernel's default of half the RAM). */
@@ -109,7 +123,7 @@ export function planLimits(limits: Record<string, LimitValue>, hard: Map<string,
   const ops: RlimitOp[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const def = RLIMITS[name];
-    if (!def) continue;
+    if (!def || typeof value === 'boolean') continue;
     let v = value === 'unlimited' ? RLIM_INFINITY : BigInt(value);
     const max = hard.get(def.label);
     if (max !== undefined && v > max) {

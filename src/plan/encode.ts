@@ -4,7 +4,7 @@
  * (path shape, string sizes), so a plan TypeScript produces is never
  * rejected for its form; the shim checks again, since it trusts nothing.
  */
-import type { IpcLimits, LaunchPlan, MountFlag, MountOp } from './plan.js';
+import type { CgroupOp, IpcLimits, LaunchPlan, MountFlag, MountOp } from './plan.js';
 
 export const PLAN_MAGIC = 0x504a5354;
 export const PLAN_VERSION = 1;
@@ -25,6 +25,8 @@ export const RecordType = {
   IPC: 7,
   RECORD: 8,
   PARENT: 9,
+  CGROUP: 23,
+  CGWRITE: 24,
   TMPFS: 10,
   BIND: 11,
   MKDIR: 12,
@@ -132,6 +134,36 @@ export class Writer {
   bytes(): Buffer {
     return Buffer.concat(this.chunks, this.size);
   }
+}
+
+/** CGROUP flags (PLAN.md). */
+export const CG_PROCS = 0x1;
+export const CG_SELF = 0x2;
+export const CG_OOM_V1 = 0x4;
+export const CG_OOM_V2 = 0x8;
+
+function encodeCgroup(op: CgroupOp, w: Writer, dirs: string[]): number {
+  if (op.op === 'write') {
+    const parent = op.path.slice(0, op.path.lastIndexOf('/'));
+    // A control file of one of the plan's cgroups, or of the directory that
+    // holds one (a delegated scope's cgroup.subtree_control).
+    if (!dirs.some((d) => d === parent || d.slice(0, d.lastIndexOf('/')) === parent))
+      throw new PlanEncodeError(`cgroup write ${op.path}: not a file of the plan's cgroups or their parent`);
+    w.path(op.path, 'cgroup file').str(op.value, 'cgroup value');
+    return RecordType.CGWRITE;
+  }
+  if (op.self && op.procs) throw new PlanEncodeError(`cgroup ${op.path}: both the monitor's and the sandbox's`);
+  if (op.self && op.oom) throw new PlanEncodeError(`cgroup ${op.path}: the monitor's cgroup watched for OOM kills`);
+  const flags =
+    (op.procs ? CG_PROCS : 0) |
+    (op.self ? CG_SELF : 0) |
+    (op.oom === 'v1' ? CG_OOM_V1 : op.oom === 'v2' ? CG_OOM_V2 : 0);
+  if (op.path === '/') throw new PlanEncodeError('cgroup /: not a cgroup tsjail creates');
+  w.path(op.path, 'cgroup')
+    .u32(flags)
+    .str(op.oom ? (op.message ?? '') : '', 'cgroup message');
+  dirs.push(op.path);
+  return RecordType.CGROUP;
 }
 
 function flagBits(flags: MountFlag[]): number {
@@ -281,6 +313,8 @@ export function encodePlan(plan: LaunchPlan): Buffer {
       throw new PlanEncodeError(`listening socket's fd ${listen.fd} is not a lifeline`);
     add((w) => (w.u32(listen.port).u32(listen.fd), RecordType.NETLISTEN));
   }
+  const cgDirs: string[] = [];
+  for (const c of plan.cgroups ?? []) add((w) => encodeCgroup(c, w, cgDirs));
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   // At most MAX_DISCARDS (discardPaths keeps to it; plan.c refuses more).
   for (const d of plan.discard ?? []) add((w) => (w.path(d, 'discard'), RecordType.DISCARD));

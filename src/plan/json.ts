@@ -51,6 +51,7 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
       rules: (plan.netRules ?? []).map((r) => `${r.action} ${prefixText(r)}${r.why ? ` (${r.why})` : ''}`),
       proxy: plan.netProxy ?? null,
     },
+    cgroups: plan.cgroups ?? [],
     cwd: plan.cwd,
     ...(plan.discard ? { discard: plan.discard } : {}),
     rlimits: plan.rlimits.map((r) => ({

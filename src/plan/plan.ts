@@ -38,6 +38,23 @@ export interface RlimitOp {
   hard: bigint;
 }
 
+/**
+ * The sandbox's cgroups (CGROUP and CGWRITE records), applied by the shim's
+ * monitor in this order before the clone (src/cgroup decides them at launch):
+ *   - cgroup: create the directory `path` (it must not exist); `procs`: the
+ *     sandbox's init is moved into it before it unshares its cgroup namespace;
+ *     `self`: the monitor moves itself into it (the supervisor leaf of a
+ *     systemd scope) and leaves its removal to systemd; `oom`: after the
+ *     sandbox, the monitor reads the OOM-kill count of this memory cgroup
+ *     (v1 memory.oom_control, v2 memory.events) and, when it rose, prints
+ *     `message` and exits 137. Every directory not `self` is removed when the
+ *     sandbox is over, also when the monitor is killed (its cleaner).
+ *   - write: write `value` into the file `path` (a cgroup's control file).
+ */
+export type CgroupOp =
+  | { op: 'cgroup'; path: string; procs: boolean; self: boolean; oom?: 'v1' | 'v2'; message?: string }
+  | { op: 'write'; path: string; value: string };
+
 export interface LandlockPlan {
   abi: number;
   fs: bigint;
@@ -175,6 +192,11 @@ export interface LaunchPlan {
    * raw mode while the job is in the foreground. Filled in by src/launch/tty.ts.
    */
   tty?: { devpts: string; fds: number[]; raw: boolean };
+  /**
+   * The sandbox's cgroups and their limits (src/cgroup, at launch: the
+   * directory names hold the monitor's pid, so they are never cached).
+   */
+  cgroups?: CgroupOp[];
   /** The System V IPC limits of the sandbox's IPC namespace (IPC record); absent: the kernel's defaults. */
   ipc?: IpcLimits;
   /**

@@ -61,6 +61,8 @@ export interface CliOverrides {
   env: string[];
   /** --log-denials: the kernel logs what Landlock refuses (as the profile's landlock.logDenials). */
   logDenials?: boolean;
+  /** --memory, --pids, --cpu: on top of the profile's limits. */
+  limits?: Record<string, LimitValue>;
 }
 
 export interface Policy {
@@ -292,7 +294,7 @@ export function buildPolicy(
     network,
     seccomp: { syscalls: profile.syscalls, nestedSandbox: profile.nestedSandbox },
     landlock: { mode: profile.landlock, logDenials: (cli.logDenials ?? false) || profile.landlockLogDenials },
-    limits: profile.limits,
+    limits: { ...profile.limits, ...cli.limits },
     hostname: profile.hostname,
     env,
     searchPath,

@@ -533,8 +533,29 @@ function checkArgScalar(cx: Checker, v: unknown, path: Path): void {
 
 /** RLIMIT_NICE is 20 - nice (1..40), RLIMIT_RTPRIO a priority 0..99 (setrlimit(2)). */
 function checkLimit(cx: Checker, v: unknown, path: Path, name: string): void {
+  if (name === 'required') {
+    checkBoolean(cx, v, path);
+    return;
+  }
   if (v === 'unlimited') return;
-  if ((name === 'tmpfs' || name === 'shm') && typeof v === 'string') {
+  if (name === 'cpu') {
+    // CPUs: 0.5 is half of one, 2 two whole ones (cpu.max, cfs_quota_us).
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0.01 || v > 1024)
+      cx.fail(
+        path,
+        `expected a number of CPUs from 0.01 to 1024 (such as 0.5 or 2) or "unlimited", got ${describe(v)}`,
+      );
+    return;
+  }
+  if (name === 'pids' && typeof v === 'number') {
+    checkInteger(cx, v, path, 1, 4194304);
+    return;
+  }
+  if (name === 'memory' && typeof v === 'number') {
+    checkInteger(cx, v, path, 1, Number.MAX_SAFE_INTEGER);
+    return;
+  }
+  if ((name === 'tmpfs' || name === 'shm' || name === 'memory') && typeof v === 'string') {
     if (!SIZE.test(v))
       cx.fail(
         path,

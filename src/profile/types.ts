@@ -50,7 +50,7 @@ export type SyscallEntry = string | { name: string; args?: SyscallArgCond[] };
 export const LIMIT_NAMES = [
   'as',
   'core',
-  'cpu',
+  'cputime',
   'data',
   'fsize',
   'memlock',
@@ -66,10 +66,17 @@ export const LIMIT_NAMES = [
   // memory of the sandbox's IPC namespace (src/launch/limits.ts).
   'tmpfs',
   'shm',
+  // Not rlimits: the sandbox's cgroup (src/cgroup): memory (a size), pids (a
+  // count), cpu (CPUs, fractions allowed), and whether a machine that cannot
+  // enforce them refuses to start (required, true by default).
+  'memory',
+  'pids',
+  'cpu',
+  'required',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
-/** A number, "unlimited", or (limits.tmpfs and limits.shm only) a size such as "512M". */
-export type LimitValue = number | 'unlimited' | string;
+/** A number, "unlimited", a size such as "512M" (tmpfs, shm, memory), or a boolean (required). */
+export type LimitValue = number | 'unlimited' | string | boolean;
 
 export const LANDLOCK_MODES = ['best-effort', 'required'] as const;
 export type LandlockMode = (typeof LANDLOCK_MODES)[number];

@@ -19,7 +19,13 @@ t.test('a program missing inside the sandbox gives 127 and one line', async (t) 
   const r = tsjail(['--', 'no-such-program-anywhere']);
   t.equal(r.status, 127);
   t.match(r.stderr, /no-such-program-anywhere.*not found/);
-  t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  // Besides the line a machine without a delegated pids cgroup adds for the
+  // default profile's limits.pids (limits.required: false).
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('tsjail: warning: not enforced here: limits.'));
+  t.equal(lines.length, 1, r.stderr);
   const abs = tsjail(['--', '/usr/bin/does-not-exist']);
   t.equal(abs.status, 127);
 });

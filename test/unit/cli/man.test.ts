@@ -67,6 +67,7 @@ t.test('--help lists the verbs of SPEC', async (t) => {
     'run',
     'seccomp compile',
     'seccomp disasm',
+    'setup-limits',
     'stop',
   ]);
 });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodePlan, RecordType } from '../../../src/plan/encode.js';
 import { enterPlan, splitPlan } from '../../../src/plan/enter.js';
-import type { LandlockPlan, LaunchPlan, MountFlag, MountOp, SeccompPlan } from '../../../src/plan/plan.js';
+import type { CgroupOp, LandlockPlan, LaunchPlan, MountFlag, MountOp, SeccompPlan } from '../../../src/plan/plan.js';
 
 const shim = path.resolve(import.meta.dirname, '../../../shim-c');
 const build = spawnSync('make', ['-s', '-C', shim, 'tests/plan-dump'], { encoding: 'utf8' });
@@ -37,6 +37,16 @@ const mounts: MountOp[] = [
   { op: 'bindself', dest: '/proc/sys', flags: ['ro', 'nosuid', 'nodev', 'noexec'] },
   { op: 'deny', dest: '/home/u/.ssh', kind: 'dir' },
   { op: 'deny', dest: '/etc/shadow', kind: 'file' },
+];
+
+const scope = '/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/tsjail-1.scope';
+const cgroups: CgroupOp[] = [
+  { op: 'cgroup', path: `${scope}/supervisor`, procs: false, self: true },
+  { op: 'write', path: `${scope}/cgroup.subtree_control`, value: '+memory +pids +cpu' },
+  { op: 'cgroup', path: `${scope}/sandbox`, procs: true, self: false, oom: 'v2', message: 'tsjail: memory "limit"' },
+  { op: 'write', path: `${scope}/sandbox/memory.max`, value: '268435456' },
+  { op: 'cgroup', path: '/sys/fs/cgroup/pids/a/sb-1-2', procs: true, self: false },
+  { op: 'cgroup', path: '/sys/fs/cgroup/memory/a/sb-1-2', procs: true, self: false, oom: 'v1', message: 'm' },
 ];
 
 const landlock: LandlockPlan = {
@@ -79,6 +89,7 @@ const plan: LaunchPlan = {
   ipc: { shm: 5 * 2 ** 30 + 1, msgmax: 1, msgmnb: 2, msgmni: 3, semmsl: 4, semmns: 5, semopm: 6, semmni: 0x7fffffff },
   record: { dir: '/run/user/1000/tsjail', name: 'web-1.x_y', meta: '{"name":"web-1.x_y","q":"\\"é"}' },
   parent: 4242,
+  cgroups,
   mounts,
   cwd: '/home/u',
   discard: ['/tmp', '/home/u'],
@@ -189,6 +200,21 @@ t.test(
       'NETRULE',
     );
     t.same([c.listen_port, c.listen_fd], [3128, 9], 'NETLISTEN');
+    t.same(
+      c.cgroups,
+      cgroups.map((g) =>
+        g.op === 'write'
+          ? { type: 'CGWRITE', path: g.path, flags: 0, message: null, value: g.value }
+          : {
+              type: 'CGROUP',
+              path: g.path,
+              flags: (g.procs ? 1 : 0) | (g.self ? 2 : 0) | (g.oom === 'v1' ? 4 : g.oom === 'v2' ? 8 : 0),
+              message: g.message ?? '',
+              value: null,
+            },
+      ),
+      'CGROUP and CGWRITE, in order',
+    );
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
@@ -235,6 +261,7 @@ t.test(
       netHelper: _h,
       netRules: _nr,
       netListen: _n,
+      cgroups: _g,
       ...rest
     } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
@@ -244,6 +271,7 @@ t.test(
     t.same([c.ns_flags, c.verbose, c.lifelines, c.tty_fds, c.tty_devpts, c.ipc_shm], [0, 0, [], 0, null, '0']);
     t.same([c.record_dir, c.parent_pid, c.enter_pid], [null, 0, 0]);
     t.same([c.netargv, c.netrules, c.listen_fd], [[], [], -1], 'no network records');
+    t.same(c.cgroups, [], 'no cgroups');
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
   },
 );

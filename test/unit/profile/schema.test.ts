@@ -95,6 +95,21 @@ t.test('path lists: relative, "..", ".", empty, NUL, ~user and non-string entrie
   );
 });
 
+t.test('limits.memory, pids, cpu and required: the cgroup limits', async (t) => {
+  t.same(errorsOf(t, '{\n  limits: { memory: "1T", pids: 0, cpu: 0, required: "no" },\n}\n'), [
+    'p.json5:2: limits.memory: expected a size such as "512M" (a number with K, M or G), an integer of bytes or "unlimited", got "1T"',
+    'p.json5:2: limits.pids: 0 is out of range 1..4194304',
+    'p.json5:2: limits.cpu: expected a number of CPUs from 0.01 to 1024 (such as 0.5 or 2) or "unlimited", got number 0',
+    'p.json5:2: limits.required: expected true or false, got string "no"',
+  ]);
+  t.same(errorsOf(t, '{\n  limits: { memory: 0, cpu: "1", pids: 2.5 },\n}\n'), [
+    'p.json5:2: limits.memory: 0 is out of range 1..9007199254740991',
+    'p.json5:2: limits.cpu: expected a number of CPUs from 0.01 to 1024 (such as 0.5 or 2) or "unlimited", got string "1"',
+    'p.json5:2: limits.pids: expected an integer, got 2.5',
+  ]);
+  t.same(errorsOf(t, '{\n  limits: { memory: "512M", pids: 64, cpu: 0.5, required: false, cputime: 60 },\n}\n'), []);
+});
+
 t.test('wrong types and out-of-range values in every section', async (t) => {
   t.same(
     errorsOf(
@@ -141,8 +156,8 @@ t.test('wrong types and out-of-range values in every section', async (t) => {
       'p.json5:12: limits.core: expected a non-negative integer or "unlimited", got "0"',
       'p.json5:12: limits.nice: 41 is out of range 0..40',
       'p.json5:12: limits.rtprio: 100 is out of range 0..99',
-      'p.json5:12: limits.fds: unknown key (expected one of: as, core, cpu, data, fsize, memlock, nofile, nproc, ' +
-        'stack, msgqueue, nice, rtprio, sigpending, rss, tmpfs, shm)',
+      'p.json5:12: limits.fds: unknown key (expected one of: as, core, cputime, data, fsize, memlock, nofile, nproc, ' +
+        'stack, msgqueue, nice, rtprio, sigpending, rss, tmpfs, shm, memory, pids, cpu, required)',
       'p.json5:12: limits.tmpfs: expected a size such as "512M" (a number with K, M or G), an integer of bytes or "unlimited", got "1T"',
       'p.json5:13: env.keep[1]: "BAD NAME" is not a variable name or pattern (letters, digits, _, and * ? [..])',
       'p.json5:13: env.set["1X"]: not a valid environment variable name (letters, digits and _, not starting with a digit)',

@@ -1,0 +1,81 @@
+/**
+ * limits.memory, pids and cpu at launch: decide where the sandbox's cgroups
+ * go (place.ts), refuse when they cannot be had and the profile requires
+ * them, and produce the plan's CGROUP/CGWRITE records. Run once per launch,
+ * after the (cacheable) planning, since the records name this launch's
+ * monitor; --dry-run shows them without asking systemd for anything.
+ */
+import { TsjailError } from '../errors.js';
+import type { CgroupOp } from '../plan/plan.js';
+import { hierarchies, realFs, type Controller, type FsView } from './layout.js';
+import {
+  chooseCgroups,
+  only,
+  placeV1,
+  placeV2,
+  sandboxName,
+  startTime,
+  sweepDead,
+  wantedControllers,
+  type Host,
+  type Wanted,
+} from './place.js';
+import { scopeUnit, startScope } from './systemd.js';
+
+export type { Wanted } from './place.js';
+export { sandboxUsage } from './place.js';
+
+export interface LimitsPlacement {
+  /** How they are enforced, for -v. */
+  notes: string[];
+  /** Once on stderr: the limits not enforced here (limits.required: false). */
+  warnings: string[];
+  /**
+   * The plan's records, made at the hand-over after the helpers beside the
+   * sandbox have started (so that they stay outside a systemd scope, which
+   * may hold no process but the monitor): the scope is asked for here.
+   * With dryRun, the records v1 would have (nothing is asked of systemd).
+   */
+  ops(): CgroupOp[];
+}
+
+const KEY: Record<Controller, string> = { memory: 'limits.memory', pids: 'limits.pids', cpu: 'limits.cpu' };
+
+export function placeLimits(
+  w: Wanted,
+  opts: { required: boolean; dryRun: boolean; host: Host; description: string },
+): LimitsPlacement {
+  const out: LimitsPlacement = { notes: [], warnings: [], ops: () => [] };
+  if (wantedControllers(w).length === 0) return out;
+  const view: FsView = opts.host.view ?? realFs;
+  const hs = opts.host.hierarchies ?? hierarchies(view);
+  const { choice, missing } = chooseCgroups(w, { ...opts.host, hierarchies: hs });
+  if (missing.length > 0) {
+    const what = missing.map((m) => `${KEY[m.controller]} (${m.reason})`).join('; ');
+    if (opts.required)
+      throw new TsjailError(
+        `cannot enforce ${what}; set limits.required: false in the profile to run without ${missing.length > 1 ? 'them' : 'it'}`,
+      );
+    out.warnings.push(`not enforced here: ${what}`);
+  }
+  const enforced = only(w, choice.enforced);
+  if (choice.kind === 'v1') {
+    if (!opts.dryRun)
+      for (const d of sweepDead(choice.subtree, view)) out.notes.push(`removed a dead sandbox's cgroup ${d}`);
+    const name = sandboxName(process.pid, startTime('self', view) ?? '0');
+    const ops = placeV1(enforced, choice.subtree, name, view);
+    out.ops = () => ops;
+    out.notes.push(
+      `limits ${choice.enforced.join(', ')}: cgroup v1, below the subtree delegated by tsjail setup-limits`,
+    );
+  } else if (choice.kind === 'systemd') {
+    const unit = scopeUnit(process.pid, Math.random().toString(36).slice(2, 10));
+    out.notes.push(`limits ${choice.enforced.join(', ')}: cgroup v2, in the systemd scope ${unit} (Delegate=yes)`);
+    out.ops = () => {
+      if (opts.dryRun) return [];
+      const v2 = hs.find((h) => h.version === 2)!;
+      return placeV2(enforced, startScope(unit, opts.description, v2.mount!, opts.host.env), view);
+    };
+  }
+  return out;
+}

@@ -1,0 +1,283 @@
+// limits.memory, pids and cpu: the sandbox's own cgroup, for real, as the
+// unprivileged test user. They need a cgroup delegated to that user: on this
+// project's machines (cgroup v1 controllers) `.ci/run` runs
+// `tsjail setup-limits tsjailtest --parent self` as root first; each part
+// says why it is skipped when its controller is not delegated.
+//
+// A memory hog (heap, memfd, a tmpfs file) is killed at the limit with one
+// line and exit 137, and the memory is back afterwards; a bounded fork bomb
+// stops at pids with EAGAIN; a busy loop under cpu 0.5 is measured (and
+// reported, not asserted); nothing stays in the cgroup tree after the
+// sandbox ends, after SIGKILL of tsjail, or after SIGKILL of tsjail and its
+// cleaner (the next launch sweeps); the sandbox sees its own cgroup as the
+// namespace root and cannot reach the cgroup files.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chooseCgroups } from '../../src/cgroup/place.js';
+import type { Subtree } from '../../src/cgroup/config.js';
+import { readLimitsConfig } from '../../src/cgroup/config.js';
+import {
+  asUser,
+  inSandbox,
+  makeUserDir,
+  removeDir,
+  testUser,
+  tsjail,
+  tsjailArgv,
+  userEnv,
+} from '../helpers/sandbox.js';
+
+const user = testUser();
+const work = makeUserDir('tsjail-limits');
+t.teardown(() => removeDir(work));
+
+let subtrees: Subtree[] = [];
+try {
+  subtrees = readLimitsConfig().subtrees;
+} catch {
+  // reported by the skips below
+}
+const decision = chooseCgroups({ memory: 1, pids: 1, cpu: 1 }, { uid: user.uid, env: {}, subtrees });
+const v1 = decision.choice.kind === 'v1' ? decision.choice.subtree : undefined;
+const why = (c: 'memory' | 'pids' | 'cpu'): string | false =>
+  decision.choice.enforced.includes(c as never)
+    ? false
+    : `the ${c} controller is not delegated to ${user.name} here: ${decision.missing.find((m) => m.controller === c)?.reason ?? decision.choice.kind}`;
+
+/** The sandboxes' cgroups now in the user's subtree (v1). */
+function sandboxDirs(): string[] {
+  if (!v1) return [];
+  return Object.values(v1.dirs).flatMap((d) =>
+    fs
+      .readdirSync(d)
+      .filter((n) => n.startsWith('sb-'))
+      .map((n) => `${d}/${n}`),
+  );
+}
+
+async function until(what: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (what()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return what();
+}
+
+function memUsage(dir: string): number {
+  return Number(fs.readFileSync(`${dir}/memory.usage_in_bytes`, 'utf8').trim());
+}
+
+const HOG = path.join(work, 'hog.py');
+fs.writeFileSync(
+  HOG,
+  [
+    'import os, sys',
+    'kind, cap = sys.argv[1], int(sys.argv[2])',
+    'chunk = b"x" * (8 << 20)',
+    'held = []',
+    'if kind == "memfd":',
+    '    fd = os.memfd_create("hog", os.MFD_CLOEXEC | 0x0008)  # MFD_NOEXEC_SEAL',
+    'elif kind == "tmpfs":',
+    '    fd = os.open("/tmp/hog", os.O_WRONLY | os.O_CREAT, 0o600)',
+    'got = 0',
+    'while got < cap:',
+    '    if kind == "heap":',
+    '        held.append(bytearray(chunk))',
+    '    else:',
+    '        os.write(fd, chunk)',
+    '    got += 8',
+    '    print(got, flush=True)',
+    'print("done", got, flush=True)',
+  ].join('\n') + '\n',
+);
+fs.chmodSync(HOG, 0o644);
+
+const LIMIT_MIB = 128;
+
+t.test('a memory hog is killed at limits.memory, and its memory is back', { skip: why('memory') }, async (t) => {
+  for (const kind of ['heap', 'memfd', 'tmpfs']) {
+    // Outside control: without the limit the same program gets twice the memory.
+    const free = inSandbox(`python3 ${HOG} ${kind} ${2 * LIMIT_MIB}`, ['--ro', work]);
+    t.match(
+      free.stdout,
+      `done ${2 * LIMIT_MIB}`,
+      `${kind}: ${2 * LIMIT_MIB} MiB without a limit (${free.stderr.trim()})`,
+    );
+
+    const before = memUsage(v1!.dirs.memory!);
+    const r = inSandbox(`exec python3 ${HOG} ${kind} ${8 * LIMIT_MIB}`, ['--ro', work, '--memory', `${LIMIT_MIB}M`]);
+    t.equal(r.status, 137, `${kind}: killed, exit 137`);
+    t.notMatch(r.stdout, /done/, `${kind}: it never got its ${8 * LIMIT_MIB} MiB`);
+    const reached = Number(r.stdout.trim().split('\n').pop() ?? 0);
+    t.ok(reached <= LIMIT_MIB, `${kind}: it held at most the limit (${reached} MiB written)`);
+    const said = r.stderr.split('\n').filter((l) => l.includes('memory limit'));
+    t.same(
+      said,
+      [`tsjail: the sandbox reached its memory limit (limits.memory ${LIMIT_MIB}M) and was killed`],
+      'one line',
+    );
+    t.same(sandboxDirs(), [], `${kind}: its cgroup is gone`);
+    const after = memUsage(v1!.dirs.memory!);
+    t.comment(
+      `${kind}: the subtree held ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after`,
+    );
+    t.ok(
+      after < before + 16 * 2 ** 20,
+      `${kind}: the memory is back (${(after / 2 ** 20).toFixed(1)} MiB in the subtree)`,
+    );
+  }
+});
+
+t.test('a bounded fork bomb stops at limits.pids with EAGAIN', { skip: why('pids') }, async (t) => {
+  const bomb = [
+    'import os, errno, time',
+    'n = 0',
+    'for i in range(2000):',
+    '    try:',
+    '        pid = os.fork()',
+    '    except OSError as e:',
+    '        print("stopped", n, errno.errorcode[e.errno], flush=True)',
+    '        break',
+    '    if pid == 0:',
+    '        time.sleep(30)',
+    '        os._exit(0)',
+    '    n += 1',
+    'else:',
+    '    print("not stopped", n, flush=True)',
+  ].join('\n');
+  const count = (): number => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+  const free = inSandbox(`python3 -c '${bomb.replace('range(2000)', 'range(100)')}'`);
+  t.match(free.stdout, 'not stopped 100', 'outside control: 100 forks without the limit');
+  const before = count();
+  const r = inSandbox(`python3 -c '${bomb}'`, ['--pids', '64']);
+  t.match(r.stdout, /^stopped \d+ EAGAIN$/m, `fork fails with EAGAIN (${r.stdout.trim()})`);
+  const n = Number(/stopped (\d+)/.exec(r.stdout)?.[1]);
+  t.ok(n < 64, `at most 64 processes and threads: ${n} forks`);
+  t.ok(await until(() => count() < before + 16), `the host's process count is back (${before} before, ${count()} now)`);
+  t.same(sandboxDirs(), [], 'its cgroup is gone');
+});
+
+t.test('a busy loop under cpu 0.5 gets about half a core (measured, reported)', { skip: why('cpu') }, async (t) => {
+  const loop =
+    'import time, os; w = time.time(); c = time.process_time()\n' +
+    'while time.time() - w < 3: pass\n' +
+    'print("share %.2f" % ((time.process_time() - c) / (time.time() - w)))';
+  const free = inSandbox(`python3 -c '${loop}'`);
+  const r = inSandbox(`python3 -c '${loop}'`, ['--cpu', '0.5']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^share \d\.\d\d$/m);
+  t.comment(`CPU share of a busy loop: ${free.stdout.trim()} without a limit, ${r.stdout.trim()} under cpu 0.5`);
+});
+
+t.test(
+  'the sandbox is the root of its cgroup namespace and cannot reach the cgroup files',
+  { skip: why('memory') },
+  async (t) => {
+    // Outside control: the same user outside can move a process of its own into its subtree.
+    const probe = `${v1!.dirs.memory}/probe-${process.pid}`;
+    const outside = spawnAs([
+      '/bin/sh',
+      '-c',
+      `mkdir ${probe} && echo $$ > ${probe}/cgroup.procs && grep memory: /proc/self/cgroup`,
+    ]);
+    const out = await outside;
+    t.match(out.stdout, `/probe-${process.pid}`, 'outside, the cgroup files are writable by the user');
+    t.ok(await until(() => (fs.rmdirSync(probe), true)), 'probe removed');
+
+    const r = inSandbox(
+      'grep memory: /proc/self/cgroup; ls /sys/fs/cgroup 2>&1 | head -1; echo $$ > /sys/fs/cgroup/memory/cgroup.procs 2>&1 || echo no-write; mount -t cgroup -o memory none /tmp 2>&1 || echo no-mount',
+      ['--memory', '256M'],
+    );
+    t.match(r.stdout, /^\d+:memory:\/$/m, "its memory cgroup is the namespace's root");
+    t.match(r.stdout, /no-write/, 'no cgroup file to write');
+    t.match(r.stdout, /no-mount/, 'no cgroup file system to mount');
+  },
+);
+
+function spawnAs(cmd: string[]): Promise<{ status: number | null; stdout: string; pid: number }> {
+  const argv = asUser(cmd, userEnv({}));
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: user.home });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, pid: child.pid! })));
+}
+
+t.test(
+  'nothing stays in the cgroup tree: after the end, after SIGKILL of tsjail, and of its cleaner too',
+  { skip: why('memory') },
+  async (t) => {
+    t.equal(inSandbox('true', ['--memory', '64M']).status, 0);
+    t.same(sandboxDirs(), [], 'after a normal end');
+
+    for (const alsoCleaner of [false, true]) {
+      const what = alsoCleaner ? 'tsjail and its cleaner' : 'tsjail';
+      const argv = asUser(tsjailArgv(['--memory', '64M', '--', '/bin/sh', '-c', 'echo ready; sleep 60']), userEnv({}));
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], cwd: user.home });
+      const exited = new Promise((r) => child.on('close', r));
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      t.ok(
+        await until(() => out.includes('ready') && sandboxDirs().length === 1, 20_000),
+        `${what}: the sandbox runs in its cgroup`,
+      );
+      // setpriv and env exec: the child is tsjail, which became the shim's monitor.
+      const monitor = child.pid!;
+      const cleaner = fs
+        .readdirSync('/proc')
+        .filter((n) => /^\d+$/.test(n))
+        .find((n) => {
+          try {
+            const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]?.split(' ');
+            return (
+              stat?.[1] === String(monitor) && fs.readFileSync(`/proc/${n}/comm`, 'utf8').trim() === 'tsjail-cgclean'
+            );
+          } catch {
+            return false; // exited meanwhile
+          }
+        });
+      t.ok(cleaner, `${what}: the monitor's cleaner runs beside it`);
+      // The cleaner first: killed after the monitor, it could already be at work.
+      if (alsoCleaner) process.kill(Number(cleaner), 'SIGKILL');
+      process.kill(monitor, 'SIGKILL');
+      await exited;
+      if (!alsoCleaner) {
+        t.ok(await until(() => sandboxDirs().length === 0), `${what} killed: the cleaner removed the cgroup`);
+        continue;
+      }
+      // Nobody is left to remove it; its processes are gone, so the next launch does.
+      await until(() => sandboxDirs().every((d) => fs.readFileSync(`${d}/cgroup.procs`, 'utf8').trim() === ''));
+      t.equal(sandboxDirs().length, 1, `${what} killed: the empty cgroup stays`);
+      t.equal(tsjail(['--memory', '64M', '--', 'true']).status, 0);
+      t.same(sandboxDirs(), [], "the next launch removed the dead sandbox's cgroup");
+    }
+  },
+);
+
+t.test('limits that cannot be enforced: refused when required, said once when not', async (t) => {
+  const missing = (['cpu', 'pids', 'memory'] as const).find((c) => why(c) !== false);
+  if (!missing) {
+    t.skip('every limit is enforceable here: nothing to refuse', async () => {});
+    return;
+  }
+  const flag = { cpu: ['--cpu', '0.5'], pids: ['--pids', '64'], memory: ['--memory', '64M'] }[missing];
+  const profile = path.join(work, 'strict.json5');
+  fs.writeFileSync(profile, '{ limits: { required: true } }\n');
+  fs.chmodSync(profile, 0o644);
+  if (process.getuid!() === 0) fs.chownSync(profile, user.uid, user.gid);
+  const r = tsjail(['-p', profile, ...flag, '--', '/bin/echo', 'SHOULD-NOT-RUN']);
+  t.equal(r.status, 125, 'refused');
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.match(r.stderr, new RegExp(`^tsjail: cannot enforce limits\\.${missing} \\(`), r.stderr.trim());
+  t.notMatch(r.stdout, /SHOULD-NOT-RUN/);
+  const soft = path.join(work, 'soft.json5');
+  fs.writeFileSync(soft, '{ limits: { required: false } }\n');
+  fs.chmodSync(soft, 0o644);
+  if (process.getuid!() === 0) fs.chownSync(soft, user.uid, user.gid);
+  const ok = tsjail(['-p', soft, ...flag, '--', '/bin/echo', 'ran']);
+  t.equal(ok.status, 0);
+  t.match(ok.stdout, 'ran');
+  t.equal(ok.stderr.match(/not enforced here/g)?.length, 1, `said once: ${ok.stderr.trim()}`);
+});

@@ -1,0 +1,287 @@
+// src/cgroup without a machine's cgroups: the layouts parsed from made-up
+// /proc/self/cgroup and mountinfo text, the records for cgroup v1 and for a
+// systemd scope computed against scratch directories shaped like the real
+// ones, the systemd request, and what the encoder refuses of such records.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseHierarchies, hierarchyOf, layoutName, type FsView } from '../../../src/cgroup/layout.js';
+import {
+  chooseCgroups,
+  oomMessage,
+  placeV1,
+  placeV2,
+  sandboxName,
+  startTime,
+  sweepDead,
+} from '../../../src/cgroup/place.js';
+import { ownScopePath, scopeRequest, systemdScopeAvailable } from '../../../src/cgroup/systemd.js';
+import { subtreeDirs } from '../../../src/cgroup/setup.js';
+import { placeLimits } from '../../../src/cgroup/index.js';
+import { encodePlan } from '../../../src/plan/encode.js';
+import type { CgroupOp, LaunchPlan } from '../../../src/plan/plan.js';
+
+const HYBRID_CGROUP = [
+  '9:name=systemd:/',
+  '8:pids:/',
+  '4:memory:/process_api/abc',
+  '2:cpu,cpuacct:/user/1000',
+  '0::/',
+].join('\n');
+const HYBRID_MOUNTS = [
+  '30 25 0:26 / /sys/fs/cgroup/pids rw,relatime shared:9 - cgroup cgroup rw,pids',
+  '31 25 0:27 / /sys/fs/cgroup/memory rw,relatime shared:10 - cgroup cgroup rw,memory',
+  '32 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:11 - cgroup cgroup rw,cpu,cpuacct',
+  '33 25 0:29 / /sys/fs/cgroup/unified rw,relatime shared:12 - cgroup2 cgroup2 rw',
+  '34 25 0:30 / /sys/fs/cgroup/systemd rw,relatime shared:13 - cgroup cgroup rw,name=systemd',
+].join('\n');
+
+/** A view over a set of existing files with contents. */
+function view(files: Record<string, string>): FsView {
+  return { read: (f) => files[f], exists: (f) => f in files };
+}
+
+t.test('a hybrid layout: v1 controllers, the true root told apart from a cgroup of its own', async (t) => {
+  const hs = parseHierarchies(
+    HYBRID_CGROUP,
+    HYBRID_MOUNTS,
+    view({
+      '/sys/fs/cgroup/pids/release_agent': '',
+      '/sys/fs/cgroup/unified/cgroup.controllers': 'hugetlb\n',
+    }),
+  );
+  const pids = hierarchyOf(hs, 'pids')!;
+  t.same([pids.version, pids.dir, pids.root], [1, '/sys/fs/cgroup/pids', true], 'pids: in the top cgroup');
+  const mem = hierarchyOf(hs, 'memory')!;
+  t.same([mem.dir, mem.root], ['/sys/fs/cgroup/memory/process_api/abc', false], 'memory: a cgroup of its own');
+  const cpu = hierarchyOf(hs, 'cpu')!;
+  t.same([cpu.dir, cpu.controllers], ['/sys/fs/cgroup/cpu,cpuacct/user/1000', ['cpu', 'cpuacct']], 'cpu co-mounted');
+  t.match(layoutName(hs), /^hybrid: .* cgroup v2 at \/sys\/fs\/cgroup\/unified with hugetlb$/);
+  const { dirs, skipped } = subtreeDirs(hs, 'alice', 'self');
+  t.same(dirs, {
+    memory: '/sys/fs/cgroup/memory/process_api/abc/tsjail-alice',
+    cpu: '/sys/fs/cgroup/cpu,cpuacct/user/1000/tsjail-alice',
+  });
+  t.match(
+    skipped,
+    [/^pids: this process runs in the top cgroup of \/sys\/fs\/cgroup\/pids/],
+    'never at the top with self',
+  );
+  t.same(subtreeDirs(hs, 'alice', 'root').dirs.pids, '/sys/fs/cgroup/pids/tsjail-alice', '--parent root: the top');
+});
+
+t.test('inside a cgroup namespace "/" is the namespace root, not the machine top', async (t) => {
+  const hs = parseHierarchies(
+    '4:memory:/\n0::/',
+    '31 25 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+    view({}),
+  );
+  // Mounted inside the namespace, its top is the namespace's root: no release_agent there.
+  t.same([hs[0]!.dir, hs[0]!.root], ['/sys/fs/cgroup/memory', false]);
+  const top = parseHierarchies(
+    '4:memory:/',
+    '31 25 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+    view({ '/sys/fs/cgroup/memory/release_agent': '' }),
+  );
+  t.equal(top[0]!.root, true, 'the machine top has release_agent');
+});
+
+const UNIFIED_PATH = '/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope';
+
+t.test('unified: the systemd way needs the user manager, a user bus and busctl', async (t) => {
+  const dir = t.testdir({ bin: { busctl: '#!/bin/sh\n' }, run: { bus: '' } });
+  fs.chmodSync(path.join(dir, 'bin/busctl'), 0o755);
+  const hs = parseHierarchies(
+    `0::${UNIFIED_PATH}`,
+    '28 25 0:25 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate',
+    view({
+      '/sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory pids\n',
+      [`/sys/fs/cgroup${UNIFIED_PATH}/cgroup.type`]: 'domain\n',
+      [`${dir}/run/bus`]: '',
+    }),
+  );
+  const env = { PATH: `${dir}/bin`, XDG_RUNTIME_DIR: `${dir}/run` };
+  const v = view({ [`${dir}/run/bus`]: '' });
+  t.same(systemdScopeAvailable(hs, 1000, env, v), { ok: true });
+  t.match(systemdScopeAvailable(hs, 1001, env, v), { ok: false, reason: /not under the user's service manager/ });
+  t.match(systemdScopeAvailable(hs, 1000, { PATH: '/nonexistent' }, v), { ok: false, reason: /no user bus/ });
+  t.match(systemdScopeAvailable(hs, 1000, { ...env, PATH: '/nonexistent' }, v), { ok: false, reason: /busctl/ });
+  const d = chooseCgroups({ memory: 1 << 28, pids: 10, cpu: 0.5 }, { uid: 1000, env, hierarchies: hs, view: v });
+  t.same(d, { choice: { kind: 'systemd', enforced: ['memory', 'pids', 'cpu'] }, missing: [] });
+});
+
+t.test("systemd's request: StartTransientUnit of a delegated scope holding this process", async (t) => {
+  const argv = scopeRequest('tsjail-42-x.scope', 42, 'tsjail: sh (profile default)');
+  t.same(argv.slice(0, 8), [
+    '--user',
+    '--quiet',
+    'call',
+    'org.freedesktop.systemd1',
+    '/org/freedesktop/systemd1',
+    'org.freedesktop.systemd1.Manager',
+    'StartTransientUnit',
+    'ssa(sv)a(sa(sv))',
+  ]);
+  t.same(argv.slice(8), [
+    'tsjail-42-x.scope',
+    'fail',
+    '4',
+    ...['PIDs', 'au', '1', '42'],
+    ...['Delegate', 'b', 'true'],
+    ...['CollectMode', 's', 'inactive-or-failed'],
+    ...['Description', 's', 'tsjail: sh (profile default)'],
+    '0',
+  ]);
+  t.equal(ownScopePath(`0::${UNIFIED_PATH}`, 'tsjail-42-x.scope'), undefined, 'not moved yet');
+  const moved = '/user.slice/user-1000.slice/user@1000.service/app.slice/tsjail-42-x.scope';
+  t.equal(ownScopePath(`1:name=systemd:/\n0::${moved}\n`, 'tsjail-42-x.scope'), moved);
+});
+
+t.test('v2: the writes into a delegated scope (a scratch directory shaped like one)', async (t) => {
+  const scope = t.testdir({ 'cgroup.controllers': 'cpu memory pids\n', 'memory.swap.max': 'max\n' });
+  const ops = placeV2({ memory: 256 << 20, pids: 64, cpu: 0.5 }, scope, {
+    read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined),
+    exists: (f) => fs.existsSync(f),
+  });
+  const sb = `${scope}/sandbox`;
+  t.same(ops, [
+    { op: 'cgroup', path: `${scope}/supervisor`, self: true, procs: false },
+    { op: 'write', path: `${scope}/cgroup.subtree_control`, value: '+memory +pids +cpu' },
+    { op: 'cgroup', path: sb, procs: true, self: false, oom: 'v2', message: oomMessage({ memory: 256 << 20 }) },
+    { op: 'write', path: `${sb}/memory.max`, value: String(256 << 20) },
+    { op: 'write', path: `${sb}/memory.swap.max`, value: '0' },
+    { op: 'write', path: `${sb}/memory.oom.group`, value: '1' },
+    { op: 'write', path: `${sb}/pids.max`, value: '64' },
+    { op: 'write', path: `${sb}/cpu.max`, value: '50000 100000' },
+  ]);
+  t.match(oomMessage({ memory: 256 << 20 }), /memory limit \(limits\.memory 256M\) and was killed$/);
+  // Only the controllers the scope offers are enabled for its children.
+  fs.writeFileSync(`${scope}/cgroup.controllers`, 'memory\n');
+  const few = placeV2({ pids: 64, memory: 1 << 30 }, scope, {
+    read: (f) => fs.readFileSync(f, 'utf8'),
+    exists: fs.existsSync,
+  });
+  t.same(few[1], { op: 'write', path: `${scope}/cgroup.subtree_control`, value: '+memory' });
+  t.notOk(few.some((o) => o.path.endsWith('pids.max')));
+  t.ok(encodePlan(planWith(ops)).length > 0, 'the encoder takes them');
+});
+
+t.test('v1: one sb-PID-START directory per controller below the delegated subtree', async (t) => {
+  const root = t.testdir({ mem: { 'memory.memsw.limit_in_bytes': '' }, pids: {}, cpu: {} });
+  const uid = process.getuid!();
+  const subtree = {
+    user: 'u',
+    uid,
+    parent: 'self' as const,
+    dirs: { memory: `${root}/mem`, pids: `${root}/pids`, cpu: `${root}/cpu` },
+  };
+  const name = sandboxName(process.pid, startTime('self')!);
+  t.match(name, /^sb-\d+-\d+$/);
+  const ops = placeV1({ memory: 128 << 20, pids: 32, cpu: 1.5 }, subtree, name, {
+    read: () => undefined,
+    exists: fs.existsSync,
+  });
+  t.same(ops, [
+    {
+      op: 'cgroup',
+      path: `${root}/mem/${name}`,
+      procs: true,
+      self: false,
+      oom: 'v1',
+      message: oomMessage({ memory: 128 << 20 }),
+    },
+    { op: 'write', path: `${root}/mem/${name}/memory.limit_in_bytes`, value: String(128 << 20) },
+    { op: 'write', path: `${root}/mem/${name}/memory.memsw.limit_in_bytes`, value: String(128 << 20) },
+    { op: 'cgroup', path: `${root}/pids/${name}`, procs: true, self: false },
+    { op: 'write', path: `${root}/pids/${name}/pids.max`, value: '32' },
+    { op: 'cgroup', path: `${root}/cpu/${name}`, procs: true, self: false },
+    { op: 'write', path: `${root}/cpu/${name}/cpu.cfs_period_us`, value: '100000' },
+    { op: 'write', path: `${root}/cpu/${name}/cpu.cfs_quota_us`, value: '150000' },
+  ]);
+  t.ok(encodePlan(planWith(ops)).length > 0, 'the encoder takes them');
+
+  // The choice: the caller's own entry, only the directories it owns.
+  const hs = parseHierarchies(HYBRID_CGROUP, HYBRID_MOUNTS, view({}));
+  const d = chooseCgroups({ memory: 1, pids: 1 }, { uid, env: {}, hierarchies: hs, subtrees: [subtree] });
+  t.same(d.choice.kind, 'v1');
+  t.same(d.choice.enforced, ['memory', 'pids']);
+  const none = chooseCgroups({ pids: 1 }, { uid: uid + 1, env: {}, hierarchies: hs, subtrees: [subtree] });
+  t.match(none, {
+    choice: { kind: 'none' },
+    missing: [{ controller: 'pids', reason: /no cgroup subtree is delegated to uid/ }],
+  });
+  const partial = chooseCgroups(
+    { memory: 1, cpu: 1 },
+    { uid, env: {}, hierarchies: hs, subtrees: [{ ...subtree, dirs: { memory: `${root}/mem` } }] },
+  );
+  t.match(partial.missing, [{ controller: 'cpu', reason: /the subtree has no cpu cgroup/ }]);
+
+  // Required: one line naming the limit; not required: said, and run.
+  t.throws(
+    () =>
+      placeLimits(
+        { cpu: 1 },
+        {
+          required: true,
+          dryRun: true,
+          host: { uid: uid + 1, env: {}, hierarchies: hs, subtrees: [] },
+          description: 'x',
+        },
+      ),
+    /^cannot enforce limits\.cpu \(no cgroup subtree is delegated to uid \d+ .*\); set limits\.required: false in the profile to run without it$/,
+  );
+  const soft = placeLimits(
+    { cpu: 1 },
+    {
+      required: false,
+      dryRun: true,
+      host: { uid: uid + 1, env: {}, hierarchies: hs, subtrees: [] },
+      description: 'x',
+    },
+  );
+  t.match(soft.warnings, [/^not enforced here: limits\.cpu \(/]);
+  t.same(soft.ops(), []);
+});
+
+t.test('the cgroups of dead sandboxes are swept; a live one is kept', async (t) => {
+  const root = t.testdir({});
+  const live = sandboxName(process.pid, startTime('self')!);
+  for (const n of [live, 'sb-999999999-1', `sb-${process.pid}-1`, 'other']) fs.mkdirSync(`${root}/${n}`);
+  const removed = sweepDead({ user: 'u', uid: 0, parent: 'self', dirs: { memory: root } });
+  t.same(removed.sort(), [`${root}/sb-${process.pid}-1`, `${root}/sb-999999999-1`].sort());
+  t.same(fs.readdirSync(root).sort(), [live, 'other'].sort());
+});
+
+function planWith(cgroups: CgroupOp[]): LaunchPlan {
+  return {
+    version: 1,
+    net: false,
+    uid: 1000,
+    gid: 1000,
+    hostname: 'h',
+    verbose: 0,
+    mounts: [],
+    cwd: '/',
+    rlimits: [],
+    env: [],
+    argv: ['x'],
+    exec: { program: 'x', path: '/bin' },
+    cgroups,
+  };
+}
+
+t.test('the encoder refuses cgroup records that src/cgroup never makes', async (t) => {
+  const dir = { op: 'cgroup', path: '/sys/fs/cgroup/a/sb', procs: true, self: false } as const;
+  t.throws(
+    () => encodePlan(planWith([dir, { op: 'write', path: '/etc/passwd', value: 'x' }])),
+    /cgroup write \/etc\/passwd: not a file of the plan's cgroups or their parent/,
+  );
+  t.throws(() => encodePlan(planWith([{ ...dir, self: true }])), /both the monitor's and the sandbox's/);
+  t.throws(
+    () => encodePlan(planWith([{ ...dir, procs: false, self: true, oom: 'v2' }])),
+    /the monitor's cgroup watched for OOM kills/,
+  );
+  t.throws(() => encodePlan(planWith([{ ...dir, path: '/' }])), /cgroup \/: not a cgroup tsjail creates/);
+  // A file of the scope that holds the cgroups is allowed (cgroup.subtree_control).
+  t.ok(encodePlan(planWith([dir, { op: 'write', path: '/sys/fs/cgroup/a/cgroup.subtree_control', value: '+pids' }])));
+});
