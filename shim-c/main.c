@@ -204,7 +204,10 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 	}
 	umask(umask_saved);
 	/* 17-18. */
-	caps_drop_all("program");
+	if (plan->caps)
+		caps_keep("program", plan->caps);
+	else
+		caps_drop_all("program");
 	caps_no_new_privs("program");
 	/* 19. */
 	landlock_apply(plan);
@@ -220,8 +223,8 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 }
 
 /* Steps 5-13: init, PID 1 of the new namespaces. Never returns. */
-static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd, int ctl,
-			      int netctl, uid_t uid, gid_t gid, const sigset_t *fwd)
+static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd, int maps_fd,
+			      int ctl, int netctl, uid_t uid, gid_t gid, const sigset_t *fwd)
 {
 	/* 5. If the monitor died before PDEATHSIG was set, nobody would
 	 * ever kill us: its end of the sync pipe closes only at its death
@@ -253,7 +256,21 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd
 	 * read its /proc files (its environment is the caller's). It comes
 	 * after the maps because a non-dumpable process's /proc/self files
 	 * belong to root, and uid_map would no longer be writable. */
-	ns_map_ids(plan->uid, plan->gid, uid, gid);
+	if (plan->uid_map) {
+		/* With IDMAP the monitor has newuidmap/newgidmap write our
+		 * maps from outside, and says so with one byte (EOF: it
+		 * failed, and said why). */
+		char done;
+		ssize_t n;
+		while ((n = read(maps_fd, &done, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(EXIT_SETUP);
+		close(maps_fd);
+		ns_become(plan->uid, plan->gid);
+	} else {
+		ns_map_ids(plan->uid, plan->gid, uid, gid);
+	}
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("init", "PR_SET_DUMPABLE");
 	/* 6a. While the host's /proc is still there (/proc/self/ns). */
@@ -470,6 +487,9 @@ int shim_main(int argc, char **argv)
 	stale_fd = replan_argv ? report[1] : -1;
 	record_begin(&plan, plan_bytes, plan_len);
 	free(plan_bytes);
+	int maps[2] = { -1, -1 };
+	if (plan.uid_map && pipe2(maps, O_CLOEXEC) < 0)
+		die("start", "pipe");
 	signals_block(&fwd);
 	if (plan.tty_fds)
 		tty_signals(&fwd);
@@ -486,6 +506,8 @@ int shim_main(int argc, char **argv)
 	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET, !plan.ncgroups);
 	if (pid == 0) {
 		close(sync_pipe[1]);
+		if (maps[1] >= 0)
+			close(maps[1]);
 		if (ctl[0] >= 0)
 			close(ctl[0]);
 		if (netctl[0] >= 0)
@@ -494,7 +516,7 @@ int shim_main(int argc, char **argv)
 			close(cleaner);
 			close(place[1]);
 		}
-		sandbox(&plan, sync_pipe[0], place[0], ctl[1], netctl[1], uid, gid, &fwd);
+		sandbox(&plan, sync_pipe[0], place[0], maps[0], ctl[1], netctl[1], uid, gid, &fwd);
 	}
 	if (cleaner >= 0) {
 		close(place[0]);
@@ -502,6 +524,13 @@ int shim_main(int argc, char **argv)
 		if (write(place[1], "g", 1) != 1)
 			die("cgroup", "release the sandbox");
 		close(place[1]);
+	}
+	if (plan.uid_map) {
+		close(maps[0]);
+		ns_map_ids_outside(&plan, pid);
+		if (write(maps[1], "m", 1) != 1)
+			die("id map", "tell the sandbox");
+		close(maps[1]);
 	}
 	/* 4. Non-dumpable only now: the child's mm was copied at clone
 	 * while we were still dumpable, which it needs for its uid_map. */

@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,62 @@ void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid
 	write_proc("/proc/self/gid_map", map);
 	note("mapped uid %u to %u, gid %u to %u", inside_uid, (unsigned)outside_uid, inside_gid,
 	     (unsigned)outside_gid);
+}
+
+static void run_map_helper(const char *helper, const char *map, pid_t child)
+{
+	char pidtext[16], words[256];
+	char *argv[2 + 15 + 1];
+	size_t argc = 0;
+	char *envp[] = { NULL };
+	int status;
+
+	snprintf(pidtext, sizeof pidtext, "%d", (int)child);
+	/* plan.c checked the map: at most 15 words of digits. */
+	snprintf(words, sizeof words, "%s", map);
+	argv[argc++] = (char *)helper;
+	argv[argc++] = pidtext;
+	for (char *w = strtok(words, " "); w && argc < 2 + 15; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		die("id map", "fork %s", helper);
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(helper, argv, envp);
+		fprintf(stderr, "tsjail: id map: execute %s: %s\n", helper, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("id map", "wait for %s", helper);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		die_msg("id map",
+			"%s %s %s failed (it said why above); check /etc/subuid and /etc/subgid",
+			helper, pidtext, map);
+	}
+}
+
+void ns_map_ids_outside(const struct plan *plan, pid_t child)
+{
+	run_map_helper(plan->newuidmap, plan->uid_map, child);
+	run_map_helper(plan->newgidmap, plan->gid_map, child);
+	note("mapped uids %s, gids %s", plan->uid_map, plan->gid_map);
+}
+
+void ns_become(uint32_t uid, uint32_t gid)
+{
+	if (setgroups(0, NULL) < 0)
+		die("id map", "drop the supplementary groups");
+	if (setresgid(gid, gid, gid) < 0)
+		die("id map", "become gid %u", gid);
+	if (setresuid(uid, uid, uid) < 0)
+		die("id map", "become uid %u", uid);
 }
 
 static void write_sysctl(int dir, const char *path, const char *text)

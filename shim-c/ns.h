@@ -38,6 +38,16 @@ struct plan;
  * sys/kernel; closed. */
 void ns_ipc_limit(int sysctl_dir, const struct plan *plan);
 
+/* From the monitor, outside: have the setuid helpers PLAN's IDMAP names
+ * write the maps of CHILD (newuidmap/newgidmap CHILD WORDS...). On failure
+ * kills CHILD and exits 125 saying which helper failed. */
+void ns_map_ids_outside(const struct plan *plan, pid_t child);
+
+/* After ns_map_ids_outside: become UID/GID of the new namespace, with no
+ * supplementary groups. The caller's own ids need not be mapped then (a
+ * tree's subordinate root), and files we create have owners the maps know. */
+void ns_become(uint32_t uid, uint32_t gid);
+
 /* Bring up "lo" in the new network namespace. */
 void ns_loopback_up(void);
 

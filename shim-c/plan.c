@@ -80,6 +80,8 @@ const char *plan_type_name(unsigned type)
 		[R_NETARG] = "NETARG",
 		[R_NETRULE] = "NETRULE",
 		[R_NETLISTEN] = "NETLISTEN",
+		[R_CAPS] = "CAPS",
+		[R_IDMAP] = "IDMAP",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -222,6 +224,34 @@ static bool mode_ok(struct parser *ps, uint32_t mode)
 static bool kind_ok(struct parser *ps, uint32_t kind)
 {
 	return check(ps, kind == PLAN_KIND_DIR || kind == PLAN_KIND_OTHER, "kind is not 1 or 2");
+}
+
+/*
+ * An IDMAP map: 1 to 5 triples of decimal ids separated by single spaces,
+ * each below 4294967295, the first starting at FIRST (the IDS id). The
+ * shim passes the words to newuidmap/newgidmap as arguments, so nothing
+ * else may be in them.
+ */
+static bool id_map_ok(const char *map, uint32_t first)
+{
+	unsigned words = 0;
+	const char *p = map;
+
+	for (;;) {
+		uint64_t v = 0;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && p - start < 10)
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (p == start || v >= UINT32_MAX || (*p && *p != ' '))
+			return false;
+		if (words == 0 && v != first)
+			return false;
+		words++;
+		if (!*p)
+			break;
+		p++;
+	}
+	return words % 3 == 0 && words <= 15;
 }
 
 static bool decode_mount(struct parser *ps, struct plan_mount *m)
@@ -432,6 +462,12 @@ static bool decode(struct parser *ps)
 	case R_CGROUP:
 	case R_CGWRITE:
 		return decode_cgroup(ps, &pl->cgroups[pl->ncgroups++]);
+	case R_CAPS:
+		return get_u64(ps, &pl->caps, "mask") && check(ps, pl->caps != 0, "mask 0");
+	case R_IDMAP:
+		return get_path(ps, &pl->newuidmap, "newuidmap") &&
+		       get_path(ps, &pl->newgidmap, "newgidmap") &&
+		       get_str(ps, &pl->uid_map, "uid map") && get_str(ps, &pl->gid_map, "gid map");
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_DISCARD:
@@ -505,6 +541,8 @@ static bool singleton(unsigned type)
 	case R_PARENT:
 	case R_ENTER:
 	case R_NETLISTEN:
+	case R_CAPS:
+	case R_IDMAP:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -517,8 +555,13 @@ static bool singleton(unsigned type)
 struct counts {
 	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
 		discards;
-	uint64_t seen; /* bit t set: a record of type t was seen */
+	uint64_t seen[2]; /* bit t set: a record of type t was seen (types < 128) */
 };
+
+static bool seen(const struct counts *c, unsigned type)
+{
+	return c->seen[type / 64] >> (type % 64) & 1;
+}
 
 /* Pass 1: framing and record types, nothing decoded. */
 static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t count,
@@ -540,9 +583,9 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		if (size > len - off - 8)
 			return fail(ps, "record %u: size %u runs past the end of the plan", i,
 				    size);
-		if (singleton(type) && (c->seen >> type & 1))
+		if (singleton(type) && (seen(c, type)))
 			return fail(ps, "record %u: a second %s record", i, plan_type_name(type));
-		c->seen |= (uint64_t)1 << type;
+		c->seen[type / 64] |= (uint64_t)1 << (type % 64);
 		switch (type) {
 		case R_RLIMIT:
 			c->rlimits++;
@@ -589,19 +632,19 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 	}
 	if (off != len)
 		return fail(ps, "%zu bytes after the last record", len - off);
-	if (!(c->seen >> R_IDS & 1))
+	if (!(seen(c, R_IDS)))
 		return fail(ps, "no IDS record");
-	if (!(c->seen >> R_EXEC & 1))
+	if (!(seen(c, R_EXEC)))
 		return fail(ps, "no EXEC record");
 	if (!c->argv)
 		return fail(ps, "no ARGV record");
-	if (c->ll_rules && !(c->seen >> R_LANDLOCK & 1))
+	if (c->ll_rules && !(seen(c, R_LANDLOCK)))
 		return fail(ps, "LL_PATH or LL_PORT without a LANDLOCK record");
 	/* Entering builds nothing: the sandbox is there already. */
-	if (c->seen >> R_ENTER & 1 && (c->mounts || c->lifelines || (c->seen >> R_HOSTNAME & 1) ||
-				       (c->seen >> R_IPC & 1) || (c->seen >> R_RECORD & 1)))
+	if (seen(c, R_ENTER) && (c->mounts || c->lifelines || (seen(c, R_HOSTNAME)) ||
+				 (seen(c, R_IPC)) || (seen(c, R_RECORD))))
 		return fail(ps, "ENTER with a mount, LIFELINE, HOSTNAME, IPC or RECORD record");
-	if (c->seen >> R_ENTER & 1 && (c->netargs || c->netrules || (c->seen >> R_NETLISTEN & 1)))
+	if (seen(c, R_ENTER) && (c->netargs || c->netrules || (seen(c, R_NETLISTEN))))
 		return fail(ps, "ENTER with a NETARG, NETRULE or NETLISTEN record");
 	return true;
 }
@@ -694,6 +737,12 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 			fail(&ps, "NETLISTEN: fd %d is not a LIFELINE", out->listen_fd);
 			goto bad;
 		}
+	}
+	if (out->uid_map &&
+	    (!id_map_ok(out->uid_map, out->uid) || !id_map_ok(out->gid_map, out->gid))) {
+		ps.type = R_IDMAP;
+		fail(&ps, "IDMAP: a map is not 1 to 5 triples of ids starting at the IDS id");
+		goto bad;
 	}
 	if (out->tty_fds && !out->enter_pid) {
 		bool found = false;

@@ -49,6 +49,8 @@ enum plan_type {
 	R_NETARG = 61,
 	R_NETRULE = 62,
 	R_NETLISTEN = 63,
+	R_CAPS = 64,
+	R_IDMAP = 65,
 };
 
 #define PLAN_NS_NET 0x1u
@@ -163,6 +165,13 @@ struct plan {
 	 * them before the clone). */
 	struct plan_cgroup *cgroups;
 	size_t ncgroups;
+	/* CAPS: capabilities (bit N: capability N) the program keeps inside
+	 * its user namespace, as ambient capabilities. 0: none. */
+	uint64_t caps;
+	/* IDMAP: maps written by these setuid helpers from outside, as
+	 * space-separated "INSIDE OUTSIDE COUNT" triples. NULL: no IDMAP
+	 * record, IDS's one-id maps written by the child itself. */
+	const char *newuidmap, *newgidmap, *uid_map, *gid_map;
 
 	/* NETARG: the user-mode network helper's argv (absolute argv[0]),
 	 * NULL-terminated; nnetargs 0: no helper. */

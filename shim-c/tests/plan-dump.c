@@ -119,6 +119,16 @@ int main(void)
 		fputs("\"}", stdout);
 	}
 	printf("],\"listen_port\":%u,\"listen_fd\":%d", pl.listen_port, pl.listen_fd);
+	fputs(",\"caps\":", stdout);
+	u64(pl.caps);
+	fputs(",\"newuidmap\":", stdout);
+	str(pl.newuidmap);
+	fputs(",\"newgidmap\":", stdout);
+	str(pl.newgidmap);
+	fputs(",\"uid_map\":", stdout);
+	str(pl.uid_map);
+	fputs(",\"gid_map\":", stdout);
+	str(pl.gid_map);
 	fputs(",\"cgroups\":[", stdout);
 	for (size_t i = 0; i < pl.ncgroups; i++) {
 		const struct plan_cgroup *c = &pl.cgroups[i];

@@ -33,6 +33,8 @@ const RUN_VALUE_OPTIONS = new Set([
   '--memory',
   '--pids',
   '--cpu',
+  '--root',
+  '--uid',
 ]);
 const VERBS = new Set([
   'run',

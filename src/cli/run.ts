@@ -13,6 +13,7 @@ import { placeLimits } from '../cgroup/index.js';
 import { handOver, replanOf } from '../launch/exec.js';
 import { cgroupLimits } from '../launch/limits.js';
 import { planSandbox } from '../launch/sandbox.js';
+import { findInTree } from '../mounts/tree.js';
 import { planToJson } from '../plan/json.js';
 import { findShim } from '../launch/shim-path.js';
 import { terminalRelay } from '../launch/tty.js';
@@ -90,6 +91,8 @@ export class RunCommand extends BaseCommand {
     description: 'have the kernel log what Landlock refuses the program (audit log; Landlock ABI 7)',
   });
   name = Option.String('--name', { description: 'a name for ps, enter and stop (unique among your sandboxes)' });
+  root = Option.String('--root', { description: "DIR is the system tree (its /usr, /etc, ...) instead of the host's" });
+  uid = Option.String('--uid', { description: '0|caller: the uid and gid the program sees (files stay yours)' });
   program = Option.String({ name: 'PROGRAM' });
   args = Option.Proxy({ name: 'ARGS' });
 
@@ -137,6 +140,8 @@ export class RunCommand extends BaseCommand {
         `--name: ${JSON.stringify(this.name)} is not 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit`,
       );
     const limits = this.limitOptions();
+    if (this.uid !== undefined && this.uid !== '0' && this.uid !== 'caller')
+      throw new UsageError(`--uid: expected 0 or "caller", got ${JSON.stringify(this.uid)}`);
     const caller = currentCaller();
     const opts = { ...loadOptions(caller), includes: this.include, sockets: this.socket };
     const name = path.basename(this.program);
@@ -159,6 +164,8 @@ export class RunCommand extends BaseCommand {
           env: this.env,
           logDenials: this.logDenials,
           limits,
+          root: this.root,
+          uid: this.uid === undefined ? undefined : this.uid === '0' ? 0 : 'caller',
         },
         verbose: this.verbose,
         createState: !this.dryRun,
@@ -173,6 +180,10 @@ export class RunCommand extends BaseCommand {
           : {}),
       },
     );
+    if (policy.root && findInTree(policy.root, this.program, policy.searchPath) === null)
+      throw new TsjailError(
+        `${this.program}: not found in the system tree ${policy.root.dir} (PATH ${policy.searchPath})`,
+      );
     built.plan.tty = terminalRelay(built.plan);
     if (built.plan.tty) {
       const { fds, raw } = built.plan.tty;
@@ -212,7 +223,10 @@ export class RunCommand extends BaseCommand {
       out(JSON.stringify(planToJson(built.plan, { profile: profile.name, files: profile.files }), null, 2));
       return 0;
     }
-    const where = locateProgram(policy.program, policy.searchPath, built.plan.cwd, built.mounts);
+    // With a system tree the program was looked up in the tree (above); the host's files say nothing.
+    const where: ReturnType<typeof locateProgram> = policy.root
+      ? { state: 'visible' }
+      : locateProgram(policy.program, policy.searchPath, built.plan.cwd, built.mounts);
     if (where.state === 'hidden') {
       const by = where.by ? ` (${where.by.role} ${where.by.path}, ${where.by.origin})` : '';
       throw new TsjailError(

@@ -16,6 +16,8 @@ import type { LaunchPlan, MountOp } from '../plan/plan.js';
 import { MAX_DISCARDS } from '../plan/encode.js';
 import { pastaArgv, privateRules, proxyArgs } from '../net/plan.js';
 import { capTmpfs, currentHardLimits, ipcLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
+import { CAPABILITY_NUMBERS, planIds } from './ids.js';
+import type { CapabilityName } from '../profile/types.js';
 
 export interface BuildResult {
   plan: LaunchPlan;
@@ -50,6 +52,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     protect: policy.protect,
     secrets: policy.secrets,
     createState: ctx.createState,
+    tree: policy.root,
   });
   notes.push(...mounts.notes);
   const warnings = [...mounts.warnings];
@@ -80,12 +83,31 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   );
 
   const shm = shmLimit(policy.limits);
+  const ids = planIds(policy.rootInside, ctx, policy.root);
+  const idWarnings: string[] = [];
+  if (ids.single) {
+    const msg = `uid 0: only uid and gid 0 are mapped (${ids.single}); files of other users show as nobody and chown to them fails`;
+    if (policy.capabilities.some((c) => ['chown', 'setuid', 'setgid'].includes(c.name))) idWarnings.push(msg);
+    else notes.push(msg);
+  } else if (ids.subordinateRoot)
+    notes.push(
+      `uid 0 inside is ${ids.idmap!.uid[1]}, the first of your subordinate ids, who owns the system tree: files it makes in host paths belong to that id`,
+    );
+  else if (ids.idmap) notes.push(`uid 0 inside, with ids 1..${ids.idmap.uid[5]} mapped to /etc/subuid's range`);
+  if (policy.capabilities.length > 0)
+    notes.push(
+      `capabilities kept inside the user namespace: ${policy.capabilities.map((c) => `${c.name} (${c.origin})`).join(', ')}`,
+    );
   const plan: LaunchPlan = {
     version: 1,
     net: policy.network.mode !== 'host',
     ...networkPlan(policy),
-    uid: ctx.uid,
-    gid: ctx.gid,
+    uid: ids.uid,
+    gid: ids.gid,
+    ...(ids.idmap ? { idmap: ids.idmap } : {}),
+    ...(policy.capabilities.length > 0
+      ? { caps: policy.capabilities.map((c) => CAPABILITY_NUMBERS[c.name as CapabilityName]) }
+      : {}),
     hostname: policy.hostname,
     verbose: ctx.verbose ? 1 : 0,
     mounts: capTmpfs(mounts.ops, tmpfsLimit(policy.limits)),
@@ -101,7 +123,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     nestedX: policy.nestedX,
     pulse: policy.pulse,
   };
-  return { plan, mounts, notes, warnings: [...policy.warnings, ...warnings, ...landlock.warnings] };
+  return { plan, mounts, notes, warnings: [...policy.warnings, ...warnings, ...landlock.warnings, ...idWarnings] };
 }
 
 /** The records of a "private" network: pasta and its rules, or the proxy and its port. */

@@ -53,6 +53,7 @@ import {
 } from './resolve.js';
 import type { SecretPath } from './secrets.js';
 import { createStateDirs } from './state.js';
+import { treeEntryOf, type RootTree } from './tree.js';
 
 export type FsAccess = 'ro' | 'rw' | 'exec' | 'tmpfs' | 'deny';
 
@@ -103,6 +104,8 @@ export interface PlanInput {
   secrets?: SecretPath[];
   /** Create the missing state directories (`create` requests) before planning; false: only say they would be. */
   createState?: boolean;
+  /** root: a system tree whose top-level directories replace the host's (tree.ts). */
+  tree?: RootTree;
 }
 
 export type NodeRole = 'ro' | 'rw' | 'tmpfs' | 'deny' | 'mask' | 'dev' | 'proc' | 'devfs';
@@ -121,6 +124,8 @@ export interface FsNode {
   mounted: boolean;
   /** A read-only node that is noexec too (a protected path inside a noexec writable one). */
   noexec?: boolean;
+  /** The host path mounted here when it is not `path` itself: a directory of the system tree. */
+  src?: string;
 }
 
 export interface MountPlan {
@@ -508,7 +513,7 @@ export function mountRecords(tree: NodeTree, report: Report): { ops: MountOp[]; 
         const st = hostStat(n);
         ops.push({
           op: 'bind',
-          src: n.path,
+          src: n.src ?? n.path,
           dest: n.path,
           dev: st.dev,
           ino: st.ino,
@@ -570,20 +575,85 @@ export function orderOps(ops: readonly MountOp[], finalRemounts: readonly MountO
   ];
 }
 
+/**
+ * With a system tree: no host path under the host's system directories or
+ * a directory the tree provides is mounted, neither as named nor where its
+ * symlinks lead (the tree's own /usr and /etc are the system then, and the
+ * host's must not show through a link into them); a command-line one is an
+ * error, since it was asked for by name.
+ */
+function outsideTree(requests: readonly Resolved[], tree: RootTree | undefined, report: Report): Resolved[] {
+  if (!tree) return [...requests];
+  return requests.filter((r) => {
+    const hit = [r.req.path, r.res.real].find((p) => systemOf(tree, p) !== undefined);
+    if (hit === undefined) return true;
+    const top = systemOf(tree, hit)!;
+    const why =
+      treeEntryOf(tree, hit) !== undefined
+        ? `${top} comes from the system tree ${tree.dir} (${tree.origin})`
+        : `${top} is the host's system, which the system tree ${tree.dir} (${tree.origin}) replaces`;
+    if (r.req.required)
+      throw new TsjailError(
+        `${r.req.origin} ${r.req.spelled ?? r.req.path}: ${why}; a host path cannot be shown there`,
+      );
+    report.notes.push(`skipped ${r.req.path} (${r.req.origin}): ${why}`);
+    return false;
+  });
+}
+
+/** The host's system directories, never mounted with a system tree. */
+const HOST_SYSTEM = new Set(['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'etc']);
+
+function systemOf(tree: RootTree, p: string): string | undefined {
+  const top = p.split('/')[1] ?? '';
+  return HOST_SYSTEM.has(top) || treeEntryOf(tree, p) !== undefined ? `/${top}` : undefined;
+}
+
+/** The tree's top-level directories as nodes (executable: the system's programs), its links as links. */
+function treeNodesAndOps(tree: RootTree | undefined): { nodes: FsNode[]; ops: MountOp[] } {
+  const nodes: FsNode[] = [];
+  const ops: MountOp[] = [];
+  for (const e of tree?.entries ?? []) {
+    if (e.kind === 'link') ops.push({ op: 'symlink', target: e.target!, dest: e.dest });
+    else
+      nodes.push({
+        path: e.dest,
+        src: e.src,
+        role: tree!.writable ? 'rw' : 'ro',
+        exec: true,
+        origin: `system tree (${tree!.origin})`,
+        layer: -1,
+        stat: e.stat,
+        mounted: true,
+      });
+  }
+  return { nodes, ops };
+}
+
 export function planMounts(input: PlanInput, cache = new StatCache()): MountPlan {
   const report: Report = { notes: [], warnings: [] };
   createStateDirs(input.requests, input.createState ?? false, report);
-  const resolved = resolveRequests(input.requests, cache, report);
+  const resolved = outsideTree(resolveRequests(input.requests, cache, report), input.tree, report);
   const { usable, linksOnly } = screenRequests(resolved, report);
   // Secret and denied paths are reached only by a grant that names them.
   const guard = guardProtected(usable, input.secrets ?? [], cache);
   usable.push(...guard.hide);
   const { chosen, exec } = choosePerPath(usable);
   const builtin = builtinNodesAndOps(cache);
-  const tree = buildNodes(builtin.nodes, chosen, exec, input.protect ?? [], input.devices, cache, report);
+  const system = treeNodesAndOps(input.tree);
+  const tree = buildNodes(
+    [...builtin.nodes, ...system.nodes],
+    chosen,
+    exec,
+    input.protect ?? [],
+    input.devices,
+    cache,
+    report,
+  );
   const records = mountRecords(tree, report);
   const ops = [
     ...builtin.ops,
+    ...system.ops,
     ...records.ops,
     ...pinOps(tree.protectedList, tree, nodeFlags),
     ...symlinkRecords(usable, linksOnly, tree),

@@ -87,7 +87,11 @@ export function protectedNodes(
   cache: StatCache,
   notes: string[],
 ): FsNode[] {
-  const roots = [...view.byPath.values()].filter((n) => n.role === 'rw' && n.stat?.kind === 'dir').map((n) => n.path);
+  // A system tree's directories (src set) are not host paths: programs
+  // outside do not run from them.
+  const roots = [...view.byPath.values()]
+    .filter((n) => n.role === 'rw' && n.stat?.kind === 'dir' && n.src === undefined)
+    .map((n) => n.path);
   if (roots.length === 0 || requests.length === 0) return [];
   const unprotect = (r: ProtectRequest): string =>
     r.builtin

@@ -52,6 +52,8 @@ export const RecordType = {
   NETARG: 61,
   NETRULE: 62,
   NETLISTEN: 63,
+  CAPS: 64,
+  IDMAP: 65,
 } as const;
 
 /** The IPC record's u32 fields after shm, in wire order (PLAN.md). */
@@ -64,6 +66,9 @@ export const IPC_U32 = [
   'semopm',
   'semmni',
 ] as const satisfies readonly (keyof IpcLimits)[];
+
+/** The highest capability number the encoder accepts (CAP_CHECKPOINT_RESTORE is 40). */
+export const MAX_CAP = 63;
 
 const FLAG_BITS: Record<MountFlag, number> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
 
@@ -315,6 +320,38 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   }
   const cgDirs: string[] = [];
   for (const c of plan.cgroups ?? []) add((w) => encodeCgroup(c, w, cgDirs));
+  if (plan.caps && plan.caps.length > 0) {
+    let mask = 0n;
+    for (const c of plan.caps) {
+      if (!Number.isInteger(c) || c < 0 || c > MAX_CAP)
+        throw new PlanEncodeError(`capability ${c} is not 0..${MAX_CAP}`);
+      mask |= 1n << BigInt(c);
+    }
+    add((w) => (w.u64(mask), RecordType.CAPS));
+  }
+  const idmap = plan.idmap;
+  if (idmap) {
+    const text = (m: number[], what: string): string => {
+      if (
+        m.length === 0 ||
+        m.length % 3 !== 0 ||
+        m.length > 15 ||
+        m.some((x) => !Number.isInteger(x) || x < 0 || x > 0xfffffffe)
+      )
+        throw new PlanEncodeError(`${what} map must be 1 to 5 triples of ids`);
+      if (m[0] !== plan.uid && what === 'uid') throw new PlanEncodeError('uid map must start with the IDS uid');
+      if (m[0] !== plan.gid && what === 'gid') throw new PlanEncodeError('gid map must start with the IDS gid');
+      return m.join(' ');
+    };
+    const u = text(idmap.uid, 'uid');
+    const g = text(idmap.gid, 'gid');
+    add(
+      (w) => (
+        w.path(idmap.newuidmap, 'newuidmap').path(idmap.newgidmap, 'newgidmap').str(u, 'uid map').str(g, 'gid map'),
+        RecordType.IDMAP
+      ),
+    );
+  }
   for (const m of plan.mounts) add((w) => encodeMount(m, w));
   // At most MAX_DISCARDS (discardPaths keeps to it; plan.c refuses more).
   for (const d of plan.discard ?? []) add((w) => (w.path(d, 'discard'), RecordType.DISCARD));

@@ -52,6 +52,8 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
       proxy: plan.netProxy ?? null,
     },
     cgroups: plan.cgroups ?? [],
+    caps: plan.caps ?? [],
+    idmap: plan.idmap ?? null,
     cwd: plan.cwd,
     ...(plan.discard ? { discard: plan.discard } : {}),
     rlimits: plan.rlimits.map((r) => ({

@@ -208,6 +208,18 @@ export interface LaunchPlan {
   record?: { dir: string; name: string; meta: string };
   /** The monitor dies with this process, its parent (PARENT): the library's caller. */
   parent?: number;
+  /**
+   * Capabilities (numbers, capabilities(7)) the program keeps inside its
+   * user namespace, as ambient capabilities (CAPS record); absent: none.
+   */
+  caps?: number[];
+  /**
+   * Id maps written from outside by the setuid helpers newuidmap and
+   * newgidmap (IDMAP record) instead of the one-id map of IDS: each map
+   * "INSIDE OUTSIDE COUNT" triples, the first mapping IDS's ids to the
+   * caller's, the next a range of /etc/subuid (subgid).
+   */
+  idmap?: { newuidmap: string; newgidmap: string; uid: number[]; gid: number[] };
   /** The D-Bus proxy to start at the hand-over, and where its sockets go. */
   dbus?: { buses: DbusBusPlan[]; hostRuntime?: string };
   /** The nested X server to start at the hand-over, whose socket and cookie the sandbox gets. */

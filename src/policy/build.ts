@@ -17,6 +17,8 @@ import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import type { ProtectRequest } from '../mounts/protect.js';
 import { secretPaths, type SecretPath } from '../mounts/secrets.js';
+import { loadRootTree, type RootTree } from '../mounts/tree.js';
+import { callerSubids } from '../sys/subid.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
 import type { ProfileSyscalls } from './seccomp.js';
@@ -63,6 +65,10 @@ export interface CliOverrides {
   logDenials?: boolean;
   /** --memory, --pids, --cpu: on top of the profile's limits. */
   limits?: Record<string, LimitValue>;
+  /** --root DIR: the system tree (relative to the current directory). */
+  root?: string;
+  /** --uid 0|caller. */
+  uid?: 0 | 'caller';
 }
 
 export interface Policy {
@@ -91,6 +97,12 @@ export interface Policy {
   /** setrlimit(2) values by resource name (src/launch/limits.ts). */
   limits: Record<string, LimitValue>;
   hostname: string;
+  /** root / --root: the system tree in place of the host's /usr and /etc (src/mounts/tree.ts). */
+  root?: RootTree;
+  /** uid: 0 / --uid 0: the program sees uid and gid 0 (its files stay the caller's outside). */
+  rootInside: boolean;
+  /** Capabilities kept inside the user namespace, by name, with where each was written. */
+  capabilities: { name: string; origin: string }[];
   /** The program's whole environment, in order. */
   env: string[];
   /** PATH inside, used to find the program. */
@@ -272,6 +284,18 @@ export function buildPolicy(
       notes.push(`dropped ${bypass.map((e) => e.split('=')[0]).join(', ')}: the proxy is the only way out`);
     env = env.filter((e) => !/^no_proxy=/i.test(e));
   }
+  const rootDir = cli.root !== undefined ? path.resolve(ctx.cwd, cli.root) : profile.root?.path;
+  const writable = profile.root?.writable ?? false;
+  const rootOrigin = cli.root !== undefined ? '--root' : profile.root ? where(profile.root.source) : '';
+  const root =
+    rootDir === undefined
+      ? undefined
+      : loadRootTree(rootDir, writable, rootOrigin, { uid, subuid: callerSubids(uid).uid });
+  if (root) notes.push(`system tree ${root.dir} (${rootOrigin}), ${writable ? 'writable' : 'read-only'}`);
+  else if (profile.root?.writable)
+    notes.push(
+      `root: ${rootOrigin} lets a system tree be writable, but none is given (--root DIR): the host's system, read-only`,
+    );
   const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
   return {
     profileName: profile.name,
@@ -296,6 +320,9 @@ export function buildPolicy(
     landlock: { mode: profile.landlock, logDenials: (cli.logDenials ?? false) || profile.landlockLogDenials },
     limits: { ...profile.limits, ...cli.limits },
     hostname: profile.hostname,
+    root,
+    rootInside: (cli.uid ?? profile.uid) === 0,
+    capabilities: profile.capabilities.map((c) => ({ name: c.value, origin: where(c.source) })),
     env,
     searchPath,
     home: ctx.home,

@@ -6,12 +6,13 @@
  * returns every expansion error (unknown variable, a path that does not
  * expand to an absolute one) located at FILE:LINE of its entry.
  *   scalars (description, network, syscalls.action/multiarch, hostname,
- *   nestedSandbox, landlock)        the later layer wins; a layer that sets
+ *   nestedSandbox, landlock, uid,
+ *   root's path and writable)       the later layer wins; a layer that sets
  *                                   `network` replaces it whole (mode and tcp);
  *                                   landlock's mode and logDenials each on
  *                                   their own (a string sets the mode only)
  *   lists (command, devices, sockets, env.keep, dbus lists, syscalls
- *   allow/deny)                     union, first occurrence kept, in order
+ *   allow/deny, capabilities)       union, first occurrence kept, in order
  *   env.set, limits                 per key, the later layer wins
  *   filesystem.protect              the built-in list, then each layer's
  *                                   entries; `unprotect` (any layer) removes
@@ -137,6 +138,11 @@ export interface MergedProfile {
   landlock: LandlockMode;
   /** landlock.logDenials: the kernel logs what Landlock refuses the program. */
   landlockLogDenials: boolean;
+  /** root: the system tree (path expanded; absent when only `writable` was said) and where it was written. */
+  root?: { path?: string; writable: boolean; source: SourceRef };
+  uid: 0 | 'caller';
+  /** Capabilities kept inside the user namespace (union of the layers). */
+  capabilities: Tagged<string>[];
   skipped: SkippedEntry[];
 }
 
@@ -185,6 +191,8 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     nestedSandbox: false,
     landlock: 'best-effort',
     landlockLogDenials: false,
+    uid: 'caller',
+    capabilities: [],
     skipped: m.skipped,
   };
   let allowDeclared = false;
@@ -321,6 +329,22 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
       if (doc.landlock.mode !== undefined) out.landlock = doc.landlock.mode;
       if (doc.landlock.logDenials !== undefined) out.landlockLogDenials = doc.landlock.logDenials;
     }
+    if (doc.root !== undefined) {
+      const r = typeof doc.root === 'string' ? { path: doc.root } : doc.root;
+      const keyPath = typeof doc.root === 'string' ? ['root'] : ['root', 'path'];
+      let expanded: string | undefined = out.root?.path;
+      if (r.path !== undefined) {
+        const e = m.path(layer, keyPath, r.path);
+        if (e?.glob)
+          m.errors.push(
+            errorAt(src(keyPath), 'a system tree is one directory: no glob characters', formatKeyPath(keyPath)),
+          );
+        else expanded = e?.path;
+      }
+      out.root = { path: expanded, writable: r.writable ?? out.root?.writable ?? false, source: src(['root']) };
+    }
+    if (doc.uid !== undefined) out.uid = doc.uid;
+    (doc.capabilities ?? []).forEach((c, i) => pushTagged(out.capabilities, c, src(['capabilities', i]), layer.layer));
   }
 
   const off = new Set(out.unprotected.map((u) => u.value));

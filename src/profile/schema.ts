@@ -16,6 +16,7 @@ import { ProfileError } from './errors.js';
 import type { LoadedFile } from './load.js';
 import { formatKeyPath, lookupPos, type PathSegment } from './positions.js';
 import {
+  CAPABILITY_NAMES,
   DBUS_BUSES,
   DBUS_RULE_KINDS,
   DEVICE_CLASSES,
@@ -113,6 +114,11 @@ const TOP: KeyChecks = {
     checkBoolean(cx, v, p);
   },
   landlock: (cx, v, p) => checkLandlock(cx, v, p),
+  root: (cx, v, p) => checkRoot(cx, v, p),
+  uid: (cx, v, p) => {
+    if (v !== 0 && v !== 'caller') cx.fail(p, `expected 0 or "caller", got ${describe(v)}`);
+  },
+  capabilities: (cx, v, p) => checkList(cx, v, p, (x, q) => checkEnum(cx, x, q, CAPABILITY_NAMES, 'capability')),
 };
 
 const FILESYSTEM: KeyChecks = {
@@ -375,6 +381,24 @@ function checkHostname(cx: Checker, v: unknown, path: Path): void {
   if (!(v as string).split('.').every((label) => HOSTNAME_LABEL_RE.test(label))) {
     cx.fail(path, `${JSON.stringify(v)} is not a valid hostname (letters, digits, "-" and ".")`);
   }
+}
+
+/** `root`: a path (as filesystem paths are written), or { path?, writable? }. */
+function checkRoot(cx: Checker, v: unknown, path: Path): void {
+  if (typeof v === 'string') {
+    checkPath(cx, v, path);
+    return;
+  }
+  if (!isPlainObject(v)) {
+    cx.fail(path, `expected a directory or { path, writable }, got ${describe(v)}`);
+    return;
+  }
+  checkObject(cx, v, path, {
+    path: (c, x, q) => checkPath(c, x, q),
+    writable: (c, x, q) => {
+      checkBoolean(c, x, q);
+    },
+  });
 }
 
 function checkNetwork(cx: Checker, v: unknown, path: Path): void {

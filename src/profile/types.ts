@@ -99,6 +99,31 @@ export interface NetworkDoc {
   fallback?: 'host' | 'none';
 }
 
+/**
+ * Capabilities a profile may keep inside its own user namespace (`uid: 0`
+ * for a package manager): each acts on what the namespace owns only, never
+ * on the host (tsjail-profile(5), "capabilities").
+ */
+export const CAPABILITY_NAMES = [
+  'chown',
+  'dac_override',
+  'dac_read_search',
+  'fowner',
+  'fsetid',
+  'kill',
+  'setgid',
+  'setuid',
+  'net_bind_service',
+  'sys_chroot',
+] as const;
+export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+
+/** `root: "DIR"` is short for `root: { path: "DIR" }`; `{ writable: true }` alone lets --root give the path. */
+export interface RootDoc {
+  path?: string;
+  writable?: boolean;
+}
+
 export interface ProfileDoc {
   description?: string;
   command?: string[];
@@ -119,4 +144,9 @@ export interface ProfileDoc {
   hostname?: string;
   nestedSandbox?: boolean;
   landlock?: LandlockMode | LandlockDoc;
+  /** A directory tree as the system runtime instead of the host's /usr and /etc (src/mounts/tree.ts). */
+  root?: string | RootDoc;
+  /** The uid and gid seen inside: the caller's (default) or 0. */
+  uid?: 0 | 'caller';
+  capabilities?: CapabilityName[];
 }

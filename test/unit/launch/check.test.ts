@@ -419,6 +419,44 @@ const SITES: Site[] = [
     profile: RW_W,
     message: /protect \.git: \S+\/w\/\.git is a symbolic link \(-> \/tmp\) inside a writable directory/,
   },
+  // src/mounts/tree.ts: root, a system tree ($DIR/t: the test's own)
+  {
+    file: 'mounts/tree.ts',
+    at: 'a system tree must be writable by nobody but you or root',
+    setup: (dir) => {
+      fs.mkdirSync(`${dir}/t/usr`, { recursive: true });
+      fs.chmodSync(`${dir}/t/usr`, 0o777);
+    },
+    profile: '{\n  root: "$DIR/t",\n}\n',
+    message: /root \S+\/t\/usr \(\S+p\.json5:2\): owned by uid \d+, mode 0777/,
+  },
+  {
+    file: 'mounts/tree.ts',
+    at: 'no such directory',
+    profile: '{\n  root: "$DIR/t",\n}\n',
+    message: /root \S+\/t \(\S+p\.json5:2\): no such directory/,
+  },
+  {
+    file: 'mounts/tree.ts',
+    at: 'not a directory',
+    setup: (dir) => fs.writeFileSync(`${dir}/t`, ''),
+    profile: '{\n  root: "$DIR/t",\n}\n',
+    message: /root \S+\/t \(\S+p\.json5:2\): not a directory/,
+  },
+  {
+    file: 'mounts/tree.ts',
+    at: "the host's own root is not a tree",
+    profile: '{\n  root: "/",\n}\n',
+    message: /root \/ \(\S+p\.json5:2\): the host's own root is not a tree/,
+  },
+  {
+    file: 'mounts/tree.ts',
+    at: 'the tree has no executable /bin/sh',
+    setup: (dir) => fs.mkdirSync(`${dir}/t/usr/bin`, { recursive: true }),
+    profile: '{\n  root: "$DIR/t",\n}\n',
+    message: /root \S+\/t \(\S+p\.json5:2\): the tree has no executable \/bin\/sh/,
+  },
+  { file: 'mounts/plan.ts', at: 'a host path cannot be shown there', not: CLI },
   {
     file: 'mounts/resolve.ts',
     at: 'too many levels of symbolic links',
@@ -464,6 +502,10 @@ const SITES: Site[] = [
     'environment entry without NAME=',
     'empty argv',
     'is not 1..4096 instructions',
+    'capability ${c} is not 0..',
+    'map must be 1 to 5 triples of ids',
+    'uid map must start with the IDS uid',
+    'gid map must start with the IDS gid',
     'exceeds ${MAX_PLAN}',
     'exceeds ${MAX_RECORDS}',
     'are not among 0, 1, 2',

@@ -90,6 +90,13 @@ const plan: LaunchPlan = {
   record: { dir: '/run/user/1000/tsjail', name: 'web-1.x_y', meta: '{"name":"web-1.x_y","q":"\\"é"}' },
   parent: 4242,
   cgroups,
+  caps: [0, 7, 40],
+  idmap: {
+    newuidmap: '/usr/bin/newuidmap',
+    newgidmap: '/usr/bin/newgidmap',
+    uid: [1000, 1000, 1, 1, 100000, 65536],
+    gid: [1001, 1001, 1],
+  },
   mounts,
   cwd: '/home/u',
   discard: ['/tmp', '/home/u'],
@@ -215,6 +222,12 @@ t.test(
       ),
       'CGROUP and CGWRITE, in order',
     );
+    t.same(c.caps, String((1n << 0n) | (1n << 7n) | (1n << 40n)), 'CAPS');
+    t.same(
+      [c.newuidmap, c.newgidmap, c.uid_map, c.gid_map],
+      ['/usr/bin/newuidmap', '/usr/bin/newgidmap', '1000 1000 1 1 100000 65536', '1001 1001 1'],
+      'IDMAP',
+    );
     t.equal(c.mounts.length, mounts.length, 'every mount record, in order');
     mounts.forEach((m, i) => t.same(c.mounts[i], expectedMount(m), `${m.op} ${m.dest}`));
     t.same(c.chdir, plan.cwd, 'CHDIR');
@@ -262,6 +275,8 @@ t.test(
       netRules: _nr,
       netListen: _n,
       cgroups: _g,
+      caps: _c,
+      idmap: _m,
       ...rest
     } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
@@ -272,6 +287,7 @@ t.test(
     t.same([c.record_dir, c.parent_pid, c.enter_pid], [null, 0, 0]);
     t.same([c.netargv, c.netrules, c.listen_fd], [[], [], -1], 'no network records');
     t.same(c.cgroups, [], 'no cgroups');
+    t.same([c.caps, c.uid_map, c.gid_map], ['0', null, null]);
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
   },
 );

@@ -66,7 +66,7 @@ t.test('unknown keys are errors, with "did you mean" for misspellings', async (t
       'p.json5:6: dbus.sesion: unknown key; did you mean "session"?',
       'p.json5:7: network.tpc: unknown key; did you mean "tcp"?',
       'p.json5:8: frobnicate: unknown key (expected one of: description, command, include, filesystem, devices, ' +
-        'sockets, dbus, network, syscalls, env, limits, hostname, nestedSandbox, landlock)',
+        'sockets, dbus, network, syscalls, env, limits, hostname, nestedSandbox, landlock, root, uid, capabilities)',
     ],
   );
 });
@@ -146,7 +146,7 @@ t.test('wrong types and out-of-range values in every section', async (t) => {
       'p.json5:7: dbus.session.talk[1]: "org.a..b" is not a D-Bus name (like org.example.App, or org.example.*)',
       'p.json5:7: dbus.session.call[0]: "a b" must not contain whitespace',
       'p.json5:7: dbus.system: expected an object { ... }, got a list',
-      'p.json5:8: network.tcp: TCP port lists need mode "host" (with "none" there is no network to filter)',
+      'p.json5:8: network.tcp: TCP port lists need mode "host" (with "none" there is no network to filter; with "private" use allow)',
       'p.json5:9: hostname: "bad_host" is not a valid hostname (letters, digits, "-" and ".")',
       'p.json5:10: nestedSandbox: expected true or false, got string "yes"',
       'p.json5:11: landlock: unknown landlock mode "strict"; expected one of "best-effort", "required"',
@@ -173,9 +173,11 @@ t.test('network forms and ports', async (t) => {
     'p.json5:1: network.tcp.connect[2]: 65536 is out of range 1..65535',
     'p.json5:1: network.tcp.connect[3]: expected an integer, got string "80"',
   ]);
-  t.same(errorsOf(t, '{ network: { tcp: {} } }'), ['p.json5:1: network: missing key "mode" ("none" or "host")']);
+  t.same(errorsOf(t, '{ network: { tcp: {} } }'), [
+    'p.json5:1: network: missing key "mode" ("none", "host" or "private")',
+  ]);
   t.same(errorsOf(t, '{ network: true }'), [
-    'p.json5:1: network: expected "none", "host" or { mode, tcp }, got boolean true',
+    'p.json5:1: network: expected "none", "host", "private" or { mode, tcp, allow }, got boolean true',
   ]);
   t.same(errorsOf(t, '{ network: "hsot" }'), ['p.json5:1: network: unknown network mode "hsot"; did you mean "host"?']);
 });
@@ -277,5 +279,25 @@ t.test('network.unscopedAbstractSockets: a boolean, and only with mode "host"', 
   ]);
   t.same(errorsOf(t, '{ network: { mode: "none", unscopedAbstractSockets: true } }'), [
     'p.json5:1: network.unscopedAbstractSockets: only means something with mode "host" (a network namespace of its own has no host abstract sockets)',
+  ]);
+});
+
+t.test('root, uid and capabilities: their shapes, each error at its line', async (t) => {
+  t.same(errorsOf(t, '{\n  root: "/srv/tree",\n  uid: 0,\n  capabilities: ["chown", "setuid"],\n}\n'), []);
+  t.same(errorsOf(t, '{\n  root: { writable: true },\n  uid: "caller",\n}\n'), []);
+  t.same(
+    errorsOf(
+      t,
+      ['{', '  root: "relative",', '  uid: 1000,', '  capabilities: ["sys_admin", "chwon"],', '}'].join('\n'),
+    ),
+    [
+      'p.json5:2: root: "relative" must be an absolute path (starting with /, ~ or ${VAR})',
+      'p.json5:3: uid: expected 0 or "caller", got number 1000',
+      'p.json5:4: capabilities[0]: unknown capability "sys_admin"; expected one of "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "net_bind_service", "sys_chroot"',
+      'p.json5:4: capabilities[1]: unknown capability "chwon"; did you mean "chown"?',
+    ],
+  );
+  t.same(errorsOf(t, '{\n  root: { path: "/x", writeable: true },\n}\n'), [
+    'p.json5:2: root.writeable: unknown key; did you mean "writable"?',
   ]);
 });
