@@ -222,9 +222,9 @@ t.test('the .deb: built, lint-clean, installed, used as the test user, purged', 
     const bash = asTestUser([
       'bash',
       '-c',
-      'source /usr/share/bash-completion/completions/tsjail; COMP_WORDS=(tsjail -p untr); COMP_CWORD=2; _tsjail; echo "${COMPREPLY[@]}"',
+      'source /usr/share/bash-completion/completions/tsjail; COMP_WORDS=(tsjail -p untrusted-g); COMP_CWORD=2; _tsjail; echo "${COMPREPLY[@]}"',
     ]);
-    t.equal(bash.stdout, 'untrusted\n', bash.stderr);
+    t.equal(bash.stdout, 'untrusted-gui\n', bash.stderr);
   });
 
   purge();
