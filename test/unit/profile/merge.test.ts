@@ -44,6 +44,7 @@ t.test('the SPEC example merges with its snippets', async (t) => {
     mode: 'host',
     tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
     unscopedAbstractSockets: false,
+    allow: [],
     source: { file: join(SHIP, 'firefox.json5'), line: 17, col: 12 },
   });
   t.same(
