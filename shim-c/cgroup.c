@@ -13,7 +13,7 @@
  * monitor, init dies of PDEATHSIG, and the cleaner retries rmdir until the
  * cgroups are empty. Were the cleaner killed too, the directories stay,
  * empty, until the next launch of the same user removes those whose
- * monitor is gone (src/cgroup/sweep.ts): their names hold the monitor's
+ * monitor is gone (sweepDead, src/cgroup/place.ts): their names (cg_name) hold the monitor's
  * pid and start time.
  *
  * v1 has no memory.oom.group: the kernel kills one process at the limit.
@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,67 @@ static void watch_oom_v1(const struct plan *plan, const char *dir)
 	if (write_file(path, ctl) < 0)
 		fail(plan, "write %s", path);
 	close(ofd);
+}
+
+/* Field 22 of /proc/self/stat: this process's start time in clock ticks since boot. */
+static bool self_start(char *out, size_t size)
+{
+	char buf[4096];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* The command name (field 2) is in parentheses and may hold anything. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	p += 2; /* field 3 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return false;
+		p++;
+	}
+	size_t len = strspn(p, "0123456789");
+	if (len == 0 || len >= size)
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+static char *joined(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *s = malloc(n);
+	if (!s)
+		die("cgroup", "out of memory");
+	snprintf(s, n, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", name);
+	return s;
+}
+
+void cg_name(struct plan *plan)
+{
+	char start[32], leaf[64];
+	const char *dir = NULL;
+
+	if (!self_start(start, sizeof start))
+		die("cgroup", "read the monitor's start time from /proc/self/stat");
+	snprintf(leaf, sizeof leaf, "sb-%ld-%s", (long)getpid(), start);
+	for (size_t i = 0; i < plan->ncgroups; i++) {
+		struct plan_cgroup *c = &plan->cgroups[i];
+		if (c->type == R_CGROUP) {
+			if (c->flags & PLAN_CG_NAMED)
+				c->path = joined(c->path, leaf);
+			dir = c->path;
+		} else if (c->path[0] != '/') {
+			c->path = joined(dir, c->path);
+		}
+	}
 }
 
 void cg_setup(const struct plan *plan)

@@ -13,6 +13,10 @@
 /* Apply the records in plan order (mkdir, write, the monitor's own move).
  * On a failure the directories made so far are removed before the shim
  * stops with 125. */
+/* Make the plan's names whole: a NAMED CGROUP becomes PATH/sb-PID-START
+ * (this process's pid and start time, field 22 of /proc/self/stat), a bare
+ * CGWRITE name a file of the nearest earlier CGROUP. Before cg_setup. */
+void cg_name(struct plan *plan);
 void cg_setup(const struct plan *plan);
 
 /* Fork the cleaner: a process outside the sandbox that waits for the

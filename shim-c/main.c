@@ -497,6 +497,7 @@ int shim_main(int argc, char **argv)
 	 * (forked with the signals blocked: ^C does not end it). */
 	int cleaner = -1, place[2] = { -1, -1 };
 	if (plan.ncgroups) {
+		cg_name(&plan);
 		cg_setup(&plan);
 		cleaner = cg_cleaner(&plan);
 		if (pipe2(place, O_CLOEXEC) < 0)

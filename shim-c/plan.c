@@ -329,19 +329,35 @@ static bool decode_cgroup(struct parser *ps, struct plan_cgroup *c)
 		    !get_str(ps, &c->message, "message"))
 			return false;
 		return check(ps, strcmp(c->path, "/") != 0, "path /") &&
-		       check(ps, !(c->flags & ~(PLAN_CG_PROCS | PLAN_CG_SELF | oom)),
+		       check(ps,
+			     !(c->flags & ~(PLAN_CG_PROCS | PLAN_CG_SELF | PLAN_CG_NAMED | oom)),
 			     "unknown cgroup flag bits") &&
 		       check(ps, (c->flags & oom) != oom, "both OOM flags") &&
-		       check(ps, !(c->flags & PLAN_CG_SELF) || !(c->flags & (PLAN_CG_PROCS | oom)),
-			     "SELF with PROCS or an OOM flag") &&
+		       check(ps,
+			     !(c->flags & PLAN_CG_SELF) ||
+				     !(c->flags & (PLAN_CG_PROCS | PLAN_CG_NAMED | oom)),
+			     "SELF with PROCS, NAMED or an OOM flag") &&
 		       check(ps, (c->flags & oom) || c->message[0] == '\0',
 			     "a message without an OOM flag");
 	}
-	if (!get_path(ps, &c->path, "path") || !get_str(ps, &c->value, "value"))
+	if (!get_str(ps, &c->path, "path") || !get_str(ps, &c->value, "value"))
 		return false;
+	if (c->path[0] != '/') {
+		/* A bare file name: a file of the nearest earlier CGROUP (cg_name). */
+		size_t n = strlen(c->path);
+		if (n == 0 || n > NAME_MAX || strchr(c->path, '/') || c->path[0] == '.')
+			return fail(ps, "path: neither an absolute path nor a control file's name");
+		for (size_t i = 0; i + 1 < pl->ncgroups; i++)
+			if (pl->cgroups[i].type == R_CGROUP)
+				return true;
+		return fail(ps, "%s: a control file's name before any CGROUP", c->path);
+	}
+	if (!path_ok(c->path))
+		return fail(ps, "path: not an absolute normalised path");
 	for (size_t i = 0; i + 1 < pl->ncgroups; i++) {
 		const struct plan_cgroup *d = &pl->cgroups[i];
-		if (d->type != R_CGROUP)
+		/* A NAMED cgroup's files are reached by name only: its path is where it is made. */
+		if (d->type != R_CGROUP || (d->flags & PLAN_CG_NAMED))
 			continue;
 		if (parent_is(c->path, d->path))
 			return true;

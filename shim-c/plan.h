@@ -87,6 +87,7 @@ enum plan_type {
 #define PLAN_CG_SELF 0x2u
 #define PLAN_CG_OOM_V1 0x4u
 #define PLAN_CG_OOM_V2 0x8u
+#define PLAN_CG_NAMED 0x10u /* path is where the monitor makes sb-PID-START (cg_name) */
 
 /* CGROUP (value NULL) or CGWRITE (flags 0, message NULL), in plan order. */
 struct plan_cgroup {

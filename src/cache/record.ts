@@ -251,11 +251,15 @@ function noteEnviron(s: Session): void {
 
 /**
  * Files whose stat says nothing of their content: compared byte for byte.
- * Below /proc/self is the planning process's own: only its hard limits are
- * a dependency; anything else read there makes the plan uncacheable.
+ * Below /proc/self is the planning process's own: only what the fast path's
+ * process shares with it is a dependency - its hard limits, its cgroups and
+ * its mount table (the caller's, src/cgroup reads them for limits); anything
+ * else read there makes the plan uncacheable.
  */
+const SHARED_SELF = new Set(['/proc/self/limits', '/proc/self/cgroup', '/proc/self/mountinfo']);
+
 function isVirtual(p: string): boolean {
-  if (isSelf(p) && p !== '/proc/self/limits') noteUncacheable(`${p} was read while planning`);
+  if (isSelf(p) && !SHARED_SELF.has(p)) noteUncacheable(`${p} was read while planning`);
   return p.startsWith('/proc/') || p.startsWith('/sys/');
 }
 

@@ -1,9 +1,10 @@
 /**
  * limits.memory, pids and cpu at launch: decide where the sandbox's cgroups
  * go (place.ts), refuse when they cannot be had and the profile requires
- * them, and produce the plan's CGROUP/CGWRITE records. Run once per launch,
- * after the (cacheable) planning, since the records name this launch's
- * monitor; --dry-run shows them without asking systemd for anything.
+ * them, and produce the plan's CGROUP/CGWRITE records. v1's records are the
+ * same at every launch (the monitor names its cgroups) and a cached plan
+ * holds them; a systemd scope is asked for at each launch (`perLaunch`).
+ * --dry-run shows them without asking systemd for anything.
  */
 import { TsjailError } from '../errors.js';
 import type { CgroupOp } from '../plan/plan.js';
@@ -13,8 +14,6 @@ import {
   only,
   placeV1,
   placeV2,
-  sandboxName,
-  startTime,
   sweepDead,
   wantedControllers,
   type Host,
@@ -37,6 +36,13 @@ export interface LimitsPlacement {
    * With dryRun, the records v1 would have (nothing is asked of systemd).
    */
   ops(): CgroupOp[];
+  /** The records are this launch's alone (a systemd scope): a plan holding them is not cached. */
+  perLaunch: boolean;
+  /**
+   * Remove the cgroups of the caller's dead sandboxes (after the planning,
+   * which must not write): what was removed, for -v.
+   */
+  sweep(): string[];
 }
 
 const KEY: Record<Controller, string> = { memory: 'limits.memory', pids: 'limits.pids', cpu: 'limits.cpu' };
@@ -45,7 +51,7 @@ export function placeLimits(
   w: Wanted,
   opts: { required: boolean; dryRun: boolean; host: Host; description: string },
 ): LimitsPlacement {
-  const out: LimitsPlacement = { notes: [], warnings: [], ops: () => [] };
+  const out: LimitsPlacement = { notes: [], warnings: [], ops: () => [], perLaunch: false, sweep: () => [] };
   if (wantedControllers(w).length === 0) return out;
   const view: FsView = opts.host.view ?? realFs;
   const hs = opts.host.hierarchies ?? hierarchies(view);
@@ -60,15 +66,15 @@ export function placeLimits(
   }
   const enforced = only(w, choice.enforced);
   if (choice.kind === 'v1') {
-    if (!opts.dryRun)
-      for (const d of sweepDead(choice.subtree, view)) out.notes.push(`removed a dead sandbox's cgroup ${d}`);
-    const name = sandboxName(process.pid, startTime('self', view) ?? '0');
-    const ops = placeV1(enforced, choice.subtree, name, view);
+    const subtree = choice.subtree;
+    if (!opts.dryRun) out.sweep = () => sweepDead(subtree, view);
+    const ops = placeV1(enforced, subtree, view);
     out.ops = () => ops;
     out.notes.push(
       `limits ${choice.enforced.join(', ')}: cgroup v1, below the subtree delegated by tsjail setup-limits`,
     );
   } else if (choice.kind === 'systemd') {
+    out.perLaunch = true;
     const unit = scopeUnit(process.pid, Math.random().toString(36).slice(2, 10));
     out.notes.push(`limits ${choice.enforced.join(', ')}: cgroup v2, in the systemd scope ${unit} (Delegate=yes)`);
     out.ops = () => {

@@ -7,13 +7,15 @@
  *   - cgroup v1 (a hybrid or legacy machine): one directory per controller,
  *     `sb-PID-START` below the subtree `tsjail setup-limits` delegated to the
  *     caller (config.ts), PID and START being the monitor's (the process
- *     that is tsjail now and the shim after execve);
+ *     that is tsjail now and the shim after execve, or the C entry point
+ *     running a cached plan), which the monitor names itself;
  *   - cgroup v2 under systemd: a transient scope with Delegate=yes (systemd.ts)
  *     that holds the monitor; inside it the monitor moves itself into
  *     `supervisor`, enables the controllers for the scope's children and puts
  *     the sandbox into `sandbox` (v2 forbids processes in a cgroup whose
  *     children have controllers).
- * Both are computed at launch, never cached: the names hold the monitor's pid.
+ * v1's records depend only on the administrator's file and the hierarchies,
+ * so a cached plan holds them; a systemd scope is asked for at each launch.
  */
 import * as fs from 'node:fs';
 import type { CgroupOp } from '../plan/plan.js';
@@ -70,25 +72,29 @@ export function startTime(pid: number | 'self', view: FsView = realFs): string |
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
-/** v1: the records for a sandbox called `name` in the caller's delegated subtree. */
-export function placeV1(w: Wanted, subtree: Subtree, name: string, view: FsView): CgroupOp[] {
+/**
+ * v1: the records for a sandbox in the caller's delegated subtree: in each
+ * controller's directory a `named` cgroup, `sb-PID-START` after the monitor
+ * (which names it: the records are the same at every launch, a cached
+ * plan's too), and its control files by their bare names.
+ */
+export function placeV1(w: Wanted, subtree: Subtree, view: FsView): CgroupOp[] {
   const ops: CgroupOp[] = [];
   for (const c of wantedControllers(w)) {
     const base = subtree.dirs[c]!;
-    const dir = `${base}/${name}`;
     if (c === 'memory') {
-      ops.push({ op: 'cgroup', path: dir, procs: true, self: false, oom: 'v1', message: oomMessage(w) });
-      ops.push({ op: 'write', path: `${dir}/memory.limit_in_bytes`, value: String(w.memory) });
+      ops.push({ op: 'cgroup', path: base, procs: true, self: false, oom: 'v1', message: oomMessage(w), named: true });
+      ops.push({ op: 'write', path: 'memory.limit_in_bytes', value: String(w.memory) });
       // Without swap accounting there is no memsw file: swap is then not
       // counted (doctor says so); with it, memory plus swap is the same cap.
       if (view.exists(`${base}/memory.memsw.limit_in_bytes`))
-        ops.push({ op: 'write', path: `${dir}/memory.memsw.limit_in_bytes`, value: String(w.memory) });
+        ops.push({ op: 'write', path: 'memory.memsw.limit_in_bytes', value: String(w.memory) });
     } else {
-      ops.push({ op: 'cgroup', path: dir, procs: true, self: false });
-      if (c === 'pids') ops.push({ op: 'write', path: `${dir}/pids.max`, value: String(w.pids) });
+      ops.push({ op: 'cgroup', path: base, procs: true, self: false, named: true });
+      if (c === 'pids') ops.push({ op: 'write', path: 'pids.max', value: String(w.pids) });
       else {
-        ops.push({ op: 'write', path: `${dir}/cpu.cfs_period_us`, value: String(CPU_PERIOD_US) });
-        ops.push({ op: 'write', path: `${dir}/cpu.cfs_quota_us`, value: String(cpuQuota(w.cpu!)) });
+        ops.push({ op: 'write', path: 'cpu.cfs_period_us', value: String(CPU_PERIOD_US) });
+        ops.push({ op: 'write', path: 'cpu.cfs_quota_us', value: String(cpuQuota(w.cpu!)) });
       }
     }
   }

@@ -193,7 +193,7 @@ export class RunCommand extends BaseCommand {
     }
     // SPEC: files left in the private tmpfs are said at exit on a terminal, or with -v; never with -q.
     if (!this.quiet && (this.verbose || isatty(2))) built.plan.discard = discardPaths(built.plan.mounts);
-    // After the planning (which a cache may keep): the cgroups name this launch.
+    // Recorded like the planning: the administrator's file and the hierarchies are dependencies.
     const cg = placeLimits(cgroupLimits(policy.limits), {
       required: policy.limits.required !== false,
       dryRun: this.dryRun,
@@ -202,7 +202,11 @@ export class RunCommand extends BaseCommand {
     });
     built.notes.push(...cg.notes);
     built.warnings.push(...cg.warnings);
-    if (this.dryRun) built.plan.cgroups = cg.ops();
+    // v1's records are the plan's (cached with it); a systemd scope's are made at the hand-over.
+    if (this.dryRun || !cg.perLaunch) {
+      const ops = cg.ops();
+      if (ops.length > 0) built.plan.cgroups = ops;
+    }
     for (const w of built.warnings) say(`warning: ${w}`);
     if (this.verbose) {
       say(`profile ${profile.name}: ${profile.files.join(', ')}`);
@@ -283,9 +287,11 @@ export class RunCommand extends BaseCommand {
       if (built.plan.parent !== undefined) noteUncacheable('a PARENT record');
       const record = built.plan.record ? recordTemplate(built.plan.record, built.plan.argv) : undefined;
       if (built.plan.record && !record) noteUncacheable('the record does not hold the argv where expected');
-      if (built.plan.cgroups !== undefined || Object.keys(cgroupLimits(policy.limits)).length > 0)
-        noteUncacheable('cgroup limits (their cgroups are per launch)');
+      if (cg.perLaunch) noteUncacheable('a systemd scope (asked for at each launch)');
       const rec = stop();
+      // As the C entry point says why it did not use the cache (after the recording: never replayed).
+      if (rec.uncacheable !== undefined && process.env.TSJAIL_CACHE_DEBUG === '1')
+        say(`plan cache: not cached: ${rec.uncacheable}`);
       const target = this.cacheTarget();
       const bare =
         rec.uncacheable === undefined && target
@@ -294,7 +300,10 @@ export class RunCommand extends BaseCommand {
       if (target && bare && built.plan.argv[0] === this.program)
         storeEntry(target.file, encodeEntry(target.key, rec, bare, record));
     }
-    handOver(built.plan, shim, process.env, replanOf(), cg.ops);
+    // Not recorded: it removes directories (and a cached launch does without it).
+    const swept = cg.sweep();
+    if (this.verbose) for (const d of swept) say(`  note: removed a dead sandbox's cgroup ${d}`);
+    handOver(built.plan, shim, process.env, replanOf(), cg.perLaunch ? cg.ops : undefined);
   }
 
   /** --memory, --pids, --cpu as profile limits; a bad value is a usage error. */

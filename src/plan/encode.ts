@@ -146,9 +146,26 @@ export const CG_PROCS = 0x1;
 export const CG_SELF = 0x2;
 export const CG_OOM_V1 = 0x4;
 export const CG_OOM_V2 = 0x8;
+export const CG_NAMED = 0x10;
 
-function encodeCgroup(op: CgroupOp, w: Writer, dirs: string[]): number {
+/** A cgroup control file's bare name (a CGWRITE relative to the nearest earlier CGROUP). */
+const CG_FILE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** The plan's cgroups so far: the directories known by path, and how many there are in all. */
+interface CgroupsSoFar {
+  dirs: string[];
+  count: number;
+}
+
+function encodeCgroup(op: CgroupOp, w: Writer, seen: CgroupsSoFar): number {
+  const dirs = seen.dirs;
   if (op.op === 'write') {
+    if (!op.path.includes('/')) {
+      if (!CG_FILE.test(op.path) || seen.count === 0)
+        throw new PlanEncodeError(`cgroup write ${op.path}: a bare name is a control file of an earlier cgroup`);
+      w.str(op.path, 'cgroup file').str(op.value, 'cgroup value');
+      return RecordType.CGWRITE;
+    }
     const parent = op.path.slice(0, op.path.lastIndexOf('/'));
     // A control file of one of the plan's cgroups, or of the directory that
     // holds one (a delegated scope's cgroup.subtree_control).
@@ -159,15 +176,19 @@ function encodeCgroup(op: CgroupOp, w: Writer, dirs: string[]): number {
   }
   if (op.self && op.procs) throw new PlanEncodeError(`cgroup ${op.path}: both the monitor's and the sandbox's`);
   if (op.self && op.oom) throw new PlanEncodeError(`cgroup ${op.path}: the monitor's cgroup watched for OOM kills`);
+  if (op.self && op.named) throw new PlanEncodeError(`cgroup ${op.path}: the monitor's cgroup is not named by it`);
   const flags =
     (op.procs ? CG_PROCS : 0) |
     (op.self ? CG_SELF : 0) |
-    (op.oom === 'v1' ? CG_OOM_V1 : op.oom === 'v2' ? CG_OOM_V2 : 0);
+    (op.oom === 'v1' ? CG_OOM_V1 : op.oom === 'v2' ? CG_OOM_V2 : 0) |
+    (op.named ? CG_NAMED : 0);
   if (op.path === '/') throw new PlanEncodeError('cgroup /: not a cgroup tsjail creates');
   w.path(op.path, 'cgroup')
     .u32(flags)
     .str(op.oom ? (op.message ?? '') : '', 'cgroup message');
-  dirs.push(op.path);
+  // A named cgroup's own directory is not known here: only bare names reach its files.
+  if (!op.named) dirs.push(op.path);
+  seen.count++;
   return RecordType.CGROUP;
 }
 
@@ -318,8 +339,8 @@ export function encodePlan(plan: LaunchPlan): Buffer {
       throw new PlanEncodeError(`listening socket's fd ${listen.fd} is not a lifeline`);
     add((w) => (w.u32(listen.port).u32(listen.fd), RecordType.NETLISTEN));
   }
-  const cgDirs: string[] = [];
-  for (const c of plan.cgroups ?? []) add((w) => encodeCgroup(c, w, cgDirs));
+  const cgSeen: CgroupsSoFar = { dirs: [], count: 0 };
+  for (const c of plan.cgroups ?? []) add((w) => encodeCgroup(c, w, cgSeen));
   if (plan.caps && plan.caps.length > 0) {
     let mask = 0n;
     for (const c of plan.caps) {

@@ -49,10 +49,23 @@ export interface RlimitOp {
  *     (v1 memory.oom_control, v2 memory.events) and, when it rose, prints
  *     `message` and exits 137. Every directory not `self` is removed when the
  *     sandbox is over, also when the monitor is killed (its cleaner).
- *   - write: write `value` into the file `path` (a cgroup's control file).
+ *     `named`: the directory is `path/sb-PID-START`, PID and START (field 22
+ *     of /proc/PID/stat) the monitor's own, which the monitor names itself;
+ *     the plan is then the same at every launch (a cached plan's too).
+ *   - write: write `value` into the file `path` (a cgroup's control file);
+ *     a bare file name is a file of the nearest earlier cgroup's directory
+ *     (how a `named` one's files are named).
  */
 export type CgroupOp =
-  | { op: 'cgroup'; path: string; procs: boolean; self: boolean; oom?: 'v1' | 'v2'; message?: string }
+  | {
+      op: 'cgroup';
+      path: string;
+      procs: boolean;
+      self: boolean;
+      oom?: 'v1' | 'v2';
+      message?: string;
+      named?: boolean;
+    }
   | { op: 'write'; path: string; value: string };
 
 export interface LandlockPlan {

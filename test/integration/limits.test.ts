@@ -15,7 +15,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chooseCgroups } from '../../src/cgroup/place.js';
+import { chooseCgroups, startTime } from '../../src/cgroup/place.js';
 import type { Subtree } from '../../src/cgroup/config.js';
 import { readLimitsConfig } from '../../src/cgroup/config.js';
 import {
@@ -26,7 +26,9 @@ import {
   testUser,
   tsjail,
   tsjailArgv,
+  tsjailFastArgv,
   userEnv,
+  writeUserFile,
 } from '../helpers/sandbox.js';
 
 const user = testUser();
@@ -194,6 +196,52 @@ t.test(
     t.match(r.stdout, /^\d+:memory:\/$/m, "its memory cgroup is the namespace's root");
     t.match(r.stdout, /no-write/, 'no cgroup file to write');
     t.match(r.stdout, /no-mount/, 'no cgroup file system to mount');
+  },
+);
+
+t.test(
+  'a cached plan keeps its limits: the C entry point runs it in a cgroup named after itself',
+  { skip: why('memory') },
+  async (t) => {
+    const home = makeUserDir('tsjail-limits-cached');
+    t.teardown(() => removeDir(home));
+    writeUserFile(
+      path.join(home, '.config/tsjail/profiles/capped.json5'),
+      `{ filesystem: { ro: ["${work}"] }, limits: { memory: "${LIMIT_MIB}M" } }\n`,
+    );
+    const opts = { home, cwd: home, env: { TSJAIL_CACHE_DEBUG: '1' }, fast: true };
+    const hog = ['-p', 'capped', '--', 'python3', HOG, 'heap', String(8 * LIMIT_MIB)];
+    const first = tsjail(hog, opts);
+    t.equal(first.status, 137, `planned by Node: killed at the limit (${first.stderr.trim()})`);
+    t.notMatch(first.stderr, /not cached/, 'the plan with its cgroup records is cached');
+    const again = tsjail(hog, opts);
+    t.match(again.stderr, /^tsjail: plan cache: hit$/m, 'the second launch runs the cached plan');
+    t.equal(again.status, 137, 'and is killed at the limit too');
+    t.match(again.stderr, `reached its memory limit (limits.memory ${LIMIT_MIB}M)`);
+    t.same(sandboxDirs(), [], 'its cgroup is gone');
+
+    // The name: the monitor's pid and start time, the C entry point being the monitor.
+    t.equal(tsjail(['-p', 'capped', '--', '/bin/sh', '-c', 'true'], opts).status, 0, '/bin/sh planned and cached');
+    const argv = asUser(tsjailFastArgv(['-p', 'capped', '--', '/bin/sh', '-c', 'echo ready; sleep 60']), {
+      ...userEnv({ home }),
+      TSJAIL_CACHE_DEBUG: '1',
+    });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: home });
+    const exited = new Promise((r) => child.on('close', r));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    t.ok(
+      await until(() => out.includes('ready') && sandboxDirs().length === 1, 20_000),
+      'the sandbox runs in its cgroup',
+    );
+    t.match(err, /^tsjail: plan cache: hit$/m, 'from the cached plan');
+    const monitor = child.pid!;
+    t.equal(path.basename(sandboxDirs()[0]!), `sb-${monitor}-${startTime(monitor)}`, 'sb-PID-START of the monitor');
+    process.kill(monitor, 'SIGTERM');
+    await exited;
+    t.ok(await until(() => sandboxDirs().length === 0), 'and it is removed at the end');
   },
 );
 

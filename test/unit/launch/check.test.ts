@@ -542,17 +542,19 @@ const SITES: Site[] = [
     at,
     not: "`tsjail enter`'s plan, built from the plan a running sandbox was started with (test/unit/plan/enter.test.ts); not on run's way",
   })),
-  // The cgroup records come from src/cgroup at the hand-over, never from a
-  // profile; test/unit/cgroup/place.test.ts reaches each of these.
+  // The cgroup records come from src/cgroup, never from a profile;
+  // test/unit/cgroup/place.test.ts and test/unit/plan/wire.test.ts reach each of these.
   ...[
     "not a file of the plan's cgroups or their parent",
+    'a bare name is a control file of an earlier cgroup',
+    "the monitor's cgroup is not named by it",
     "both the monitor's and the sandbox's",
     "the monitor's cgroup watched for OOM kills",
     'cgroup /: not a cgroup tsjail creates',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,
-    not: `the cgroup records, made at the hand-over by src/cgroup (test/unit/cgroup/place.test.ts); ${INVARIANT}`,
+    not: `the cgroup records, made by src/cgroup (test/unit/cgroup/place.test.ts, test/unit/plan/wire.test.ts); ${INVARIANT}`,
   })),
   // src/launch
   {

@@ -47,6 +47,9 @@ const cgroups: CgroupOp[] = [
   { op: 'write', path: `${scope}/sandbox/memory.max`, value: '268435456' },
   { op: 'cgroup', path: '/sys/fs/cgroup/pids/a/sb-1-2', procs: true, self: false },
   { op: 'cgroup', path: '/sys/fs/cgroup/memory/a/sb-1-2', procs: true, self: false, oom: 'v1', message: 'm' },
+  // v1 as src/cgroup makes it: the monitor names the directory, its files by their bare names.
+  { op: 'cgroup', path: '/sys/fs/cgroup/cpu/tsjail-u', procs: true, self: false, named: true },
+  { op: 'write', path: 'cpu.cfs_quota_us', value: '50000' },
 ];
 
 const landlock: LandlockPlan = {
@@ -215,7 +218,11 @@ t.test(
           : {
               type: 'CGROUP',
               path: g.path,
-              flags: (g.procs ? 1 : 0) | (g.self ? 2 : 0) | (g.oom === 'v1' ? 4 : g.oom === 'v2' ? 8 : 0),
+              flags:
+                (g.procs ? 1 : 0) |
+                (g.self ? 2 : 0) |
+                (g.oom === 'v1' ? 4 : g.oom === 'v2' ? 8 : 0) |
+                (g.named ? 0x10 : 0),
               message: g.message ?? '',
               value: null,
             },
@@ -332,6 +339,46 @@ t.test(
 );
 
 /** A plan with one more record (for a plan that must be refused). */
+t.test(
+  "a NAMED cgroup's files are reached by their bare names only, and only after a CGROUP",
+  { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
+  async (t) => {
+    const named: CgroupOp[] = [
+      { op: 'cgroup', path: '/sys/fs/cgroup/memory/tsjail-u', procs: true, self: false, named: true },
+      { op: 'write', path: 'memory.limit_in_bytes', value: '1' },
+    ];
+    const dump = (b: Buffer) => spawnSync(path.join(shim, 'tests/plan-dump'), { input: b, encoding: 'utf8' });
+    const bytes = encodePlan({ ...plan, cgroups: named });
+    t.equal(dump(bytes).status, 0, 'the pair decodes');
+    // The CGROUP record taken out: the bare name has no directory.
+    const recs = splitPlan(bytes);
+    const head = Buffer.from(bytes.subarray(0, 16));
+    const rest = recs.filter((r) => r.type !== RecordType.CGROUP).map((r) => r.bytes);
+    const alone = Buffer.concat([head, ...rest]);
+    alone.writeUInt32LE(alone.length, 8);
+    alone.writeUInt32LE(rest.length, 12);
+    const r = dump(alone);
+    t.equal(r.status, 1, 'a bare CGWRITE before any CGROUP is refused');
+    t.match(r.stderr, /before any CGROUP/);
+    // An absolute path into the directory a NAMED cgroup is made in is not one of its files.
+    t.throws(
+      () =>
+        encodePlan({
+          ...plan,
+          cgroups: [named[0]!, { op: 'write', path: '/sys/fs/cgroup/memory/tsjail-u/x', value: '1' }],
+        }),
+      /not a file of the plan's cgroups/,
+      'the encoder refuses it',
+    );
+    t.throws(() => encodePlan({ ...plan, cgroups: [named[1]!] }), /a bare name/, 'and a bare name first');
+    t.throws(
+      () => encodePlan({ ...plan, cgroups: [{ ...named[0]!, procs: false, oom: undefined, self: true }] }),
+      /not named by it/,
+      "the monitor's own cgroup is never NAMED",
+    );
+  },
+);
+
 function withRecord(plan: Buffer, record: Buffer): Buffer {
   const out = Buffer.concat([plan, record]);
   out.writeUInt32LE(out.length, 8);
