@@ -4,7 +4,9 @@
  * calls), each line naming the profile file and line it comes from.
  */
 import type { MergedProfile, PathEntry } from '../profile/index.js';
+import { hostArch, resolveSeccompPolicy, type Arch } from '../seccomp/compile.js';
 import { DEVICE_CLASSES } from './devices.js';
+import { seccompInput, seccompNetwork } from './seccomp.js';
 
 const PULSE_FILTERED =
   "through a filter: its own streams and their volume only; may not load modules, change devices or defaults, or touch other applications' streams; sees the names of sound devices and of other applications using sound";
@@ -46,6 +48,68 @@ function protectLines(p: MergedProfile): string[] {
       (u) => `WARNING: may change ${u.value} inside the folders it may change (protection switched off)  [${where(u)}]`,
     ),
   ];
+}
+
+/** What a filter does with one system call: every call, some argument values only, or none. */
+type Verdict = 'all' | 'some' | 'none';
+
+function verdicts(p: Pick<MergedProfile, 'syscalls' | 'nestedSandbox' | 'network'>, arch: Arch): Map<string, Verdict> {
+  const input = seccompInput(p, seccompNetwork(p.network.mode));
+  const out = new Map<string, Verdict>();
+  const native = resolveSeccompPolicy(input, arch)[0]!;
+  for (const r of native.rules.values()) {
+    const blocked = [...r.deny, ...r.hardDeny];
+    const v: Verdict =
+      r.allow.length === 0 || blocked.some((e) => e.conds.length === 0)
+        ? 'none'
+        : r.allow.some((e) => e.conds.length === 0) && blocked.length === 0
+          ? 'all'
+          : 'some';
+    out.set(r.sys.name, v);
+  }
+  return out;
+}
+
+/**
+ * What the profile's filter allows beyond `@default` alone (under the same
+ * network and nestedSandbox), and what of `@default` it refuses, by name,
+ * for the machine's architecture: the profile's own syscall list in effect.
+ */
+export function syscallsAgainstDefault(
+  p: Pick<MergedProfile, 'syscalls' | 'nestedSandbox' | 'network'>,
+  arch: Arch = hostArch(),
+): { added: string[]; removed: string[]; narrowed: string[]; widened: string[] } {
+  const mine = verdicts(p, arch);
+  const base = verdicts(
+    {
+      ...p,
+      syscalls: {
+        ...p.syscalls,
+        allow: [{ value: '@default', source: { file: '@default', line: 0 }, layer: -1 }],
+        deny: [],
+      },
+    },
+    arch,
+  );
+  const names = [...new Set([...mine.keys(), ...base.keys()])].sort();
+  const get = (m: Map<string, Verdict>, n: string): Verdict => m.get(n) ?? 'none';
+  return {
+    added: names.filter((n) => get(base, n) === 'none' && get(mine, n) !== 'none'),
+    removed: names.filter((n) => get(base, n) !== 'none' && get(mine, n) === 'none'),
+    narrowed: names.filter((n) => get(base, n) === 'all' && get(mine, n) === 'some'),
+    widened: names.filter((n) => get(base, n) === 'some' && get(mine, n) === 'all'),
+  };
+}
+
+function syscallDiffLines(p: MergedProfile): string[] {
+  const d = syscallsAgainstDefault(p);
+  const lines = [
+    d.added.length ? `adds to @default: ${d.added.join(', ')}` : 'adds nothing to @default',
+    d.removed.length ? `removes from @default: ${d.removed.join(', ')}` : 'removes nothing from @default',
+  ];
+  if (d.narrowed.length) lines.push(`allows only some arguments of: ${d.narrowed.join(', ')}`);
+  if (d.widened.length) lines.push(`allows every argument of (@default checks them): ${d.widened.join(', ')}`);
+  return lines;
 }
 
 export function explainProfile(p: MergedProfile, caller: { home: string }): string {
@@ -137,6 +201,7 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
     section('System calls:', [
       `allowed: ${allow.join(', ') || '@default'}`,
       ...(deny.length ? [`refused: ${deny.join(', ')}`] : []),
+      ...syscallDiffLines(p),
       `anything else ${p.syscalls.action === 'kill' ? 'kills the program' : p.syscalls.action === 'log' ? 'is allowed but logged' : 'fails with EPERM'}`,
       ...(p.nestedSandbox
         ? [

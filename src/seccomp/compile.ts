@@ -56,6 +56,9 @@ export function validateSeccompPolicy(input: SeccompPolicyInput, arch: Arch): Po
   return validatePolicy(input, arch);
 }
 
+/** The rules per ABI (the native one first) for every syscall a list names: what `profile explain` compares. */
+export const resolveSeccompPolicy = resolvePolicy;
+
 /** Compiles a policy. Throws SeccompPolicyError (invalid policy) or SeccompTooLargeError (too large for the kernel). */
 export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileResult {
   const t0 = performance.now();
