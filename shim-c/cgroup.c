@@ -222,6 +222,15 @@ void cg_setup(const struct plan *plan)
 	}
 }
 
+void cg_join(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->ncg_joins; i++) {
+		if (write_pid(plan->cg_joins[i], getpid()) < 0)
+			die("enter", "join the sandbox's cgroup %s", plan->cg_joins[i]);
+		note("cgroup: joined %s", plan->cg_joins[i]);
+	}
+}
+
 static unsigned long long oom_kills(const char *dir, uint32_t flags);
 
 /* The v1 memory cgroup watched for OOM kills. */

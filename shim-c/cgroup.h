@@ -19,6 +19,13 @@
 void cg_name(struct plan *plan);
 void cg_setup(const struct plan *plan);
 
+/* `tsjail enter`: move this process into each of the running sandbox's
+ * cgroups (the plan's CGJOIN directories), so that its limits hold for
+ * the entered command too; stops with 125 naming the one it could not
+ * join. Before the namespaces are joined (the cgroup namespace's root is
+ * then the process's own cgroup, as the sandbox's program has it). */
+void cg_join(const struct plan *plan);
+
 /* Fork the cleaner: a process outside the sandbox that waits for the
  * monitor to be gone (its pipe closes), then removes the directories; on a
  * v1 OOM event it kills the sandbox's init, so the sandbox dies whole as

@@ -384,6 +384,9 @@ static int enter(const struct plan *plan, sigset_t *fwd)
 	close(sync_pipe[0]);
 	if (setsid() < 0)
 		die("enter", "setsid");
+	/* The sandbox's limits hold for the entered command: into its cgroups
+	 * first, while their host paths are in reach. */
+	cg_join(plan);
 	int ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
 		 CLONE_NEWCGROUP | (plan->ns_flags & PLAN_NS_NET ? CLONE_NEWNET : 0);
 	if (setns(pidfd, ns) < 0)

@@ -82,6 +82,7 @@ const char *plan_type_name(unsigned type)
 		[R_NETLISTEN] = "NETLISTEN",
 		[R_CAPS] = "CAPS",
 		[R_IDMAP] = "IDMAP",
+		[R_CGJOIN] = "CGJOIN",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -478,6 +479,10 @@ static bool decode(struct parser *ps)
 	case R_CGROUP:
 	case R_CGWRITE:
 		return decode_cgroup(ps, &pl->cgroups[pl->ncgroups++]);
+	case R_CGJOIN: {
+		const char **dir = &pl->cg_joins[pl->ncg_joins++];
+		return get_path(ps, dir, "path") && check(ps, strcmp(*dir, "/") != 0, "path /");
+	}
 	case R_CAPS:
 		return get_u64(ps, &pl->caps, "mask") && check(ps, pl->caps != 0, "mask 0");
 	case R_IDMAP:
@@ -570,7 +575,7 @@ static bool singleton(unsigned type)
 
 struct counts {
 	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
-		discards;
+		discards, cgjoins;
 	uint64_t seen[2]; /* bit t set: a record of type t was seen (types < 128) */
 };
 
@@ -635,6 +640,11 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		case R_CGWRITE:
 			c->cgroups++;
 			break;
+		case R_CGJOIN:
+			if (++c->cgjoins > PLAN_MAX_CGJOINS)
+				return fail(ps, "record %u: more than %u CGJOIN records", i,
+					    PLAN_MAX_CGJOINS);
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -662,6 +672,11 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		return fail(ps, "ENTER with a mount, LIFELINE, HOSTNAME, IPC or RECORD record");
 	if (seen(c, R_ENTER) && (c->netargs || c->netrules || (seen(c, R_NETLISTEN))))
 		return fail(ps, "ENTER with a NETARG, NETRULE or NETLISTEN record");
+	/* An entered command joins the sandbox's cgroups; it makes none. */
+	if (seen(c, R_ENTER) && c->cgroups)
+		return fail(ps, "ENTER with a CGROUP or CGWRITE record");
+	if (c->cgjoins && !(seen(c, R_ENTER)))
+		return fail(ps, "CGJOIN without an ENTER record");
 	return true;
 }
 

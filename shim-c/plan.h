@@ -51,6 +51,7 @@ enum plan_type {
 	R_NETLISTEN = 63,
 	R_CAPS = 64,
 	R_IDMAP = 65,
+	R_CGJOIN = 80,
 };
 
 #define PLAN_NS_NET 0x1u
@@ -67,6 +68,8 @@ enum plan_type {
 /* At most this many NETARG and NETRULE records. */
 #define PLAN_MAX_NETARGS 64
 #define PLAN_MAX_NETRULES 256
+/* CGJOIN: the cgroups an entered command joins (one per v1 controller, or a v2 sandbox's one). */
+#define PLAN_MAX_CGJOINS 8
 
 /* NETRULE actions */
 #define PLAN_NETRULE_UNREACHABLE 1u
@@ -162,6 +165,11 @@ struct plan {
 	 * building new ones. 0: no ENTER record. */
 	uint32_t enter_pid;
 	uint64_t enter_start;
+	/* CGJOIN (with ENTER only): the running sandbox's cgroups, host
+	 * directories that exist; the entering process moves itself into
+	 * each (its pid to DIR/cgroup.procs) before it joins the namespaces. */
+	const char *cg_joins[PLAN_MAX_CGJOINS];
+	size_t ncg_joins;
 	/* CGROUP and CGWRITE records, in plan order (the monitor applies
 	 * them before the clone). */
 	struct plan_cgroup *cgroups;

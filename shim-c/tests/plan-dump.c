@@ -107,6 +107,8 @@ int main(void)
 	str((const char *)pl.record_meta);
 	printf(",\"parent_pid\":%u,\"enter_pid\":%u,\"enter_start\":", pl.parent_pid, pl.enter_pid);
 	u64(pl.enter_start);
+	fputs(",\"cg_joins\":", stdout);
+	strings((char **)pl.cg_joins, pl.ncg_joins);
 	fputs(",\"netargv\":", stdout);
 	strings((char **)pl.netargv, pl.nnetargs);
 	fputs(",\"netrules\":[", stdout);

@@ -22,7 +22,7 @@ import {
 import { scopeUnit, startScope } from './systemd.js';
 
 export type { Wanted } from './place.js';
-export { sandboxUsage } from './place.js';
+export { cgroupUsage, type SandboxUsage, type Use } from './place.js';
 
 export interface LimitsPlacement {
   /** How they are enforced, for -v. */

@@ -264,29 +264,44 @@ export function sweepDead(subtree: Subtree, view: FsView = realFs): string[] {
   return removed;
 }
 
-/** Memory and pids use of the sandbox a process is in (for `tsjail ps`), from /proc/PID/cgroup. */
-export function sandboxUsage(pid: number, view: FsView = realFs): { memory?: number; pids?: number; dirs: string[] } {
-  const text = view.read(`/proc/${pid}/cgroup`) ?? '';
-  const hs = hierarchies(view); // the mounts, as this process sees them
-  const out: { memory?: number; pids?: number; dirs: string[] } = { dirs: [] };
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const names = m[2]!.split(',');
-    const h =
-      m[1] === '0'
-        ? hs.find((x) => x.version === 2)
-        : hs.find((x) => x.version === 1 && names.includes(x.controllers[0]!));
-    if (!h?.mount) continue;
-    const dir = h.mount + (m[3] === '/' ? '' : m[3]);
-    if (!/\/(sb-\d+-\d+|sandbox)$/.test(dir)) continue;
-    out.dirs.push(dir);
+/** A use and its cap, read from a cgroup's files (`limit` undefined: none). */
+export interface Use {
+  current: number;
+  limit?: number;
+}
+
+/** What `tsjail ps` shows of a sandbox's cgroups: memory and pids use, with their limits. */
+export interface SandboxUsage {
+  memory?: Use;
+  pids?: Use;
+}
+
+/**
+ * The memory and pids use of a sandbox from its own cgroup directories (v1
+ * controllers' or a v2 `sandbox`), as the kernel counts them: memory.current
+ * or memory.usage_in_bytes (every page charged to it, tmpfs and shared
+ * memory included) against memory.max or memory.limit_in_bytes, pids.current
+ * against pids.max. A controller without a directory is absent: the sandbox
+ * is not limited there, and its use is not counted.
+ */
+export function cgroupUsage(dirs: string[], view: FsView = realFs): SandboxUsage {
+  const out: SandboxUsage = {};
+  for (const dir of dirs) {
     const num = (f: string): number | undefined => {
       const v = view.read(`${dir}/${f}`)?.trim();
       return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
     };
-    out.memory ??= num('memory.current') ?? num('memory.usage_in_bytes');
-    out.pids ??= num('pids.current');
+    const mem = num('memory.current') ?? num('memory.usage_in_bytes');
+    if (mem !== undefined && !out.memory) {
+      const limit = num('memory.max') ?? num('memory.limit_in_bytes');
+      // v1 says "no limit" with the largest page-aligned number; v2 with "max".
+      out.memory = limit !== undefined && limit < 2 ** 62 ? { current: mem, limit } : { current: mem };
+    }
+    const pids = num('pids.current');
+    if (pids !== undefined && !out.pids) {
+      const limit = num('pids.max');
+      out.pids = limit !== undefined ? { current: pids, limit } : { current: pids };
+    }
   }
   return out;
 }

@@ -8,10 +8,11 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { Command, Option } from 'clipanion';
+import { cgroupUsage, type SandboxUsage, type Use } from '../cgroup/index.js';
 import { TsjailError } from '../errors.js';
 import { execPlan } from '../launch/exec.js';
 import { findShim } from '../launch/shim-path.js';
-import { enterPlan } from '../plan/enter.js';
+import { enterPlan, sandboxCgroups } from '../plan/enter.js';
 import { findSandbox, isLive, listSandboxes, programProcess, recordDir, removeRecord } from '../session/records.js';
 import type { Sandbox } from '../session/records.js';
 import { closeFd, pidfdOpen, pidfdSignal } from '../sys/kernel.js';
@@ -29,8 +30,42 @@ function layers(s: Sandbox): string {
   ].join(' ');
 }
 
+/**
+ * The sandbox's memory and pids use, from the cgroups its plan put it in
+ * (none without limits); undefined when its plan cannot be read.
+ */
+function usage(s: Sandbox): SandboxUsage | undefined {
+  try {
+    return cgroupUsage(sandboxCgroups(fs.readFileSync(s.planFile), { pid: s.pid, start: s.monitorStart }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** 13107200 -> "12.5M". */
+function humanBytes(n: number): string {
+  const units = ['K', 'M', 'G', 'T'];
+  let v = n;
+  let u = '';
+  for (const next of units) {
+    if (v < 1024) break;
+    v /= 1024;
+    u = next;
+  }
+  return u === '' ? String(n) : `${v < 10 ? v.toFixed(1) : Math.round(v)}${u}`.replace('.0', '');
+}
+
+/** "12.5M/128M", "3/64"; "no limit" where the sandbox has no cgroup of that controller (its use is not counted). */
+function useCell(u: SandboxUsage | undefined, which: 'memory' | 'pids'): string {
+  if (!u) return '?';
+  const x: Use | undefined = u[which];
+  if (!x) return 'no limit';
+  const f = which === 'memory' ? humanBytes : String;
+  return x.limit === undefined ? `${f(x.current)}/max` : `${f(x.current)}/${f(x.limit)}`;
+}
+
 /** The machine-readable form of `ps --json` (completions read `id` and `name`). */
-function asJson(s: Sandbox): Record<string, unknown> {
+function asJson(s: Sandbox, u: SandboxUsage | undefined): Record<string, unknown> {
   return {
     id: s.id,
     name: s.meta.name || null,
@@ -42,6 +77,9 @@ function asJson(s: Sandbox): Record<string, unknown> {
     started: new Date(s.started).toISOString(),
     cwd: s.meta.cwd,
     layers: s.meta.layers,
+    // null: no cgroup of that controller (not limited, use not counted).
+    memory: u?.memory ?? null,
+    pids: u?.pids ?? null,
   };
 }
 
@@ -49,7 +87,10 @@ export class PsCommand extends BaseCommand {
   static override paths = [['ps']];
   static override usage = Command.Usage({
     description: "the caller's running sandboxes",
-    details: 'ID, name, profile, the monitor PID, start time, program and the layers in force.',
+    details: `
+      ID, name, profile, the monitor PID, start time, memory and process use against the sandbox's limits (its cgroup's
+      counts: "no limit" where it has none, its use then not counted), program and the layers in force.
+    `,
     examples: [['As JSON, one array', '$0 ps --json']],
   });
   json = Option.Boolean('--json', false, { description: 'one JSON array on stdout' });
@@ -57,18 +98,27 @@ export class PsCommand extends BaseCommand {
   async execute(): Promise<number> {
     const c = currentCaller();
     const all = listSandboxes(recordDir(c.env, c.uid), c.uid);
+    const uses = all.map(usage);
     if (this.json) {
-      out(JSON.stringify(all.map(asJson), null, 2));
+      out(
+        JSON.stringify(
+          all.map((s, i) => asJson(s, uses[i])),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     const rows = [
-      ['ID', 'NAME', 'PROFILE', 'PID', 'STARTED', 'PROGRAM', 'LAYERS'],
-      ...all.map((s) => [
+      ['ID', 'NAME', 'PROFILE', 'PID', 'STARTED', 'MEMORY', 'PIDS', 'PROGRAM', 'LAYERS'],
+      ...all.map((s, i) => [
         s.id,
         s.meta.name || '-',
         s.meta.profile,
         String(s.pid),
         new Date(s.started).toISOString().replace(/\.\d+Z$/, 'Z'),
+        useCell(uses[i], 'memory'),
+        useCell(uses[i], 'pids'),
         s.meta.argv.join(' ').slice(0, 60),
         layers(s),
       ]),
@@ -112,6 +162,7 @@ export class EnterCommand extends BaseCommand {
       argv: argv.length > 0 ? argv : ['/bin/sh'],
       tty: fds.length > 0 ? { fds, raw: fds.includes(0) && fds.includes(1) } : undefined,
       verbose: this.verbose ? 1 : 0,
+      monitor: { pid: s.pid, start: s.monitorStart },
     });
     execPlan(bytes, findShim());
   }

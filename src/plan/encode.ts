@@ -54,6 +54,7 @@ export const RecordType = {
   NETLISTEN: 63,
   CAPS: 64,
   IDMAP: 65,
+  CGJOIN: 80,
 } as const;
 
 /** The IPC record's u32 fields after shm, in wire order (PLAN.md). */

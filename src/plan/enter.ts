@@ -5,11 +5,22 @@
  * working directory, rlimits, environment, Landlock rules, seccomp filter)
  * and nothing of a profile that may have changed since. The mounts and the
  * rest of the set-up are dropped (the sandbox exists); an ENTER record
- * names the program whose namespaces the shim joins, and the command
- * replaces ARGV and EXEC. Only record headers and the few strings needed
+ * names the program whose namespaces the shim joins, a CGJOIN record each
+ * of the sandbox's own cgroups (sandboxCgroups), which the entered command
+ * joins so the sandbox's limits hold for it too, and the command replaces
+ * ARGV and EXEC. Only record headers and the few strings needed
  * are read: the records kept are copied byte for byte.
  */
-import { MAX_PLAN, PLAN_MAGIC, PLAN_VERSION, PlanEncodeError, RecordType, Writer } from './encode.js';
+import {
+  CG_NAMED,
+  CG_PROCS,
+  MAX_PLAN,
+  PLAN_MAGIC,
+  PLAN_VERSION,
+  PlanEncodeError,
+  RecordType,
+  Writer,
+} from './encode.js';
 
 /** Records of the sandbox's plan that the entered command keeps as they are. */
 const KEPT: ReadonlySet<number> = new Set([
@@ -86,6 +97,30 @@ export function savedPlanFacts(buf: Buffer): SavedPlanFacts {
   return facts;
 }
 
+/** The sandbox's monitor: its host pid and start time (clock ticks since boot). */
+export interface MonitorId {
+  pid: number;
+  start: bigint;
+}
+
+/**
+ * The cgroups the sandbox started with `saved` runs in: its CGROUP records
+ * with PROCS (those init was moved into), a NAMED one completed with the
+ * name its monitor gave it (`sb-PID-START`, shim-c/cgroup.c). Host paths,
+ * in plan order; none for a sandbox without limits.
+ */
+export function sandboxCgroups(saved: Buffer, monitor: MonitorId): string[] {
+  const out: string[] = [];
+  for (const r of splitPlan(saved)) {
+    if (r.type !== RecordType.CGROUP) continue;
+    const dir = strings(r.payload, 1)[0]!;
+    const flags = r.payload.readUInt32LE(4 + r.payload.readUInt32LE(0));
+    if (!(flags & CG_PROCS)) continue;
+    out.push(flags & CG_NAMED ? `${dir}/sb-${monitor.pid}-${monitor.start}` : dir);
+  }
+  return out;
+}
+
 export interface EnterRequest {
   /** The sandbox's program: host pid and start time (clock ticks since boot). */
   pid: number;
@@ -94,6 +129,8 @@ export interface EnterRequest {
   /** Relay the caller's terminal: which of 0-2 are terminals, raw mode. */
   tty?: { fds: number[]; raw: boolean };
   verbose: number;
+  /** The sandbox's monitor, whose pid and start time name its cgroups. */
+  monitor: MonitorId;
 }
 
 /** The plan that enters the sandbox started with `saved`. */
@@ -114,6 +151,7 @@ export function enterPlan(saved: Buffer, req: EnterRequest): Buffer {
   }
   if (req.argv.length === 0) throw new PlanEncodeError('empty argv');
   add(RecordType.ENTER, (w) => w.u32(req.pid).u64(req.start));
+  for (const dir of sandboxCgroups(saved, req.monitor)) add(RecordType.CGJOIN, (w) => w.path(dir, 'cgroup to join'));
   for (const a of req.argv) add(RecordType.ARGV, (w) => w.str(a, 'argument'));
   add(RecordType.EXEC, (w) => w.str(req.argv[0]!, 'program').str(facts.path, 'search path'));
   if (req.verbose) add(RecordType.VERBOSE, (w) => w.u32(req.verbose));

@@ -10,7 +10,10 @@
 // reported, not asserted); nothing stays in the cgroup tree after the
 // sandbox ends, after SIGKILL of tsjail, or after SIGKILL of tsjail and its
 // cleaner (the next launch sweeps); the sandbox sees its own cgroup as the
-// namespace root and cannot reach the cgroup files.
+// namespace root and cannot reach the cgroup files; `tsjail ps` shows the
+// use the kernel counts against each limit, and `tsjail enter` puts the
+// entered command into the sandbox's cgroups, where the limit kills it with
+// the sandbox.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,6 +25,7 @@ import {
   asUser,
   inSandbox,
   makeUserDir,
+  mkUserDir,
   removeDir,
   testUser,
   tsjail,
@@ -329,3 +333,158 @@ t.test('limits that cannot be enforced: refused when required, said once when no
   t.match(ok.stdout, 'ran');
   t.equal(ok.stderr.match(/not enforced here/g)?.length, 1, `said once: ${ok.stderr.trim()}`);
 });
+
+/** A scratch home with its own runtime directory: `ps` sees this test's sandboxes only. */
+function session(prefix: string) {
+  const home = makeUserDir(prefix);
+  const runtime = path.join(home, 'run');
+  mkUserDir(runtime, 0o700);
+  return { home, env: { XDG_RUNTIME_DIR: runtime } };
+}
+
+/** `tsjail ARGS` as the test user in the background, its stdout and stderr collected. */
+function background(s: ReturnType<typeof session>, args: string[]) {
+  const argv = asUser(tsjailArgv(args), userEnv({ home: s.home, env: s.env }));
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: s.home });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+interface PsUse {
+  current: number;
+  limit?: number;
+}
+interface PsRow {
+  name: string | null;
+  pid: number;
+  memory: PsUse | null;
+  pids: PsUse | null;
+}
+
+t.test(
+  "ps shows each sandbox's memory and pids use against its limits; one without limits says so",
+  { skip: why('memory') },
+  async (t) => {
+    const s = session('tsjail-limits-ps');
+    t.teardown(() => removeDir(s.home));
+    // 32 MiB in the sandbox's /tmp (a tmpfs): pages the kernel charges to its memory cgroup.
+    const fill = 'head -c 32M /dev/zero > /tmp/fill && echo ready && exec sleep 600';
+    const capped = background(s, ['--name', 'capped', '--memory', `${LIMIT_MIB}M`, '--', '/bin/sh', '-c', fill]);
+    const free = background(s, ['--name', 'free', '--', '/bin/sh', '-c', fill]);
+    t.teardown(() => {
+      capped.child.kill('SIGKILL');
+      free.child.kill('SIGKILL');
+    });
+    t.ok(
+      await until(() => capped.out().includes('ready') && free.out().includes('ready'), 30_000),
+      `both run (${capped.err().trim()} ${free.err().trim()})`,
+    );
+
+    const r = tsjail(['ps', '--json'], { home: s.home, env: s.env });
+    t.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as PsRow[];
+    const c = rows.find((x) => x.name === 'capped');
+    const f = rows.find((x) => x.name === 'free');
+    t.ok(c && f, 'ps lists both');
+    t.equal(c!.memory?.limit, LIMIT_MIB * 2 ** 20, 'the memory limit, as its cgroup has it');
+    const dir = `${v1!.dirs.memory}/sb-${c!.pid}-${startTime(c!.pid)}`;
+    t.ok(fs.existsSync(dir), `its memory cgroup is ${dir}`);
+    t.ok(
+      c!.memory!.current >= 32 * 2 ** 20 && c!.memory!.current <= LIMIT_MIB * 2 ** 20,
+      `its use counts the 32 MiB in its /tmp (${(c!.memory!.current / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    if (why('pids') === false) t.match(c!.pids, { limit: 4096 }, "default's pids limit");
+    else t.equal(c!.pids, null, `no pids cgroup here: ${why('pids')}`);
+    t.same([f!.memory, f!.pids], [null, null], 'the sandbox without a cgroup has no use to show: null');
+
+    const table = tsjail(['ps'], { home: s.home, env: s.env });
+    t.match(table.stdout, /^ID\s+NAME\s+PROFILE\s+PID\s+STARTED\s+MEMORY\s+PIDS\s+PROGRAM/);
+    const line = (name: string) => table.stdout.split('\n').find((l) => l.includes(` ${name} `)) ?? '';
+    t.match(line('capped'), new RegExp(`\\s\\d+(\\.\\d)?M/${LIMIT_MIB}M\\s`), `the table: ${line('capped')}`);
+    t.match(line('free'), /\sno limit\s+no limit\s/, `and says so: ${line('free')}`);
+
+    t.equal(tsjail(['stop', 'capped'], { home: s.home, env: s.env }).status, 0);
+    t.equal(tsjail(['stop', 'free'], { home: s.home, env: s.env }).status, 0);
+    await Promise.all([capped.exited, free.exited]);
+    t.ok(await until(() => sandboxDirs().length === 0), 'its cgroup is gone');
+  },
+);
+
+/** The processes in a cgroup, with their names. */
+function members(dir: string): { pid: number; comm: string }[] {
+  return fs
+    .readFileSync(`${dir}/cgroup.procs`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => {
+      let comm = '?';
+      try {
+        comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      } catch {
+        // exited meanwhile
+      }
+      return { pid: Number(p), comm };
+    });
+}
+
+t.test(
+  "enter puts the entered command into the sandbox's cgroups: counted, and killed at the limit with the sandbox",
+  { skip: why('memory') },
+  async (t) => {
+    const s = session('tsjail-limits-enter');
+    t.teardown(() => removeDir(s.home));
+    const box = background(s, [
+      '--name',
+      'capped',
+      '--memory',
+      `${LIMIT_MIB}M`,
+      '--ro',
+      work,
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo ready; exec sleep 600',
+    ]);
+    t.teardown(() => box.child.kill('SIGKILL'));
+    t.ok(await until(() => box.out().includes('ready'), 30_000), `the sandbox runs (${box.err().trim()})`);
+    const dir = `${v1!.dirs.memory}/sb-${box.child.pid}-${startTime(box.child.pid!)}`;
+    const before = members(dir);
+    t.same(
+      before.map((m) => m.comm).sort(),
+      ['sleep', 'tsjail-init'],
+      "its memory cgroup: the sandbox's init and program",
+    );
+
+    // An entered shell: in the cgroup (seen from outside), at its namespace's root (seen from inside).
+    const shell = background(s, [
+      'enter',
+      'capped',
+      '--',
+      '/bin/sh',
+      '-c',
+      'grep memory: /proc/self/cgroup; echo entered; exec sleep 600',
+    ]);
+    t.ok(await until(() => shell.out().includes('entered'), 30_000), `entered (${shell.err().trim()})`);
+    t.match(shell.out(), /^\d+:memory:\/$/m, "inside, its memory cgroup is the sandbox's, the namespace root");
+    const after = members(dir).filter((m) => !before.some((b) => b.pid === m.pid));
+    t.same(after.map((m) => m.comm).sort(), ['sleep', 'tsjail-enter'], 'the entry and its command joined it');
+
+    // An entered memory hog: the kernel counts it with the sandbox, and the limit ends both.
+    const hog = tsjail(['enter', 'capped', '--', 'python3', HOG, 'heap', String(8 * LIMIT_MIB)], {
+      home: s.home,
+      env: s.env,
+    });
+    t.notMatch(hog.stdout, /done/, `the entered hog never got its ${8 * LIMIT_MIB} MiB`);
+    const reached = Number(hog.stdout.trim().split('\n').pop() ?? 0);
+    t.ok(reached <= LIMIT_MIB, `it held at most the limit (${reached} MiB written)`);
+    t.equal(hog.status, 137, `the entered command was killed (${hog.stderr.trim()})`);
+    t.equal(await box.exited, 137, 'and the sandbox with it, exit 137');
+    t.match(box.err(), `reached its memory limit (limits.memory ${LIMIT_MIB}M)`, 'with its one line');
+    t.equal(await shell.exited, 137, 'the other entered command ends with it');
+    t.ok(await until(() => sandboxDirs().length === 0), 'its cgroup is gone');
+  },
+);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseHierarchies, hierarchyOf, layoutName, type FsView } from '../../../src/cgroup/layout.js';
 import {
+  cgroupUsage,
   chooseCgroups,
   oomMessage,
   placeV1,
@@ -15,7 +16,7 @@ import {
   startTime,
   sweepDead,
 } from '../../../src/cgroup/place.js';
-import { ownScopePath, scopeRequest, systemdScopeAvailable } from '../../../src/cgroup/systemd.js';
+import { ownScopePath, scopeRequest, startScope, systemdScopeAvailable } from '../../../src/cgroup/systemd.js';
 import { subtreeDirs } from '../../../src/cgroup/setup.js';
 import { placeLimits } from '../../../src/cgroup/index.js';
 import { encodePlan } from '../../../src/plan/encode.js';
@@ -135,6 +136,26 @@ t.test("systemd's request: StartTransientUnit of a delegated scope holding this 
   t.equal(ownScopePath(`0::${UNIFIED_PATH}`, 'tsjail-42-x.scope'), undefined, 'not moved yet');
   const moved = '/user.slice/user-1000.slice/user@1000.service/app.slice/tsjail-42-x.scope';
   t.equal(ownScopePath(`1:name=systemd:/\n0::${moved}\n`, 'tsjail-42-x.scope'), moved);
+});
+
+t.test('startScope sends that request to busctl for this process; a refusal is one line naming systemd', async (t) => {
+  const dir = t.testdir({ bin: {} });
+  const got = path.join(dir, 'argv');
+  // A busctl that records its arguments (one a line) and refuses as systemd would.
+  fs.writeFileSync(
+    path.join(dir, 'bin/busctl'),
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > ${got}\necho 'Call failed: Access denied' >&2\nexit 1\n`,
+    { mode: 0o755 },
+  );
+  t.throws(
+    () => startScope('tsjail-1-y.scope', 'tsjail: sh (profile default)', '/sys/fs/cgroup', { PATH: `${dir}/bin` }),
+    { message: 'limits: systemd refused a delegated scope for the sandbox: Call failed: Access denied' },
+  );
+  t.same(
+    fs.readFileSync(got, 'utf8').split('\n').slice(0, -1),
+    scopeRequest('tsjail-1-y.scope', process.pid, 'tsjail: sh (profile default)'),
+    'StartTransientUnit on the user bus, the scope holding this process (the monitor-to-be)',
+  );
 });
 
 t.test('v2: the writes into a delegated scope (a scratch directory shaped like one)', async (t) => {
@@ -284,4 +305,21 @@ t.test('the encoder refuses cgroup records that src/cgroup never makes', async (
   t.throws(() => encodePlan(planWith([{ ...dir, path: '/' }])), /cgroup \/: not a cgroup tsjail creates/);
   // A file of the scope that holds the cgroups is allowed (cgroup.subtree_control).
   t.ok(encodePlan(planWith([dir, { op: 'write', path: '/sys/fs/cgroup/a/cgroup.subtree_control', value: '+pids' }])));
+});
+
+t.test("ps's use: the kernel's counts and limits in a sandbox's cgroups, v1 and v2", async (t) => {
+  const root = t.testdir({
+    mem: { 'memory.usage_in_bytes': '13107200\n', 'memory.limit_in_bytes': '134217728\n' },
+    pids: { 'pids.current': '3\n', 'pids.max': '64\n' },
+    sandbox: { 'memory.current': '4096\n', 'memory.max': 'max\n', 'pids.current': '2\n', 'pids.max': 'max\n' },
+    nolimit: { 'memory.usage_in_bytes': '8192\n', 'memory.limit_in_bytes': '9223372036854771712\n' },
+  });
+  t.same(cgroupUsage([`${root}/mem`, `${root}/pids`]), {
+    memory: { current: 13107200, limit: 134217728 },
+    pids: { current: 3, limit: 64 },
+  });
+  t.same(cgroupUsage([`${root}/sandbox`]), { memory: { current: 4096 }, pids: { current: 2 } }, 'v2 "max": no limit');
+  t.same(cgroupUsage([`${root}/nolimit`]), { memory: { current: 8192 } }, "v1's largest number: no limit");
+  t.same(cgroupUsage([]), {}, 'no cgroup: nothing counted');
+  t.same(cgroupUsage([`${root}/gone`]), {}, 'a cgroup removed meanwhile: nothing');
 });

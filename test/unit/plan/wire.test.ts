@@ -178,9 +178,9 @@ t.test(
     t.same(
       [...recordTypes(bytes)].sort((a, b) => a - b),
       Object.values(RecordType)
-        .filter((n) => n !== RecordType.ENTER)
+        .filter((n) => n !== RecordType.ENTER && n !== RecordType.CGJOIN)
         .sort((a, b) => a - b),
-      'every record type but ENTER (which excludes mounts) is in the plan',
+      'every record type but ENTER (which excludes mounts) and CGJOIN (ENTER only) is in the plan',
     );
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: bytes, encoding: 'utf8' });
     t.equal(r.status, 0, `plan.c accepts it ${r.stderr}`);
@@ -310,8 +310,10 @@ t.test(
       argv: ['/bin/sh', '-c', 'id'],
       tty: { fds: [0, 1], raw: false },
       verbose: 0,
+      monitor: { pid: 4242, start: 99n },
     });
     const types = recordTypes(bytes);
+    t.notOk(types.has(RecordType.CGROUP) || types.has(RecordType.CGWRITE), 'no cgroup is made');
     for (const m of [RecordType.BIND, RecordType.TMPFS, RecordType.HOSTNAME, RecordType.LIFELINE, RecordType.IPC])
       t.notOk(types.has(m), `record ${m} is dropped`);
     const r = spawnSync(path.join(shim, 'tests/plan-dump'), { input: bytes, encoding: 'utf8' });
@@ -329,6 +331,25 @@ t.test(
     t.same([c.has_landlock, c.ll_rules.length, c.has_seccomp], [1, 4, 1], 'its Landlock rules and seccomp filter');
     t.same([c.argv, c.program, c.search_path], [['/bin/sh', '-c', 'id'], '/bin/sh', plan.exec.path], 'the command');
     t.same([c.tty_fds, c.tty_flags, c.tty_devpts], [3, 0, '/dev/pts'], "a pty of the sandbox's devpts");
+    t.same(
+      c.cg_joins,
+      [
+        `${scope}/sandbox`,
+        '/sys/fs/cgroup/pids/a/sb-1-2',
+        '/sys/fs/cgroup/memory/a/sb-1-2',
+        '/sys/fs/cgroup/cpu/tsjail-u/sb-4242-99',
+      ],
+      "CGJOIN: the cgroups init was moved into, a NAMED one by its monitor's name; not the monitor's own",
+    );
+    const dump = (b: Buffer) => spawnSync(path.join(shim, 'tests/plan-dump'), { input: b, encoding: 'utf8' });
+    const join = splitPlan(bytes).find((x) => x.type === RecordType.CGJOIN)!.bytes;
+    const cgroup = splitPlan(encodePlan(started)).find((x) => x.type === RecordType.CGROUP)!.bytes;
+    const withCgroup = dump(withRecord(bytes, cgroup));
+    t.equal(withCgroup.status, 1, 'ENTER beside a CGROUP is refused');
+    t.match(withCgroup.stderr, /ENTER with a CGROUP or CGWRITE/);
+    const noEnter = dump(withRecord(encodePlan({ ...started, cgroups: undefined }), join));
+    t.equal(noEnter.status, 1, 'CGJOIN without ENTER is refused');
+    t.match(noEnter.stderr, /CGJOIN without an ENTER/);
     const bad = spawnSync(path.join(shim, 'tests/plan-dump'), {
       input: withRecord(bytes, splitPlan(encodePlan(started)).find((x) => x.type === RecordType.PROC)!.bytes),
       encoding: 'utf8',
@@ -343,10 +364,14 @@ t.test(
   "a NAMED cgroup's files are reached by their bare names only, and only after a CGROUP",
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const named: CgroupOp[] = [
-      { op: 'cgroup', path: '/sys/fs/cgroup/memory/tsjail-u', procs: true, self: false, named: true },
-      { op: 'write', path: 'memory.limit_in_bytes', value: '1' },
-    ];
+    const made: CgroupOp = {
+      op: 'cgroup',
+      path: '/sys/fs/cgroup/memory/tsjail-u',
+      procs: true,
+      self: false,
+      named: true,
+    };
+    const named: CgroupOp[] = [made, { op: 'write', path: 'memory.limit_in_bytes', value: '1' }];
     const dump = (b: Buffer) => spawnSync(path.join(shim, 'tests/plan-dump'), { input: b, encoding: 'utf8' });
     const bytes = encodePlan({ ...plan, cgroups: named });
     t.equal(dump(bytes).status, 0, 'the pair decodes');
@@ -372,7 +397,7 @@ t.test(
     );
     t.throws(() => encodePlan({ ...plan, cgroups: [named[1]!] }), /a bare name/, 'and a bare name first');
     t.throws(
-      () => encodePlan({ ...plan, cgroups: [{ ...named[0]!, procs: false, oom: undefined, self: true }] }),
+      () => encodePlan({ ...plan, cgroups: [{ ...made, procs: false, oom: undefined, self: true }] }),
       /not named by it/,
       "the monitor's own cgroup is never NAMED",
     );
