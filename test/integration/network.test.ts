@@ -9,16 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  asUser,
-  IS_ROOT,
-  makeUserDir,
-  removeDir,
-  tsjail,
-  tsjailAsync,
-  tsjailArgv,
-  userEnv,
-} from '../helpers/sandbox.js';
+import { asUser, makeUserDir, removeDir, tsjail, tsjailAsync, tsjailArgv, userEnv } from '../helpers/sandbox.js';
+import { buildInternet, httpServer } from '../helpers/internet.js';
 import { probePrivateNetwork } from '../../src/net/plan.js';
 
 const home = makeUserDir('net');
@@ -29,49 +21,10 @@ fs.chmodSync(path.join(home, 'index.html'), 0o644);
 const running: ChildProcess[] = [];
 t.teardown(() => running.forEach((c) => c.kill('SIGKILL')));
 
-/** A static HTTP server on ADDR:PORT serving `home` (inside NETNS when given), ready when it answers. */
-async function server(addr: string, port: number, netns?: string): Promise<void> {
-  const py = ['python3', '-m', 'http.server', '-b', addr, '-d', home, String(port)];
-  const argv = netns ? ['ip', 'netns', 'exec', netns, ...py] : asUser(py, userEnv({ home }));
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-  running.push(child);
-  const url = `http://${addr === '0.0.0.0' ? '127.0.0.1' : addr}:${port}/index.html`;
-  const probe = [...(netns ? ['ip', 'netns', 'exec', netns] : []), 'curl', '-sf', url];
-  for (let i = 0; i < 200; i++) {
-    const r = spawnSync(probe[0]!, probe.slice(1));
-    if (r.status === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server on ${addr}:${port} did not start`);
-}
-
-const n = 2 + (process.pid % 250);
-const INET = `198.51.100.${n}`;
-const NETNS = `tsjail-inet-${process.pid}`;
 const HOSTPORT = 20000 + (process.pid % 20000);
 const hostAddr = Object.values(os.networkInterfaces())
   .flat()
   .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
-
-/** The "internet": a namespace with the server, a veth to it, a host route to its one address. */
-function buildInternet(): string | undefined {
-  const sh = (cmd: string): void => {
-    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-  };
-  try {
-    sh(`ip netns add ${NETNS}`);
-    t.teardown(() => spawnSync('ip', ['netns', 'delete', NETNS]));
-    sh(`ip link add tjh${process.pid % 100000} type veth peer name tjn netns ${NETNS}`);
-    sh(`ip link set tjh${process.pid % 100000} up`);
-    sh(`ip route add ${INET}/32 dev tjh${process.pid % 100000}`);
-    sh(`ip -n ${NETNS} link set lo up && ip -n ${NETNS} addr add ${INET}/32 dev tjn && ip -n ${NETNS} link set tjn up`);
-    sh(`ip -n ${NETNS} route add default dev tjn`);
-    return undefined;
-  } catch (e) {
-    return `cannot build the test network: ${(e as Error).message}`;
-  }
-}
 
 const support = probePrivateNetwork({ PATH: '/usr/bin:/bin' });
 // The test user's view of /dev/net/tun: ours (root) says nothing about it.
@@ -82,14 +35,17 @@ const noPasta = !support.pasta
   : !tunAsUser
     ? `/dev/net/tun is not readable and writable by the test user (.ci/run grants it as stock Debian has it)`
     : undefined;
-const noInternet = IS_ROOT ? buildInternet() : 'building a test network namespace needs root';
+const internet = buildInternet(t);
+const noInternet = typeof internet === 'string' ? internet : undefined;
+const INET = typeof internet === 'string' ? '' : internet.addr;
 
 t.before(async () => {
-  await server('0.0.0.0', HOSTPORT);
-  await server('0.0.0.0', HOSTPORT + 1);
-  if (!noInternet) {
-    await server(INET, 8080, NETNS);
-    await server(INET, 8081, NETNS);
+  const probe = 'index.html';
+  await httpServer(t, { dir: home, addr: '0.0.0.0', port: HOSTPORT, probe });
+  await httpServer(t, { dir: home, addr: '0.0.0.0', port: HOSTPORT + 1, probe });
+  if (typeof internet !== 'string') {
+    await httpServer(t, { dir: home, addr: INET, port: 8080, netns: internet.netns, probe });
+    await httpServer(t, { dir: home, addr: INET, port: 8081, netns: internet.netns, probe });
   }
 });
 
