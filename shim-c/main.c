@@ -28,6 +28,7 @@
 #include "plan.h"
 #include "run.h"
 #include "record.h"
+#include "report.h"
 #include "seccomp.h"
 #include "tty.h"
 #include "util.h"
@@ -211,13 +212,16 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 	caps_no_new_privs("program");
 	/* 19. */
 	landlock_apply(plan);
-	/* 20. */
-	close_from_3("program");
+	/* 20. (With a REPORT, the socket the filter's listener goes out on.) */
+	close_from_3_except("program", report_sock);
 	/* 21. Signals forwarded since fork were held pending; the program
 	 * gets them now (a TERM sent during setup ends it here). */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	seccomp_apply(plan);
+	if (report_sock >= 0 && plan->has_seccomp)
+		report_seccomp_apply(plan);
+	else
+		seccomp_apply(plan);
 	/* 22. */
 	exec_program(plan);
 }
@@ -506,6 +510,8 @@ int shim_main(int argc, char **argv)
 		if (pipe2(place, O_CLOEXEC) < 0)
 			die("start", "pipe");
 	}
+	/* REPORT: the reporter, beside the sandbox (report.c). */
+	pid_t reporter = report_start(&plan);
 	/* 3. */
 	pid_t pid = ns_clone(plan.ns_flags & PLAN_NS_NET, !plan.ncgroups);
 	if (pid == 0) {
@@ -522,6 +528,8 @@ int shim_main(int argc, char **argv)
 		}
 		sandbox(&plan, sync_pipe[0], place[0], maps[0], ctl[1], netctl[1], uid, gid, &fwd);
 	}
+	if (report_sock >= 0)
+		close(report_sock);
 	if (cleaner >= 0) {
 		close(place[0]);
 		cg_place(&plan, pid, cleaner);
@@ -555,6 +563,7 @@ int shim_main(int argc, char **argv)
 	int status =
 		plan.tty_fds ? tty_monitor(&plan, pid, ctl[0], &fwd) : supervise(pid, pid, &fwd);
 	record_end();
+	report_end(reporter);
 	status = plan.ncgroups ? cg_finish(&plan, status) : status;
 	if (report[0] >= 0)
 		after_init(report[0]);

@@ -83,6 +83,8 @@ const char *plan_type_name(unsigned type)
 		[R_CAPS] = "CAPS",
 		[R_IDMAP] = "IDMAP",
 		[R_CGJOIN] = "CGJOIN",
+		[R_REPORT] = "REPORT",
+		[R_REPORT_SYSCALL] = "REPORT_SYSCALL",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -489,6 +491,29 @@ static bool decode(struct parser *ps)
 		return get_path(ps, &pl->newuidmap, "newuidmap") &&
 		       get_path(ps, &pl->newgidmap, "newgidmap") &&
 		       get_str(ps, &pl->uid_map, "uid map") && get_str(ps, &pl->gid_map, "gid map");
+	case R_REPORT: {
+		uint32_t fd;
+		pl->has_report = 1;
+		if (!get_u32(ps, &fd, "fd") || !get_u32(ps, &pl->report_flags, "flags"))
+			return false;
+		pl->report_out = fd == PLAN_REPORT_NO_FD ? -1 : (int)fd;
+		return check(ps, fd == PLAN_REPORT_NO_FD || (fd >= 3 && fd <= INT_MAX),
+			     "fd below 3 or above INT_MAX") &&
+		       check(ps, !(pl->report_flags & ~PLAN_REPORT_SUMMARY),
+			     "unknown report flag bits");
+	}
+	case R_REPORT_SYSCALL: {
+		struct plan_report_syscall *r = &pl->report_syscalls[pl->nreport_syscalls++];
+		if (!get_u32(ps, &r->nr, "nr") || !get_u32(ps, &r->err, "errno") ||
+		    !get_str(ps, &r->json, "json") || !get_str(ps, &r->hint, "hint"))
+			return false;
+		for (size_t i = 0; i + 1 < pl->nreport_syscalls; i++)
+			if (!check(ps, pl->report_syscalls[i].nr != r->nr, "nr listed twice"))
+				return false;
+		return check(ps, r->nr < PLAN_REPORT_MAX_NR, "nr not below 1024") &&
+		       check(ps, r->err >= 1 && r->err <= 4095, "errno not between 1 and 4095") &&
+		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
+	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_DISCARD:
@@ -564,6 +589,7 @@ static bool singleton(unsigned type)
 	case R_NETLISTEN:
 	case R_CAPS:
 	case R_IDMAP:
+	case R_REPORT:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -575,7 +601,7 @@ static bool singleton(unsigned type)
 
 struct counts {
 	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
-		discards, cgjoins;
+		discards, cgjoins, report_syscalls;
 	uint64_t seen[2]; /* bit t set: a record of type t was seen (types < 128) */
 };
 
@@ -645,6 +671,9 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 				return fail(ps, "record %u: more than %u CGJOIN records", i,
 					    PLAN_MAX_CGJOINS);
 			break;
+		case R_REPORT_SYSCALL:
+			c->report_syscalls++;
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -677,6 +706,10 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		return fail(ps, "ENTER with a CGROUP or CGWRITE record");
 	if (c->cgjoins && !(seen(c, R_ENTER)))
 		return fail(ps, "CGJOIN without an ENTER record");
+	if (c->report_syscalls && !(seen(c, R_REPORT) && seen(c, R_SECCOMP)))
+		return fail(ps, "REPORT_SYSCALL without a REPORT and a SECCOMP record");
+	if (seen(c, R_ENTER) && seen(c, R_REPORT))
+		return fail(ps, "ENTER with a REPORT record");
 	return true;
 }
 
@@ -688,6 +721,7 @@ void plan_free(struct plan *pl)
 	free(pl->envp);
 	free(pl->argv);
 	free(pl->ll_rules);
+	free(pl->report_syscalls);
 	free(pl->arena);
 	memset(pl, 0, sizeof *pl);
 }
@@ -699,6 +733,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 
 	memset(out, 0, sizeof *out);
 	out->listen_fd = -1;
+	out->report_out = -1;
 	if (errlen)
 		err[0] = '\0';
 	if (len < HEADER_SIZE)
@@ -728,10 +763,11 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	out->envp = calloc(c.env + 1, sizeof *out->envp);
 	out->argv = calloc(c.argv + 1, sizeof *out->argv);
 	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
+	out->report_syscalls = calloc(c.report_syscalls + 1, sizeof *out->report_syscalls);
 	out->arena = malloc(len);
 	ps.arena_size = len;
 	if (!out->cgroups || !out->mounts || !out->rlimits || !out->envp || !out->argv ||
-	    !out->ll_rules || !out->arena) {
+	    !out->ll_rules || !out->report_syscalls || !out->arena) {
 		fail(&ps, "out of memory");
 		goto bad;
 	}
@@ -766,6 +802,16 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		if (!found) {
 			ps.type = 0;
 			fail(&ps, "NETLISTEN: fd %d is not a LIFELINE", out->listen_fd);
+			goto bad;
+		}
+	}
+	if (out->report_out >= 0) {
+		bool found = false;
+		for (size_t i = 0; i < out->nlifelines; i++)
+			found |= out->lifelines[i] == out->report_out;
+		if (!found) {
+			ps.type = 0;
+			fail(&ps, "REPORT: fd %d is not a LIFELINE", out->report_out);
 			goto bad;
 		}
 	}

@@ -51,6 +51,8 @@ enum plan_type {
 	R_NETLISTEN = 63,
 	R_CAPS = 64,
 	R_IDMAP = 65,
+	R_REPORT = 70,
+	R_REPORT_SYSCALL = 71,
 	R_CGJOIN = 80,
 };
 
@@ -74,6 +76,13 @@ enum plan_type {
 /* NETRULE actions */
 #define PLAN_NETRULE_UNREACHABLE 1u
 #define PLAN_NETRULE_PASS 2u
+
+/* REPORT flags */
+#define PLAN_REPORT_SUMMARY 0x1u
+/* REPORT fd: none (only the summary) */
+#define PLAN_REPORT_NO_FD 0xFFFFFFFFu
+/* REPORT_SYSCALL nr: below this */
+#define PLAN_REPORT_MAX_NR 1024u
 
 /* mflags */
 #define PLAN_RDONLY 0x1u
@@ -132,6 +141,14 @@ struct plan_netrule {
 	uint32_t prefix; /* bits of addr that count, at most 32 or 128 */
 	uint8_t addr[16];
 	uint32_t action; /* PLAN_NETRULE_* */
+};
+
+/* REPORT_SYSCALL: a syscall whose refusal the filter leaves to the
+ * reporter (SECCOMP_RET_USER_NOTIF), the errno it answers with, the JSON
+ * object (without its closing brace) and the hint TypeScript wrote. */
+struct plan_report_syscall {
+	uint32_t nr, err;
+	const char *json, *hint;
 };
 
 struct plan {
@@ -195,6 +212,15 @@ struct plan {
 
 	struct plan_mount *mounts;
 	size_t nmounts;
+
+	/* REPORT: refusals are reported on report_out (a LIFELINE; -1: none)
+	 * and, with PLAN_REPORT_SUMMARY, summed up on stderr at the end.
+	 * has_report 0: no REPORT record. */
+	int has_report;
+	int report_out;
+	uint32_t report_flags;
+	struct plan_report_syscall *report_syscalls;
+	size_t nreport_syscalls;
 
 	/* DISCARD: private tmpfs mount points (paths inside the sandbox) whose
 	 * new files init reports when the program has exited. */

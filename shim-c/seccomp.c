@@ -18,10 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-void seccomp_apply(const struct plan *plan)
+long seccomp_load(const struct plan *plan, unsigned extra_flags)
 {
-	if (!plan->has_seccomp)
-		return;
 	/* Copy into properly aligned memory; the plan's bytes may sit at
 	 * any offset. */
 	struct sock_filter *insns = malloc(plan->seccomp_len);
@@ -32,8 +30,18 @@ void seccomp_apply(const struct plan *plan)
 		.len = (unsigned short)(plan->seccomp_len / sizeof *insns),
 		.filter = insns,
 	};
-	note("seccomp: %u instructions", prog.len);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->seccomp_flags, &prog) < 0)
+	note("seccomp: %u instructions%s", prog.len,
+	     extra_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? ", refusals reported" : "");
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->seccomp_flags | extra_flags,
+			 &prog);
+	if (r < 0)
 		die("seccomp", "load the filter (%u instructions, flags 0x%x)", prog.len,
-		    plan->seccomp_flags);
+		    plan->seccomp_flags | extra_flags);
+	return r;
+}
+
+void seccomp_apply(const struct plan *plan)
+{
+	if (plan->has_seccomp)
+		seccomp_load(plan, 0);
 }

@@ -195,7 +195,17 @@ int main(void)
 		hex(pl.seccomp_prog, pl.seccomp_len);
 	else
 		fputs("null", stdout);
-	fputs("}\n", stdout);
+	printf(",\"has_report\":%d,\"report_out\":%d,\"report_flags\":%u,\"report_syscalls\":[",
+	       pl.has_report, pl.report_out, pl.report_flags);
+	for (size_t i = 0; i < pl.nreport_syscalls; i++) {
+		const struct plan_report_syscall *r = &pl.report_syscalls[i];
+		printf("%s{\"nr\":%u,\"errno\":%u,\"json\":", i ? "," : "", r->nr, r->err);
+		str(r->json);
+		fputs(",\"hint\":", stdout);
+		str(r->hint);
+		putchar('}');
+	}
+	fputs("]}\n", stdout);
 	plan_free(&pl);
 	return 0;
 }

@@ -21,6 +21,7 @@ export const VALUE_NAMES: Readonly<Record<string, string>> = {
   '--output': 'FILE',
   '--arch': 'ARCH',
   '--name': 'NAME',
+  '--report-fd': 'N',
 };
 
 /**

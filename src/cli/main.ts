@@ -35,6 +35,7 @@ const RUN_VALUE_OPTIONS = new Set([
   '--cpu',
   '--root',
   '--uid',
+  '--report-fd',
 ]);
 const VERBS = new Set([
   'run',

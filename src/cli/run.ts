@@ -93,6 +93,10 @@ export class RunCommand extends BaseCommand {
   name = Option.String('--name', { description: 'a name for ps, enter and stop (unique among your sandboxes)' });
   root = Option.String('--root', { description: "DIR is the system tree (its /usr, /etc, ...) instead of the host's" });
   uid = Option.String('--uid', { description: '0|caller: the uid and gid the program sees (files stay yours)' });
+  reportFd = Option.String('--report-fd', {
+    description:
+      'N: one JSON object per line on descriptor N for each refusal tsjail sees, naming the key that allows it',
+  });
   program = Option.String({ name: 'PROGRAM' });
   args = Option.Proxy({ name: 'ARGS' });
 
@@ -142,6 +146,7 @@ export class RunCommand extends BaseCommand {
     const limits = this.limitOptions();
     if (this.uid !== undefined && this.uid !== '0' && this.uid !== 'caller')
       throw new UsageError(`--uid: expected 0 or "caller", got ${JSON.stringify(this.uid)}`);
+    const reportFd = this.reportFdOption();
     const caller = currentCaller();
     const opts = { ...loadOptions(caller), includes: this.include, sockets: this.socket };
     const name = path.basename(this.program);
@@ -169,6 +174,10 @@ export class RunCommand extends BaseCommand {
         },
         verbose: this.verbose,
         createState: !this.dryRun,
+        // Refusals are reported on --report-fd, and summed up on stderr at exit with -v.
+        ...(reportFd !== undefined || this.verbose
+          ? { report: { ...(reportFd !== undefined ? { fd: reportFd } : {}), summary: this.verbose } }
+          : {}),
       },
       {
         ...caller,
@@ -304,6 +313,26 @@ export class RunCommand extends BaseCommand {
     const swept = cg.sweep();
     if (this.verbose) for (const d of swept) say(`  note: removed a dead sandbox's cgroup ${d}`);
     handOver(built.plan, shim, process.env, replanOf(), cg.perLaunch ? cg.ops : undefined);
+  }
+
+  /** --report-fd N: an open descriptor of the caller's, 3 or above (0-2 are the program's). */
+  private reportFdOption(): number | undefined {
+    if (this.reportFd === undefined) return undefined;
+    const fd = Number(this.reportFd);
+    if (!/^[0-9]+$/.test(this.reportFd) || fd < 3 || fd > 0x7fffffff)
+      throw new UsageError(`--report-fd: expected a descriptor number from 3 up, got ${JSON.stringify(this.reportFd)}`);
+    // Node's own descriptors (its event loop's epoll and eventfd) are open too, and
+    // close-on-exec like the caller's (Node marks those at start-up): a kernel object
+    // with no file behind it is never a caller's report file.
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      throw new UsageError(`--report-fd: descriptor ${fd} is not open`);
+    }
+    if (target.startsWith('anon_inode:'))
+      throw new UsageError(`--report-fd: descriptor ${fd} is not open (it is one of tsjail's own)`);
+    return fd;
   }
 
   /** --memory, --pids, --cpu as profile limits; a bad value is a usage error. */

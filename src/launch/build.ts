@@ -11,6 +11,7 @@ import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
+import { reportedSyscalls } from '../policy/report.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 import { MAX_DISCARDS } from '../plan/encode.js';
@@ -35,6 +36,8 @@ export interface BuildContext {
   landlockUnavailable?: string;
   /** Create missing state directories (a real launch); false for --dry-run and profile check. */
   createState?: boolean;
+  /** Report refusals (REPORT): as JSON lines on `fd` (--report-fd), and/or summed up on stderr at exit (-v). */
+  report?: { fd?: number; summary: boolean };
 }
 
 const REFUSED: Record<Policy['seccomp']['syscalls']['action'], string> = {
@@ -77,7 +80,8 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   notes.push(...landlock.notes);
 
   const arch = hostArch();
-  const filter = compileProfileSeccomp(policy.seccomp, seccompNetwork(policy.network.mode), arch);
+  const scNet = seccompNetwork(policy.network.mode);
+  const filter = compileProfileSeccomp(policy.seccomp, scNet, arch, ctx.report !== undefined);
   notes.push(
     `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,
   );
@@ -119,6 +123,16 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     exec: { program: policy.program, path: policy.searchPath },
     landlock: landlock.plan,
     seccomp: { arch, flags: 0, program: filter.bytes, instructions: filter.instructions },
+    ...(ctx.report
+      ? {
+          report: {
+            ...(ctx.report.fd !== undefined ? { fd: ctx.report.fd } : {}),
+            summary: ctx.report.summary,
+            syscalls: reportedSyscalls(filter.notified ?? [], policy.seccomp, scNet),
+          },
+          lifelines: ctx.report.fd !== undefined ? [ctx.report.fd] : [],
+        }
+      : {}),
     dbus: policy.dbus,
     nestedX: policy.nestedX,
     pulse: policy.pulse,

@@ -101,6 +101,8 @@ export function handOver(
       const filter = startPulseFilter(plan.pulse, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
       beside(filter, filter.binds);
     }
+    // The caller's --report-fd reaches the shim's monitor as it is (a lifeline).
+    if (plan.report?.fd !== undefined) restoreStdio(plan.report.fd);
     const cg = cgroups?.() ?? [];
     if (cg.length > 0) final = { ...final, cgroups: cg };
     execPlan(encodePlan(final), shim, replan);

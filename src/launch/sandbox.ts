@@ -38,6 +38,8 @@ export interface SandboxRequest {
   verbose: boolean;
   /** A real launch: missing state directories are created (src/mounts/state.ts). */
   createState?: boolean;
+  /** Report refusals (src/policy/report.ts): on the caller's descriptor `fd`, and/or summed up at exit. */
+  report?: { fd?: number; summary: boolean };
 }
 
 /** Who launches, where, and what the kernel offers. */
@@ -75,6 +77,7 @@ export function planSandbox(profile: MergedProfile, req: SandboxRequest, host: L
     landlockAbi: host.landlockAbi,
     landlockUnavailable: host.landlockUnavailable,
     createState: req.createState,
+    ...(req.report ? { report: req.report } : {}),
   });
   return { policy, built };
 }

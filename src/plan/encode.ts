@@ -54,6 +54,8 @@ export const RecordType = {
   NETLISTEN: 63,
   CAPS: 64,
   IDMAP: 65,
+  REPORT: 70,
+  REPORT_SYSCALL: 71,
   CGJOIN: 80,
 } as const;
 
@@ -398,6 +400,28 @@ export function encodePlan(plan: LaunchPlan): Buffer {
       throw new PlanEncodeError(`seccomp program of ${sc.program.length} bytes is not 1..4096 instructions`);
     }
     add((w) => (w.u32(sc.flags).blob(sc.program), RecordType.SECCOMP));
+  }
+  const rep = plan.report;
+  if (rep) {
+    if (rep.fd !== undefined && !lifelines.includes(rep.fd))
+      throw new PlanEncodeError(`report fd ${rep.fd} is not a lifeline`);
+    if (rep.syscalls.length > 0 && !sc) throw new PlanEncodeError('reported syscalls without a seccomp filter');
+    add((w) => (w.u32(rep.fd ?? 0xffffffff).u32(rep.summary ? 1 : 0), RecordType.REPORT));
+    const nrs = new Set<number>();
+    for (const r of rep.syscalls) {
+      if (!Number.isInteger(r.nr) || r.nr < 0 || r.nr >= 1024 || nrs.has(r.nr))
+        throw new PlanEncodeError(`reported syscall ${r.nr} is not a distinct number below 1024`);
+      if (!Number.isInteger(r.errno) || r.errno < 1 || r.errno > 4095)
+        throw new PlanEncodeError(`reported syscall ${r.nr}: errno ${r.errno} is not 1..4095`);
+      if (!r.json.startsWith('{')) throw new PlanEncodeError(`reported syscall ${r.nr}: json is not an object`);
+      nrs.add(r.nr);
+      add(
+        (w) => (
+          w.u32(r.nr).u32(r.errno).str(r.json, 'report json').str(r.hint, 'report hint'),
+          RecordType.REPORT_SYSCALL
+        ),
+      );
+    }
   }
 
   const bodyLen = records.reduce((n, b) => n + b.length, 0);

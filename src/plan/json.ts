@@ -84,5 +84,14 @@ export function planToJson(plan: LaunchPlan, extra: Record<string, unknown> = {}
           sha256: createHash('sha256').update(plan.seccomp.program).digest('hex'),
         }
       : null,
+    ...(plan.report
+      ? {
+          report: {
+            fd: plan.report.fd ?? null,
+            summary: plan.report.summary,
+            syscalls: plan.report.syscalls.map((r) => ({ nr: r.nr, errno: r.errno, hint: r.hint })),
+          },
+        }
+      : {}),
   };
 }

@@ -164,6 +164,28 @@ export interface NetProxyPlan {
   port: number;
 }
 
+/**
+ * A syscall the filter refuses through its listener (SECCOMP_RET_USER_NOTIF)
+ * when refusals are reported: the shim's reporter answers it with `errno`,
+ * exactly what the filter's own refusal would have returned, and writes
+ * `json` (a JSON object without its closing brace, completed with the
+ * call's arguments) as one line; `hint` is the summary's text.
+ */
+export interface ReportedSyscall {
+  nr: number;
+  errno: number;
+  json: string;
+  hint: string;
+}
+
+/** REPORT and REPORT_SYSCALL: refusals said on a descriptor (a lifeline) and/or summed up on stderr. */
+export interface ReportPlan {
+  /** The caller's descriptor for the JSON lines (`--report-fd`); absent: the summary only. */
+  fd?: number;
+  summary: boolean;
+  syscalls: ReportedSyscall[];
+}
+
 export interface LaunchPlan {
   version: 1;
   /** A new network namespace, with `lo` up (network "none" and "private"). */
@@ -193,6 +215,8 @@ export interface LaunchPlan {
   exec: { program: string; path: string };
   landlock?: LandlockPlan;
   seccomp?: SeccompPlan;
+  /** Refusals reported (`--report-fd`, `-v`): the seccomp filter's through its listener (shim-c/report.c). */
+  report?: ReportPlan;
   /**
    * Descriptors the shim's monitor keeps open for the sandbox's lifetime
    * (LIFELINE records); filled in at the hand-over.

@@ -31,8 +31,10 @@ function inputOf(
   p: ProfileSyscalls,
   network: Network,
   keep: (t: Tagged<SyscallEntry>) => boolean = () => true,
+  notify = false,
 ): SeccompPolicyInput {
   return {
+    ...(notify ? { notify } : {}),
     allow: p.syscalls.allow.filter(keep).map((e) => e.value),
     deny: p.syscalls.deny.filter(keep).map((e) => e.value),
     action: p.syscalls.action,
@@ -54,8 +56,8 @@ export interface ProfileSeccomp {
 }
 
 /** Validate, then compile; every problem is reported where it was written. */
-export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch): ProfileSeccomp {
-  const input = inputOf(p, network);
+export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch, notify = false): ProfileSeccomp {
+  const input = inputOf(p, network, undefined, notify);
   const invalid = validateSeccompPolicy(input, arch);
   if (invalid.length > 0) {
     return {
@@ -77,8 +79,8 @@ export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: 
 }
 
 /** The filter for `arch`; throws the first ProfileError of checkProfileSeccomp. */
-export function compileProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch): CompileResult {
-  const { result, errors } = checkProfileSeccomp(p, network, arch);
+export function compileProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch, notify = false): CompileResult {
+  const { result, errors } = checkProfileSeccomp(p, network, arch, notify);
   if (result === undefined) throw errors[0]!;
   return result;
 }

@@ -17,6 +17,7 @@ import { cacheBitmap } from './const-allow.js';
 import { disassemble as disassembleBytes } from './disasm.js';
 import { encode } from './encode.js';
 import { lowerAbi, type LoweredAbi } from './lower.js';
+import { notifyRefusals, type NotifiedSyscall } from './notify.js';
 import { resolvePolicy, validatePolicy, type Arch, type PolicyError, type SeccompPolicyInput } from './policy.js';
 import { resolve } from './resolve.js';
 import { syscallTable } from './tables/index.js';
@@ -24,6 +25,7 @@ import { nrRanges, programTree } from './tree.js';
 import { verify } from './verify.js';
 
 export type { Arch, PolicyError, SeccompPolicyInput, SyscallEntry, ArgCond } from './policy.js';
+export type { NotifiedSyscall } from './notify.js';
 export { SeccompPolicyError } from './policy.js';
 export { SeccompProgramError, SeccompTooLargeError } from './verify.js';
 export { BPF_MAXINSNS } from './bpf.js';
@@ -45,6 +47,8 @@ export interface CompileStats {
 }
 
 export interface CompileResult {
+  /** With `notify`: the native calls whose refusals go to the listener, and their errno. */
+  notified?: NotifiedSyscall[];
   bytes: Uint8Array;
   instructions: number;
   insns: Insn[];
@@ -63,6 +67,12 @@ export const resolveSeccompPolicy = resolvePolicy;
 export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileResult {
   const t0 = performance.now();
   const lowered: LoweredAbi[] = resolvePolicy(input, arch).map(lowerAbi);
+  let notified: NotifiedSyscall[] | undefined;
+  if (input.notify === true) {
+    const n = notifyRefusals(lowered[0]!);
+    lowered[0] = n.lowered;
+    notified = n.notified;
+  }
   const { entry } = codegen(programTree(lowered));
   const { insns, trampolines } = resolve(entry);
   verify(insns);
@@ -84,7 +94,7 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
     trampolines,
     millis,
   };
-  return { bytes, instructions: insns.length, insns, stats };
+  return { bytes, instructions: insns.length, insns, stats, ...(notified ? { notified } : {}) };
 }
 
 /** Readable listing of a compiled filter: labels, syscall names, resolved constants. */

@@ -41,6 +41,11 @@ export interface SeccompPolicyInput {
   nestedSandbox: boolean;
   /** Allow i386 (int $0x80, 32-bit binaries) on x86_64. Default false. */
   multiarch?: boolean;
+  /**
+   * Hand the native ABI's errno refusals to a listener (SECCOMP_RET_USER_NOTIF),
+   * which answers with the same errno and reports them (notify.ts). Default false.
+   */
+  notify?: boolean;
 }
 
 export interface PolicyError {

@@ -526,6 +526,20 @@ const SITES: Site[] = [
     at,
     not: `the encoder, which check runs on its plan as run does: the schema and the planner refuse first what would reach it; ${INVARIANT}`,
   })),
+  // The report records come from src/policy/report.ts and the compiler's list of
+  // notified calls, never from a profile; test/unit/plan/wire.test.ts and
+  // test/unit/policy/report.test.ts reach them.
+  ...[
+    'is not a lifeline',
+    'reported syscalls without a seccomp filter',
+    'is not a distinct number below 1024',
+    'is not 1..4095',
+    'json is not an object',
+  ].map((at): Site => ({
+    file: 'plan/encode.ts',
+    at,
+    not: `the report records, made from --report-fd and the compiled filter (test/unit/plan/wire.test.ts); ${INVARIANT}`,
+  })),
   // src/plan/enter.ts: the plan of `tsjail enter`, made from a running sandbox's record
   ...[
     'not a launch plan',

@@ -112,6 +112,19 @@ const plan: LaunchPlan = {
   exec: { program: 'prog', path: '/usr/bin:/bin' },
   landlock,
   seccomp,
+  report: {
+    fd: 9,
+    summary: true,
+    syscalls: [
+      {
+        nr: 101,
+        errno: 1,
+        json: '{"kind":"syscall","syscall":"ptrace"',
+        hint: 'ptrace: add "ptrace" to syscalls.allow',
+      },
+      { nr: 41, errno: 97, json: '{"s":"\\"é"', hint: '' },
+    ],
+  },
 };
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -263,6 +276,8 @@ t.test(
     );
     const sc = seccomp;
     t.same([c.has_seccomp, c.seccomp_flags, c.seccomp_prog], [1, sc.flags, hex(sc.program)], 'SECCOMP');
+    t.same([c.has_report, c.report_out, c.report_flags], [1, 9, 1], 'REPORT');
+    t.same(c.report_syscalls, plan.report!.syscalls, 'REPORT_SYSCALL');
   },
 );
 
@@ -284,6 +299,7 @@ t.test(
       cgroups: _g,
       caps: _c,
       idmap: _m,
+      report: _rep,
       ...rest
     } = plan;
     const small: LaunchPlan = { ...rest, net: false, verbose: 0, mounts: [{ op: 'proc', dest: '/proc' }] };
@@ -296,6 +312,7 @@ t.test(
     t.same(c.cgroups, [], 'no cgroups');
     t.same([c.caps, c.uid_map, c.gid_map], ['0', null, null]);
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
+    t.same([c.has_report, c.report_out, c.report_syscalls], [0, -1, []], 'no REPORT');
   },
 );
 
@@ -303,7 +320,7 @@ t.test(
   "enter's plan keeps the sandbox's process records and decodes in C",
   { skip: build.status === 0 ? false : 'make tests/plan-dump failed' },
   async (t) => {
-    const { record: _r, parent: _p, lifelines: _f, ipc: _i, netListen: _n, ...started } = plan;
+    const { record: _r, parent: _p, lifelines: _f, ipc: _i, netListen: _n, report: _rep, ...started } = plan;
     const bytes = enterPlan(encodePlan(started), {
       pid: 777,
       start: 0x123456789n,

@@ -1,0 +1,137 @@
+// --report-fd and -v's summary (SPEC v2, issue 18): every call the seccomp
+// filter refuses is said, one JSON object per line, naming the profile key
+// that would allow it, while the program sees exactly the errno it sees
+// without the report. Raw calls are made with perl's syscall(), so libc
+// cannot hide or retry anything.
+import t from 'tap';
+import * as path from 'node:path';
+import { makeUserDir, removeDir, tsjail, writeUserFile } from '../helpers/sandbox.js';
+
+const NR: Record<string, Record<string, number>> = {
+  x64: { socket: 41, ptrace: 101, keyctl: 250, getppid: 110, clone3: 435 },
+  arm64: { socket: 198, ptrace: 117, keyctl: 219, getppid: 173, clone3: 435 },
+};
+const nr = NR[process.arch]!;
+const PTRACE_ATTACH = 16;
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+
+const PROBE =
+  'sub probe { my ($n, @a) = @_; $! = 0; my $r = syscall($a[0], @a[1..$#a]); print "$n $r ", $!+0, "\\n"; }';
+
+interface Probed {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** The JSON lines written on descriptor 3. */
+  lines: Record<string, unknown>[];
+  /** "name ret errno" of each probe. */
+  probes: Map<string, string>;
+}
+
+/** perl's probes inside, with descriptor 3 a pipe of ours; `opts` before the program. */
+function run(lines: string[], opts: string[]): Probed {
+  const r = tsjail([...opts, '--', '/usr/bin/perl', '-e', [PROBE, ...lines].join('\n')], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  const fd3 = String(r.output[3] ?? '');
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    lines: fd3
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+    probes: new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => [l.split(' ')[0]!, l.split(' ').slice(1).join(' ')]),
+    ),
+  };
+}
+
+const PROBES = [
+  `probe("ptrace", ${nr.ptrace}, ${PTRACE_ATTACH}, 1, 0, 0);`,
+  `probe("socket", ${nr.socket}, ${AF_INET}, ${SOCK_STREAM}, 0);`,
+  `probe("getppid", ${nr.getppid});`,
+  `probe("clone3", ${nr.clone3}, 0, 0);`,
+];
+
+t.test('refused calls are reported with their key; the program sees the same errno as without', async (t) => {
+  const plain = run(PROBES, []);
+  t.equal(plain.status, 0, `exit 0 ${plain.status === 0 ? '' : plain.stderr}`);
+  const rep = run(PROBES, ['--report-fd', '3']);
+  t.equal(rep.status, 0, `exit 0 ${rep.status === 0 ? '' : rep.stderr}`);
+  t.same(rep.probes, plain.probes, 'every probe returned what it returns without --report-fd');
+  t.equal(plain.probes.get('ptrace'), '-1 1', 'ptrace: EPERM (control)');
+  t.equal(plain.probes.get('socket'), '-1 97', 'socket(AF_INET) without a network: EAFNOSUPPORT (control)');
+  t.equal(plain.probes.get('clone3'), '-1 38', 'clone3: ENOSYS (control)');
+  t.equal(rep.lines.length, 2, `two refusals reported: ${JSON.stringify(rep.lines)}`);
+  const ptrace = rep.lines.find((l) => l.syscall === 'ptrace');
+  t.match(ptrace, {
+    kind: 'syscall',
+    syscall: 'ptrace',
+    nr: nr.ptrace,
+    errno: 'EPERM',
+    key: 'syscalls.allow',
+    add: 'ptrace',
+  });
+  t.same((ptrace?.args as string[]).slice(0, 2), [`0x${PTRACE_ATTACH.toString(16)}`, '0x1'], 'with its arguments');
+  t.match(
+    rep.lines.find((l) => l.syscall === 'socket'),
+    {
+      errno: 'EAFNOSUPPORT',
+      key: 'network',
+      add: 'host',
+      args: [`0x${AF_INET}`, `0x${SOCK_STREAM}`],
+    },
+  );
+  t.notOk(
+    rep.lines.some((l) => l.syscall === 'getppid' || l.syscall === 'clone3'),
+    'allowed calls and ENOSYS fallbacks are not refusals',
+  );
+  t.notMatch(rep.stderr, /system calls? refused/, 'no summary without -v');
+});
+
+t.test('calls of child processes are reported too', async (t) => {
+  const r = run(
+    [`probe("a", ${nr.ptrace}, 0, 0, 0, 0);`, `system("/usr/bin/perl", "-e", "syscall(${nr.ptrace}, 0, 0, 0, 0)");`],
+    ['--report-fd', '3'],
+  );
+  t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
+  t.equal(r.lines.filter((l) => l.syscall === 'ptrace').length, 2, 'the program and its child');
+});
+
+t.test('-v sums the refusals up on stderr at exit', async (t) => {
+  const r = run(PROBES.concat([`probe("ptrace2", ${nr.ptrace}, 0, 0, 0, 0);`]), ['-v']);
+  t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
+  t.match(r.stderr, /^tsjail: 3 system calls refused: .*\n/m, 'one line at exit');
+  t.match(r.stderr, /refused: .*ptrace: add "ptrace" to syscalls\.allow \(2 times\)/, 'ptrace, twice');
+  t.match(r.stderr, /refused: .*socket: internet and netlink sockets need network "host"/, 'socket, with its key');
+  t.same(r.lines, [], 'nothing on descriptor 3 without --report-fd');
+  const quiet = run([`probe("getppid", ${nr.getppid});`], ['-v']);
+  t.notMatch(quiet.stderr, /system calls? refused/, 'nothing said when nothing was refused');
+});
+
+t.test("a call the profile's syscalls.deny refuses names that key", async (t) => {
+  const dir = makeUserDir('tsjail-report-');
+  t.teardown(() => removeDir(dir));
+  const profile = path.join(dir, 'p.json5');
+  writeUserFile(profile, '{\n  syscalls: {\n    deny: ["keyctl"],\n  },\n}\n');
+  const r = run([`probe("keyctl", ${nr.keyctl}, 0, 0, 0, 0, 0);`], ['-p', profile, '--report-fd', '3']);
+  t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
+  t.equal(r.probes.get('keyctl'), '-1 1', 'EPERM');
+  t.match(r.lines, [{ syscall: 'keyctl', key: 'syscalls.deny', hint: /p\.json5:3/ }]);
+});
+
+t.test('--report-fd: a descriptor that is not open, or one of 0-2, is refused', async (t) => {
+  const closed = tsjail(['--report-fd', '200', '--', '/bin/true']);
+  t.equal(closed.status, 125);
+  t.match(closed.stderr, /--report-fd: descriptor 200 is not open/);
+  const stdio = tsjail(['--report-fd', '1', '--', '/bin/true']);
+  t.equal(stdio.status, 125);
+  t.match(stdio.stderr, /--report-fd: expected a descriptor number from 3 up/);
+});
