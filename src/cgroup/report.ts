@@ -37,5 +37,14 @@ export function cgroupReport(
       '',
       `profiles that set these limits start only with limits.required: false; to enforce them, an administrator runs \`tsjail setup-limits ${user}\` (cgroup v1), or the user runs tsjail from a systemd user session (cgroup v2)`,
     ]);
+  // --parent self delegates nothing in a hierarchy whose top cgroup holds the caller (setup.ts): say which way works there.
+  const atTop = d.missing
+    .map((m) => m.controller)
+    .filter((c) => hierarchyOf(hs, c)?.version === 1 && hierarchyOf(hs, c)?.root);
+  if (atTop.length > 0)
+    lines.push([
+      '',
+      `${atTop.join(', ')}: this process is in the top cgroup (the whole machine's), where \`--parent self\` creates nothing; there an administrator delegates with \`tsjail setup-limits ${user} --parent root\` (a subtree below the top)`,
+    ]);
   return lines;
 }

@@ -19,6 +19,7 @@ import {
 import { ownScopePath, scopeRequest, startScope, systemdScopeAvailable } from '../../../src/cgroup/systemd.js';
 import { subtreeDirs } from '../../../src/cgroup/setup.js';
 import { placeLimits } from '../../../src/cgroup/index.js';
+import { cgroupReport } from '../../../src/cgroup/report.js';
 import { encodePlan } from '../../../src/plan/encode.js';
 import type { CgroupOp, LaunchPlan } from '../../../src/plan/plan.js';
 
@@ -323,3 +324,31 @@ t.test("ps's use: the kernel's counts and limits in a sandbox's cgroups, v1 and 
   t.same(cgroupUsage([]), {}, 'no cgroup: nothing counted');
   t.same(cgroupUsage([`${root}/gone`]), {}, 'a cgroup removed meanwhile: nothing');
 });
+
+t.test(
+  'doctor: how limits can be had here, and the --parent an administrator needs where the caller is at the top',
+  async (t) => {
+    const v = view({
+      '/proc/self/cgroup': HYBRID_CGROUP,
+      '/proc/self/mountinfo': HYBRID_MOUNTS,
+      '/sys/fs/cgroup/pids/release_agent': '',
+      '/sys/fs/cgroup/unified/cgroup.controllers': 'hugetlb\n',
+    });
+    // A uid no subtree is delegated to (whatever /etc/tsjail/limits.json5 holds on this machine).
+    const lines = cgroupReport(2 ** 31 - 7, 'alice', {}, v);
+    const text = lines.map(([k, x]) => `${k}: ${x}`).join('\n');
+    t.match(text, /^cgroups: hybrid: /m);
+    t.match(text, /^ {2}pids: cgroup v1; this process in \/ \(the top cgroup\)$/m);
+    t.match(text, /^ {2}limits: not enforced here$/m);
+    for (const c of ['memory', 'pids', 'cpu']) t.match(text, new RegExp(`^: ${c}: NOT ENFORCED: `, 'm'), c);
+    t.match(
+      text,
+      /start only with limits\.required: false; to enforce them, an administrator runs `tsjail setup-limits alice`/,
+    );
+    t.match(
+      text,
+      /^: pids: this process is in the top cgroup .*`tsjail setup-limits alice --parent root`/m,
+      'pids alone (memory and cpu have cgroups of their own): --parent root',
+    );
+  },
+);
