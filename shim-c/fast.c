@@ -308,6 +308,79 @@ static int hard_limits_same(const uint8_t *want, uint32_t len)
 	return off == len;
 }
 
+/*
+ * A plain pattern (letters, digits, _, * and ?: record.ts PLAIN_PATTERN)
+ * against a variable's name: * any run of bytes, ? one byte, as minimatch
+ * matches them on names env_plain_name accepts.
+ */
+static int glob_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
+			pi++, si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else
+			return 0;
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/*
+ * A name that minimatch and glob_match see alike: not empty, no leading
+ * dot, no slash (minimatch splits there and lets a trailing one match), all
+ * ASCII (minimatch's ? is one UTF-16 unit). Any other is a doubt.
+ */
+static int env_plain_name(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || (unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* envmatch: the variables whose names match one of the patterns, in order, are the recorded ones. */
+static int envmatch_same(struct rd *r)
+{
+	enum {
+		MAX_PATTERNS = 256
+	};
+	const uint8_t *pat[MAX_PATTERNS];
+	uint32_t plen[MAX_PATTERNS], n;
+	uint32_t np = u32(r);
+	if (r->bad || np > MAX_PATTERNS)
+		return 0;
+	for (uint32_t i = 0; i < np; i++)
+		if (!(pat[i] = bytes(r, &plen[i])))
+			return 0;
+	uint32_t count = u32(r), seen = 0;
+	const uint8_t *want = NULL;
+	int ok = !r->bad;
+	for (char **e = environ; ok && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t len = eq ? (size_t)(eq - *e) : 0;
+		if (!eq || !env_plain_name(*e, len))
+			return 0;
+		int m = 0;
+		for (uint32_t i = 0; i < np && !m; i++)
+			m = glob_match((const char *)pat[i], plen[i], *e, len);
+		if (!m)
+			continue;
+		if (seen++ >= count || !(want = bytes(r, &n)) || !same(want, n, *e))
+			return 0;
+	}
+	return ok && seen == count;
+}
+
 /* One dependency, compared with what is there now. 1: the same. */
 static int dep_same(struct rd *r)
 {
@@ -383,6 +456,8 @@ static int dep_same(struct rd *r)
 	case 11: /* hard limits */
 		p = bytes(r, &n);
 		return p && hard_limits_same(p, n);
+	case 12:
+		return envmatch_same(r);
 	default:
 		return 0;
 	}
@@ -597,7 +672,13 @@ static int cached_plan(int argc, char **argv, const uint8_t **say, uint32_t *say
 	for (uint32_t d = 0; d < ndeps; d++) {
 		const uint8_t *at = r.p;
 		if (!dep_same(&r) || r.bad) {
-			why("changed: dependency %u of %u (kind %u)", d + 1, ndeps, at[0]);
+			/* A path's or a variable's dependency says which (kinds 1, 3, 4, 5: name first). */
+			struct rd nr = { at + 1, (size_t)(r.p - at) - 1, 0 };
+			char name[PATH_MAX] = "";
+			if (at[0] == 1 || (at[0] >= 3 && at[0] <= 5))
+				cstr(&nr, name, sizeof name);
+			why("changed: dependency %u of %u (kind %u%s%s)", d + 1, ndeps, at[0],
+			    name[0] ? " " : "", name);
 			return -1;
 		}
 	}

@@ -27,6 +27,7 @@ import type * as OS from 'node:os';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
+import { Minimatch } from 'minimatch';
 
 // The modules themselves, not ES namespaces (read-only): what every importer
 // reads its functions from, in the bundle and (after syncBuiltinESMExports) in ESM.
@@ -56,6 +57,7 @@ export interface StatSig {
 export type Dep =
   | { kind: 'env'; name: string; value: string | undefined }
   | { kind: 'environ'; entries: string[] }
+  | { kind: 'envmatch'; patterns: string[]; entries: string[] }
   | { kind: 'lstat'; path: string; errno: number; st?: StatSig; fields: number }
   | { kind: 'readlink'; path: string; errno: number; target: string }
   | { kind: 'content'; path: string; errno: number; data: Buffer }
@@ -247,6 +249,33 @@ function noteEnv(s: Session, name: string): void {
 function noteEnviron(s: Session): void {
   if (s.deps.some((d) => d.kind === 'environ')) return;
   s.deps.push({ kind: 'environ', entries: Object.entries(realEnv).map(([k, v]) => `${k}=${v}`) });
+}
+
+/**
+ * Patterns of variable names that the fast path (fast.c, env_match) matches
+ * as minimatch does, for every name it does not doubt: letters, digits, _,
+ * and the wildcards * and ?.
+ */
+const PLAIN_PATTERN = /^[A-Za-z0-9_*?]+$/;
+
+/**
+ * The caller's variables whose names match one of the glob `patterns`
+ * (minimatch), as [name, value] in the environment's order: what env.keep
+ * passes through (src/policy). While a plan is recorded this is one
+ * dependency on exactly those variables - which names match, and their
+ * values - instead of on the whole environment, when every pattern is plain
+ * (PLAIN_PATTERN); else the whole environment is the dependency.
+ */
+export function envMatching(env: NodeJS.ProcessEnv, patterns: readonly string[]): [string, string][] {
+  const s = session;
+  const globs = patterns.map((p) => new Minimatch(p));
+  const plain = s !== undefined && env === process.env && patterns.every((p) => PLAIN_PATTERN.test(p));
+  const out = Object.entries(plain ? realEnv : env).filter(
+    (e): e is [string, string] => e[1] !== undefined && globs.some((m) => m.match(e[0])),
+  );
+  if (plain && !s.deps.some((d) => d.kind === 'envmatch' && d.patterns.join('\0') === patterns.join('\0')))
+    s.deps.push({ kind: 'envmatch', patterns: [...patterns], entries: out.map(([k, v]) => `${k}=${v}`) });
+  return out;
 }
 
 /**

@@ -29,6 +29,8 @@
  *     9 probe     name:str value:i64
  *    10 hostname  name:str
  *    11 hardlimits text:str                      ("LABEL\tHARD\n" of /proc/self/limits, record.ts)
+ *    12 envmatch  count:u32 pattern:str* count:u32 entry:str*
+ *                 (the NAME=VALUE whose names match a pattern, in the environment's order)
  * The key is this version of tsjail, the caller's uid and the command line
  * up to PROGRAM, exactly; the file name is plan-FNV1a64(key) in hex. The
  * plan has no ARGV records and no RECORD (the sandbox's record for ps,
@@ -59,6 +61,7 @@ const DEP_KIND = {
   probe: 9,
   hostname: 10,
   hardlimits: 11,
+  envmatch: 12,
 } as const;
 
 /**
@@ -257,6 +260,12 @@ function encodeDep(o: Out, d: Dep): void {
       return;
     case 'hardlimits':
       o.str(d.text);
+      return;
+    case 'envmatch':
+      o.u32(d.patterns.length);
+      for (const p of d.patterns) o.str(p);
+      o.u32(d.entries.length);
+      for (const e of d.entries) o.str(e);
       return;
   }
 }

@@ -11,7 +11,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Minimatch } from 'minimatch';
 import { USER_DIR_DEFAULTS, type MergedProfile, type PathEntry, type SourceRef } from '../profile/index.js';
 import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
@@ -21,6 +20,7 @@ import { loadRootTree, type RootTree } from '../mounts/tree.js';
 import { callerSubids } from '../sys/subid.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
+import { envMatching } from '../cache/record.js';
 import type { ProfileSyscalls } from './seccomp.js';
 import { planDesktop } from '../desktop/index.js';
 import { planPrivate, PROXY_PORT, type PrivateSupport } from '../net/plan.js';
@@ -215,11 +215,7 @@ export function buildEnv(
 ): string[] {
   const env = new Map<string, string>();
   env.set('PATH', caller.PATH && caller.PATH !== '' ? caller.PATH : DEFAULT_PATH);
-  const patterns = keep.map((pat) => new Minimatch(pat));
-  for (const [name, value] of Object.entries(caller)) {
-    if (value === undefined || name === 'PATH') continue;
-    if (patterns.some((m) => m.match(name))) env.set(name, value);
-  }
+  for (const [name, value] of envMatching(caller, keep)) if (name !== 'PATH') env.set(name, value);
   for (const [k, v] of Object.entries(socketVars)) env.set(k, v);
   for (const [k, v] of Object.entries(set)) env.set(k, v);
   for (const kv of cliEnv) {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 export interface DecodedEntry {
   key: string;
-  deps: { kind: number; path?: string; name?: string }[];
+  deps: { kind: number; path?: string; name?: string; patterns?: string[]; entries?: string[] }[];
   stderr: string;
   plan: Buffer;
 }
@@ -97,6 +97,14 @@ export function decodeEntry(buf: Buffer): DecodedEntry {
         str();
         deps.push({ kind });
         break;
+      case 12: {
+        const patterns: string[] = [];
+        for (let j = u32(); j > 0; j--) patterns.push(str());
+        const entries: string[] = [];
+        for (let j = u32(); j > 0; j--) entries.push(str());
+        deps.push({ kind, patterns, entries });
+        break;
+      }
       default:
         throw new Error(`unknown dependency kind ${kind}`);
     }

@@ -192,18 +192,22 @@ t.test('a granted path removed, or replaced by a symlink, re-plans', async (t) =
 t.test('DISPLAY, WAYLAND_DISPLAY, HOME, the working directory and TSJAIL_LANDLOCK_ABI each re-plan', async (t) => {
   const env = fresh(t, 'env');
   const args = ['/bin/sh', '-c', 'echo "$HOME"; pwd'];
+  // The display variables are read for a profile with display sockets (default has none, and passes neither).
+  writeUserFile(path.join(env.home, '.config/tsjail/profiles/disp.json5'), '{ sockets: ["wayland", "x11"] }\n');
+  const display = ['-p', 'disp', ...args];
   primed(t, env, args);
-  const changes: Record<string, string>[] = [
-    { DISPLAY: ':93' },
-    { WAYLAND_DISPLAY: 'wayland-93' },
-    { TSJAIL_LANDLOCK_ABI: '1' },
+  primed(t, env, display);
+  const changes: [string[], Record<string, string>][] = [
+    [display, { DISPLAY: ':93' }],
+    [display, { WAYLAND_DISPLAY: 'wayland-93' }],
+    [args, { TSJAIL_LANDLOCK_ABI: '1' }],
   ];
-  for (const v of changes) {
-    const r = env.run(args, { env: v });
+  for (const [a, v] of changes) {
+    const r = env.run(a, { env: v });
     t.notOk(hit(r), `${Object.keys(v)[0]} set: ${r.stderr}`);
     t.equal(r.status, 0, r.stderr);
-    const again = env.run(args, { env: v });
-    t.ok(hit(again), 'and cached as such');
+    const again = env.run(a, { env: v });
+    t.ok(hit(again), `and cached as such: ${again.stderr}`);
   }
   const abi = env.run(['-v', '/bin/true'], { env: { TSJAIL_LANDLOCK_ABI: '1' } });
   t.match(abi.stderr, /landlock ABI 1/, 'the lowered ABI is the one planned');
@@ -217,6 +221,37 @@ t.test('DISPLAY, WAYLAND_DISPLAY, HOME, the working directory and TSJAIL_LANDLOC
   const h = env.run(args, { home: home2 });
   t.notOk(hit(h), `another HOME: ${h.stderr}`);
   t.match(h.stdout, new RegExp(home2));
+});
+
+t.test('only the variables env.keep passes through are dependencies: others change without re-planning', async (t) => {
+  const env = fresh(t, 'envkeep');
+  const args = ['/bin/sh', '-c', 'echo "${LC_TSJAIL_TEST-unset}"; echo "${NOISE-unset}"'];
+  primed(t, env, args, { env: { NOISE: 'a' } });
+  // hyperfine's HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET, OLDPWD, SHLVL: not passed through, not read.
+  const noise: Record<string, string>[] = [{ NOISE: 'bb' }, { NOISE: 'a', OTHER_NOISE: 'x' }, {}];
+  for (const v of noise) {
+    const r = env.run(args, { env: v });
+    t.ok(hit(r), `${JSON.stringify(v)}: a variable the plan does not pass is no dependency: ${r.stderr}`);
+    t.equal(r.stdout, 'unset\nunset\n', 'and it is not passed');
+  }
+  // default keeps LC_*: a new one, or a new value, is planned again and passed at once.
+  for (const value of ['one', 'two']) {
+    const r = env.run(args, { env: { LC_TSJAIL_TEST: value } });
+    t.notOk(hit(r), `LC_TSJAIL_TEST=${value} (matching LC_*) re-plans: ${r.stderr}`);
+    t.equal(r.stdout, `${value}\nunset\n`, 'and is passed');
+    const again = env.run(args, { env: { LC_TSJAIL_TEST: value, NOISE: value } });
+    t.ok(hit(again), `then cached: ${again.stderr}`);
+    t.equal(again.stdout, `${value}\nunset\n`);
+  }
+  const gone = env.run(args);
+  t.notOk(hit(gone), 'a kept variable removed re-plans');
+  t.equal(gone.stdout, 'unset\nunset\n');
+  // Names minimatch and the fast path's match could see differently: never trusted, always planned.
+  for (const name of ['LC_TSJAIL/X', '.LC_TSJAIL', 'LC_TSJAIL\u00e9']) {
+    const r = env.run(args, { env: { [name]: '1' } });
+    t.notOk(hit(r), `${JSON.stringify(name)} in the environment: planned by Node: ${r.stderr}`);
+    t.equal(r.status, 0, r.stderr);
+  }
 });
 
 t.test('a new tsjail (the planner changed) re-plans', async (t) => {
@@ -282,7 +317,8 @@ t.test('a damaged or untrustworthy entry is ignored and replaced, never run', as
     t.equal(r.stdout, 'ran x y\n', `${what}: the launch still runs, planned afresh`);
     const st = fs.lstatSync(file!);
     t.ok(st.isFile() && (st.mode & 0o777) === 0o600 && st.uid === testUser().uid, `${what}: replaced by a good entry`);
-    t.ok(hit(env.run(args)), `${what}: which the next launch uses`);
+    const next = env.run(args);
+    t.ok(hit(next), `${what}: which the next launch uses: ${next.stderr}`);
   }
   // The directory itself made group-writable: nothing in it is trusted until it is 0700 again.
   fs.chmodSync(cacheDirOf(env.home), 0o770);
