@@ -473,6 +473,20 @@ t.test(
     const after = members(dir).filter((m) => !before.some((b) => b.pid === m.pid));
     t.same(after.map((m) => m.comm).sort(), ['sleep', 'tsjail-enter'], 'the entry and its command joined it');
 
+    // Fail closed: an entry that cannot join the sandbox's cgroup runs nothing.
+    if (process.getuid!() === 0) {
+      fs.chmodSync(`${dir}/cgroup.procs`, 0o444);
+      const refused = tsjail(['enter', 'capped', '--', '/bin/echo', 'SHOULD-NOT-RUN'], { home: s.home, env: s.env });
+      fs.chmodSync(`${dir}/cgroup.procs`, 0o644);
+      t.equal(refused.status, 125, 'an entry that cannot join the cgroup is refused');
+      t.notMatch(refused.stdout, /SHOULD-NOT-RUN/, 'and runs nothing');
+      t.same(
+        refused.stderr.trim().split('\n'),
+        [`tsjail: enter: join the sandbox's cgroup ${dir}: Permission denied`],
+        'one line naming the cgroup',
+      );
+    } else t.comment('not root: the refused join (cgroup.procs made read-only) is not tried');
+
     // An entered memory hog: the kernel counts it with the sandbox, and the limit ends both.
     const hog = tsjail(['enter', 'capped', '--', 'python3', HOG, 'heap', String(8 * LIMIT_MIB)], {
       home: s.home,
