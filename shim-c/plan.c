@@ -85,6 +85,7 @@ const char *plan_type_name(unsigned type)
 		[R_CGJOIN] = "CGJOIN",
 		[R_REPORT] = "REPORT",
 		[R_REPORT_SYSCALL] = "REPORT_SYSCALL",
+		[R_REPORT_PATH] = "REPORT_PATH",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -514,6 +515,28 @@ static bool decode(struct parser *ps)
 		       check(ps, r->err >= 1 && r->err <= 4095, "errno not between 1 and 4095") &&
 		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
 	}
+	case R_REPORT_PATH: {
+		struct plan_report_path *r = &pl->report_paths[pl->nreport_paths++];
+		if (!get_u32(ps, &r->nr, "nr") || !get_u32(ps, &r->path_arg, "path arg") ||
+		    !get_u32(ps, &r->dirfd_arg, "dirfd arg") ||
+		    !get_u32(ps, &r->flags_arg, "flags arg") || !get_str(ps, &r->json, "json") ||
+		    !get_str(ps, &r->hint, "hint"))
+			return false;
+		for (size_t i = 0; i < pl->nreport_syscalls; i++)
+			if (!check(ps, pl->report_syscalls[i].nr != r->nr,
+				   "nr also a REPORT_SYSCALL"))
+				return false;
+		for (size_t i = 0; i + 1 < pl->nreport_paths; i++)
+			if (!check(ps, pl->report_paths[i].nr != r->nr, "nr listed twice"))
+				return false;
+		return check(ps, r->nr < PLAN_REPORT_MAX_NR, "nr not below 1024") &&
+		       check(ps, r->path_arg < 6, "path arg not 0 to 5") &&
+		       check(ps, r->dirfd_arg < 6 || r->dirfd_arg == PLAN_REPORT_NO_ARG,
+			     "dirfd arg not 0 to 5 or none") &&
+		       check(ps, r->flags_arg < 6 || r->flags_arg == PLAN_REPORT_NO_ARG,
+			     "flags arg not 0 to 5 or none") &&
+		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
+	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_DISCARD:
@@ -601,7 +624,7 @@ static bool singleton(unsigned type)
 
 struct counts {
 	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
-		discards, cgjoins, report_syscalls;
+		discards, cgjoins, report_syscalls, report_paths;
 	uint64_t seen[2]; /* bit t set: a record of type t was seen (types < 128) */
 };
 
@@ -674,6 +697,9 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		case R_REPORT_SYSCALL:
 			c->report_syscalls++;
 			break;
+		case R_REPORT_PATH:
+			c->report_paths++;
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -706,8 +732,9 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		return fail(ps, "ENTER with a CGROUP or CGWRITE record");
 	if (c->cgjoins && !(seen(c, R_ENTER)))
 		return fail(ps, "CGJOIN without an ENTER record");
-	if (c->report_syscalls && !(seen(c, R_REPORT) && seen(c, R_SECCOMP)))
-		return fail(ps, "REPORT_SYSCALL without a REPORT and a SECCOMP record");
+	if ((c->report_syscalls || c->report_paths) && !(seen(c, R_REPORT) && seen(c, R_SECCOMP)))
+		return fail(ps,
+			    "REPORT_SYSCALL or REPORT_PATH without a REPORT and a SECCOMP record");
 	if (seen(c, R_ENTER) && seen(c, R_REPORT))
 		return fail(ps, "ENTER with a REPORT record");
 	return true;
@@ -722,6 +749,7 @@ void plan_free(struct plan *pl)
 	free(pl->argv);
 	free(pl->ll_rules);
 	free(pl->report_syscalls);
+	free(pl->report_paths);
 	free(pl->arena);
 	memset(pl, 0, sizeof *pl);
 }
@@ -764,10 +792,11 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	out->argv = calloc(c.argv + 1, sizeof *out->argv);
 	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
 	out->report_syscalls = calloc(c.report_syscalls + 1, sizeof *out->report_syscalls);
+	out->report_paths = calloc(c.report_paths + 1, sizeof *out->report_paths);
 	out->arena = malloc(len);
 	ps.arena_size = len;
 	if (!out->cgroups || !out->mounts || !out->rlimits || !out->envp || !out->argv ||
-	    !out->ll_rules || !out->report_syscalls || !out->arena) {
+	    !out->ll_rules || !out->report_syscalls || !out->report_paths || !out->arena) {
 		fail(&ps, "out of memory");
 		goto bad;
 	}

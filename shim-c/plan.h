@@ -53,6 +53,7 @@ enum plan_type {
 	R_IDMAP = 65,
 	R_REPORT = 70,
 	R_REPORT_SYSCALL = 71,
+	R_REPORT_PATH = 72,
 	R_CGJOIN = 80,
 };
 
@@ -151,6 +152,18 @@ struct plan_report_syscall {
 	const char *json, *hint;
 };
 
+/* REPORT_PATH: a call with a path argument that the filter hands to the
+ * reporter although it allows it: the reporter lets it go on
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) and reports the path when the sandbox
+ * does not show it but the host has it. Argument indexes, or
+ * PLAN_REPORT_NO_ARG: the path, the directory it is relative to (else the
+ * working directory), the open(2) flags (whether it is opened to write). */
+#define PLAN_REPORT_NO_ARG 0xFFFFFFFFu
+struct plan_report_path {
+	uint32_t nr, path_arg, dirfd_arg, flags_arg;
+	const char *json, *hint;
+};
+
 struct plan {
 	uint32_t ns_flags;
 	uint32_t uid, gid;
@@ -221,6 +234,8 @@ struct plan {
 	uint32_t report_flags;
 	struct plan_report_syscall *report_syscalls;
 	size_t nreport_syscalls;
+	struct plan_report_path *report_paths;
+	size_t nreport_paths;
 
 	/* DISCARD: private tmpfs mount points (paths inside the sandbox) whose
 	 * new files init reports when the program has exited. */

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,7 +52,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,16 +149,82 @@ static void buf_add(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* S as a JSON string. */
+static void buf_json_str(struct buf *b, const char *s)
+{
+	buf_add(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_add(b, "\\%c", *p);
+		else if (*p < 0x20)
+			buf_add(b, "\\u%04x", *p);
+		else
+			buf_add(b, "%c", *p);
+	}
+	buf_add(b, "\"");
+}
+
+/* The NUL-terminated string at ADDR in process PID, into OUT[PATH_MAX]. */
+static int read_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+{
+	size_t got = 0;
+	/* Page by page: a string near the end of a mapping must not fail for
+	 * the bytes after it. */
+	while (got + 1 < cap) {
+		size_t page = 4096 - ((addr + got) & 4095);
+		size_t want = page < cap - 1 - got ? page : cap - 1 - got;
+		struct iovec local = { .iov_base = out + got, .iov_len = want };
+		struct iovec remote = { .iov_base = (void *)(uintptr_t)(addr + got),
+					.iov_len = want };
+		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			return -1;
+		if (memchr(out + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	out[cap - 1] = '\0';
+	return -1; /* longer than PATH_MAX */
+}
+
+/* The sandbox's view of PATH as process PID resolves it (relative to its
+ * working directory or to descriptor DIRFD), into OUT[cap]. */
+static int sandbox_path(pid_t pid, const char *path, long dirfd, int has_dirfd, char *out,
+			size_t cap)
+{
+	if (path[0] == '/')
+		return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -1;
+	char link[64], base[PATH_MAX];
+	if (!has_dirfd || dirfd == AT_FDCWD)
+		snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+	else
+		snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int)pid, dirfd);
+	ssize_t n = readlink(link, base, sizeof base - 1);
+	if (n <= 0 || base[0] != '/')
+		return -1;
+	base[n] = '\0';
+	return snprintf(out, cap, "%s%s%s", base, n > 1 ? "/" : "", path) < (int)cap ? 0 : -1;
+}
+
+/* At most this many hidden paths are named in the summary. */
+#define SUMMARY_PATHS 8
+
 /* The reporter's loop: answer, write, count, until no process uses the
  * filter any more (POLLHUP); then the summary. */
 static _Noreturn void reporter(const struct plan *plan, int sock)
 {
 	const struct plan_report_syscall *by_nr[PLAN_REPORT_MAX_NR] = { 0 };
+	const struct plan_report_path *path_nr[PLAN_REPORT_MAX_NR] = { 0 };
 	unsigned long counts[PLAN_REPORT_MAX_NR] = { 0 };
+	char *hidden[SUMMARY_PATHS];
+	size_t nhidden = 0;
+	unsigned long hidden_total = 0;
 	struct seccomp_notif_sizes sizes;
 
 	for (size_t i = 0; i < plan->nreport_syscalls; i++)
 		by_nr[plan->report_syscalls[i].nr] = &plan->report_syscalls[i];
+	for (size_t i = 0; i < plan->nreport_paths; i++)
+		path_nr[plan->report_paths[i].nr] = &plan->report_paths[i];
 	int listener = recv_fd(sock);
 	close(sock);
 	if (listener < 0)
@@ -181,8 +250,59 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 				continue; /* the caller died, or was interrupted */
 			break;
 		}
-		const struct plan_report_syscall *r =
-			(uint32_t)req->data.nr < PLAN_REPORT_MAX_NR ? by_nr[req->data.nr] : NULL;
+		uint32_t nr = (uint32_t)req->data.nr;
+		const struct plan_report_path *rp = nr < PLAN_REPORT_MAX_NR ? path_nr[nr] : NULL;
+		if (rp) {
+			/* An allowed call: read its path, let it go on, then look. */
+			char path[PATH_MAX], where[PATH_MAX];
+			pid_t pid = (pid_t)req->pid;
+			int ok = read_string(pid, req->data.args[rp->path_arg], path,
+					     sizeof path) == 0 &&
+				 path[0] &&
+				 sandbox_path(pid, path,
+					      (long)(int)req->data.args[rp->dirfd_arg % 6],
+					      rp->dirfd_arg != PLAN_REPORT_NO_ARG, where,
+					      sizeof where) == 0;
+			/* Hidden: the sandbox has nothing there, the host has. Looked
+			 * at before the call goes on (an open that creates the file
+			 * in a private tmpfs is still an open of a hidden path). */
+			char inside[PATH_MAX + 32];
+			struct stat st;
+			ok = ok &&
+			     snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid, where) <
+				     (int)sizeof inside &&
+			     lstat(inside, &st) < 0 && errno == ENOENT && lstat(where, &st) == 0;
+			memset(resp, 0, sizes.seccomp_notif_resp);
+			resp->id = req->id;
+			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+				break;
+			if (!ok)
+				continue;
+			hidden_total++;
+			int seen_before = 0;
+			for (size_t i = 0; i < nhidden; i++)
+				seen_before |= strcmp(hidden[i], where) == 0;
+			if (!seen_before && nhidden < SUMMARY_PATHS)
+				hidden[nhidden++] = strdup(where);
+			if (plan->report_out < 0)
+				continue;
+			struct buf line = { 0 };
+			buf_add(&line, "%s,\"path\":", rp->json);
+			buf_json_str(&line, where);
+			if (rp->flags_arg != PLAN_REPORT_NO_ARG) {
+				uint64_t fl = req->data.args[rp->flags_arg];
+				buf_add(&line, ",\"write\":%s",
+					(fl & O_ACCMODE) != O_RDONLY || (fl & O_CREAT) ? "true"
+										       : "false");
+			}
+			buf_add(&line, "}\n");
+			if (line.s)
+				write_all(plan->report_out, line.s, line.len);
+			free(line.s);
+			continue;
+		}
+		const struct plan_report_syscall *r = nr < PLAN_REPORT_MAX_NR ? by_nr[nr] : NULL;
 		memset(resp, 0, sizes.seccomp_notif_resp);
 		resp->id = req->id;
 		/* Not in the plan cannot happen (TypeScript lists every call
@@ -217,6 +337,20 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			if (n > 1)
 				buf_add(&sum, " (%lu times)", n);
 			total += n;
+		}
+		if (hidden_total) {
+			char head[128];
+			int h = snprintf(head, sizeof head,
+					 "tsjail: %lu open%s of paths the sandbox does not show: ",
+					 hidden_total, hidden_total == 1 ? "" : "s");
+			write_all(STDERR_FILENO, head, (size_t)h);
+			for (size_t i = 0; i < nhidden; i++) {
+				if (i)
+					write_all(STDERR_FILENO, ", ", 2);
+				write_all(STDERR_FILENO, hidden[i], strlen(hidden[i]));
+			}
+			const char *tail = " (filesystem.ro shows one, filesystem.rw to write)\n";
+			write_all(STDERR_FILENO, tail, strlen(tail));
 		}
 		if (kinds) {
 			char head[128];

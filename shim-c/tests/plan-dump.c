@@ -205,6 +205,16 @@ int main(void)
 		str(r->hint);
 		putchar('}');
 	}
+	fputs("],\"report_paths\":[", stdout);
+	for (size_t i = 0; i < pl.nreport_paths; i++) {
+		const struct plan_report_path *r = &pl.report_paths[i];
+		printf("%s{\"nr\":%u,\"path_arg\":%u,\"dirfd_arg\":%u,\"flags_arg\":%u,\"json\":",
+		       i ? "," : "", r->nr, r->path_arg, r->dirfd_arg, r->flags_arg);
+		str(r->json);
+		fputs(",\"hint\":", stdout);
+		str(r->hint);
+		putchar('}');
+	}
 	fputs("]}\n", stdout);
 	plan_free(&pl);
 	return 0;

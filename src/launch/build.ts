@@ -11,7 +11,7 @@ import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
-import { reportedSyscalls } from '../policy/report.js';
+import { OBSERVED_PATH_CALLS, reportedPaths, reportedSyscalls } from '../policy/report.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 import { MAX_DISCARDS } from '../plan/encode.js';
@@ -81,7 +81,13 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
 
   const arch = hostArch();
   const scNet = seccompNetwork(policy.network.mode);
-  const filter = compileProfileSeccomp(policy.seccomp, scNet, arch, ctx.report !== undefined);
+  const filter = compileProfileSeccomp(
+    policy.seccomp,
+    scNet,
+    arch,
+    ctx.report !== undefined,
+    ctx.report ? Object.keys(OBSERVED_PATH_CALLS) : undefined,
+  );
   notes.push(
     `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,
   );
@@ -129,6 +135,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
             ...(ctx.report.fd !== undefined ? { fd: ctx.report.fd } : {}),
             summary: ctx.report.summary,
             syscalls: reportedSyscalls(filter.notified ?? [], policy.seccomp, scNet),
+            paths: reportedPaths(filter.observed ?? []),
           },
           lifelines: ctx.report.fd !== undefined ? [ctx.report.fd] : [],
         }

@@ -56,6 +56,7 @@ export const RecordType = {
   IDMAP: 65,
   REPORT: 70,
   REPORT_SYSCALL: 71,
+  REPORT_PATH: 72,
   CGJOIN: 80,
 } as const;
 
@@ -419,6 +420,26 @@ export function encodePlan(plan: LaunchPlan): Buffer {
         (w) => (
           w.u32(r.nr).u32(r.errno).str(r.json, 'report json').str(r.hint, 'report hint'),
           RecordType.REPORT_SYSCALL
+        ),
+      );
+    }
+    const arg = (a: number | undefined, what: string): number => {
+      if (a === undefined) return 0xffffffff;
+      if (!Number.isInteger(a) || a < 0 || a > 5) throw new PlanEncodeError(`reported path: ${what} ${a} is not 0..5`);
+      return a;
+    };
+    for (const p of rep.paths ?? []) {
+      if (!Number.isInteger(p.nr) || p.nr < 0 || p.nr >= 1024 || nrs.has(p.nr))
+        throw new PlanEncodeError(`reported path call ${p.nr} is not a distinct number below 1024`);
+      if (!p.json.startsWith('{')) throw new PlanEncodeError(`reported path call ${p.nr}: json is not an object`);
+      nrs.add(p.nr);
+      const pa = arg(p.pathArg, 'path argument');
+      const da = arg(p.dirfdArg, 'dirfd argument');
+      const fa = arg(p.flagsArg, 'flags argument');
+      add(
+        (w) => (
+          w.u32(p.nr).u32(pa).u32(da).u32(fa).str(p.json, 'report json').str(p.hint, 'report hint'),
+          RecordType.REPORT_PATH
         ),
       );
     }

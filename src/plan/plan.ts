@@ -178,12 +178,29 @@ export interface ReportedSyscall {
   hint: string;
 }
 
+/**
+ * A call with a path argument the filter allows but hands to the reporter
+ * (REPORT_PATH): it goes on, and its path is reported when the sandbox does
+ * not show it and the host has it. Argument indexes of the path, of the
+ * directory it is relative to and of the open flags (absent: none).
+ */
+export interface ReportedPath {
+  nr: number;
+  pathArg: number;
+  dirfdArg?: number;
+  flagsArg?: number;
+  json: string;
+  hint: string;
+}
+
 /** REPORT and REPORT_SYSCALL: refusals said on a descriptor (a lifeline) and/or summed up on stderr. */
 export interface ReportPlan {
   /** The caller's descriptor for the JSON lines (`--report-fd`); absent: the summary only. */
   fd?: number;
   summary: boolean;
   syscalls: ReportedSyscall[];
+  /** Opens and execs whose paths are looked at (REPORT_PATH); absent: none. */
+  paths?: ReportedPath[];
 }
 
 export interface LaunchPlan {

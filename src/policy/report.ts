@@ -7,7 +7,7 @@
  * only fills in what it sees. Pure.
  */
 import type { NotifiedSyscall } from '../seccomp/compile.js';
-import type { ReportedSyscall } from '../plan/plan.js';
+import type { ReportedPath, ReportedSyscall } from '../plan/plan.js';
 import type { ProfileSyscalls } from './seccomp.js';
 
 const ERRNO_NAME: Record<number, string> = { 1: 'EPERM', 97: 'EAFNOSUPPORT' };
@@ -59,5 +59,48 @@ export function reportedSyscalls(
     };
     const json = JSON.stringify(obj);
     return { nr: n.nr, errno: n.errno, json: json.slice(0, -1), hint: a.hint };
+  });
+}
+
+/**
+ * The calls whose paths are looked at (`observe`): opening and executing,
+ * with where their path, directory and flags are. The reporter lets them go
+ * on and says the paths the sandbox does not show but the host has.
+ */
+export const OBSERVED_PATH_CALLS: Readonly<Record<string, { path: number; dirfd?: number; flags?: number }>> = {
+  open: { path: 0, flags: 1 },
+  openat: { dirfd: 0, path: 1, flags: 2 },
+  openat2: { dirfd: 0, path: 1 },
+  creat: { path: 0 },
+  execve: { path: 0 },
+  execveat: { dirfd: 0, path: 1 },
+};
+
+/** The REPORT_PATH records of a filter compiled with `observe`. */
+export function reportedPaths(observed: readonly NotifiedSyscall[]): ReportedPath[] {
+  return observed.flatMap((n) => {
+    const at = OBSERVED_PATH_CALLS[n.name];
+    if (at === undefined) return [];
+    const exec = n.name.startsWith('exec');
+    const hint = exec
+      ? 'executing a path the sandbox does not show: filesystem.ro shows it (read-only paths may be executed)'
+      : 'opening a path the sandbox does not show: filesystem.ro shows it, filesystem.rw to write it';
+    const obj = {
+      kind: 'path',
+      syscall: n.name,
+      key: 'filesystem.ro',
+      ...(exec ? {} : { keyToWrite: 'filesystem.rw' }),
+      hint,
+    };
+    return [
+      {
+        nr: n.nr,
+        pathArg: at.path,
+        ...(at.dirfd !== undefined ? { dirfdArg: at.dirfd } : {}),
+        ...(at.flags !== undefined ? { flagsArg: at.flags } : {}),
+        json: JSON.stringify(obj).slice(0, -1),
+        hint,
+      },
+    ];
   });
 }

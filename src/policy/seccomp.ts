@@ -32,9 +32,11 @@ function inputOf(
   network: Network,
   keep: (t: Tagged<SyscallEntry>) => boolean = () => true,
   notify = false,
+  observe?: readonly string[],
 ): SeccompPolicyInput {
   return {
     ...(notify ? { notify } : {}),
+    ...(notify && observe ? { observe } : {}),
     allow: p.syscalls.allow.filter(keep).map((e) => e.value),
     deny: p.syscalls.deny.filter(keep).map((e) => e.value),
     action: p.syscalls.action,
@@ -56,8 +58,14 @@ export interface ProfileSeccomp {
 }
 
 /** Validate, then compile; every problem is reported where it was written. */
-export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch, notify = false): ProfileSeccomp {
-  const input = inputOf(p, network, undefined, notify);
+export function checkProfileSeccomp(
+  p: ProfileSyscalls,
+  network: Network,
+  arch: Arch,
+  notify = false,
+  observe?: readonly string[],
+): ProfileSeccomp {
+  const input = inputOf(p, network, undefined, notify, observe);
   const invalid = validateSeccompPolicy(input, arch);
   if (invalid.length > 0) {
     return {
@@ -79,8 +87,14 @@ export function checkProfileSeccomp(p: ProfileSyscalls, network: Network, arch: 
 }
 
 /** The filter for `arch`; throws the first ProfileError of checkProfileSeccomp. */
-export function compileProfileSeccomp(p: ProfileSyscalls, network: Network, arch: Arch, notify = false): CompileResult {
-  const { result, errors } = checkProfileSeccomp(p, network, arch, notify);
+export function compileProfileSeccomp(
+  p: ProfileSyscalls,
+  network: Network,
+  arch: Arch,
+  notify = false,
+  observe?: readonly string[],
+): CompileResult {
+  const { result, errors } = checkProfileSeccomp(p, network, arch, notify, observe);
   if (result === undefined) throw errors[0]!;
   return result;
 }

@@ -49,6 +49,8 @@ export interface CompileStats {
 export interface CompileResult {
   /** With `notify`: the native calls whose refusals go to the listener, and their errno. */
   notified?: NotifiedSyscall[];
+  /** With `observe`: the native calls the listener sees although the filter allows them. */
+  observed?: NotifiedSyscall[];
   bytes: Uint8Array;
   instructions: number;
   insns: Insn[];
@@ -68,10 +70,12 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
   const t0 = performance.now();
   const lowered: LoweredAbi[] = resolvePolicy(input, arch).map(lowerAbi);
   let notified: NotifiedSyscall[] | undefined;
+  let observed: NotifiedSyscall[] | undefined;
   if (input.notify === true) {
-    const n = notifyRefusals(lowered[0]!);
+    const n = notifyRefusals(lowered[0]!, new Set(input.observe ?? []));
     lowered[0] = n.lowered;
     notified = n.notified;
+    observed = n.observed;
   }
   const { entry } = codegen(programTree(lowered));
   const { insns, trampolines } = resolve(entry);
@@ -94,7 +98,14 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
     trampolines,
     millis,
   };
-  return { bytes, instructions: insns.length, insns, stats, ...(notified ? { notified } : {}) };
+  return {
+    bytes,
+    instructions: insns.length,
+    insns,
+    stats,
+    ...(notified ? { notified } : {}),
+    ...(observed ? { observed } : {}),
+  };
 }
 
 /** Readable listing of a compiled filter: labels, syscall names, resolved constants. */

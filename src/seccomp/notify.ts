@@ -9,7 +9,7 @@
 // do "kill" and "log". A 32-bit ABI beside the native one keeps plain errno
 // returns: the reporter knows calls by their native number.
 
-import { EAFNOSUPPORT, EPERM, SECCOMP_RET_USER_NOTIF, retErrno } from './bpf.js';
+import { EAFNOSUPPORT, EPERM, SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF, retErrno } from './bpf.js';
 import type { Decision, LoweredAbi } from './lower.js';
 import { syscallTable } from './tables/index.js';
 
@@ -25,11 +25,32 @@ const HANDED: ReadonlyMap<number, number> = new Map([
   [retErrno(EAFNOSUPPORT), EAFNOSUPPORT],
 ]);
 
-/** The ABI's decisions with its errno refusals turned into notifications, and which calls they are. */
-export function notifyRefusals(l: LoweredAbi): { lowered: LoweredAbi; notified: NotifiedSyscall[] } {
+/**
+ * The ABI's decisions with its errno refusals turned into notifications, and
+ * which calls they are; the calls named in `observe` (opens and execs, whose
+ * paths the reporter looks at) are notified when the filter allows them
+ * too, and listed as `observed` (errno 0: the reporter lets them go on). A
+ * call the filter also refuses is not observed.
+ */
+export function notifyRefusals(
+  l: LoweredAbi,
+  observe: ReadonlySet<string> = new Set(),
+): { lowered: LoweredAbi; notified: NotifiedSyscall[]; observed: NotifiedSyscall[] } {
   const table = syscallTable(l.abi);
   const notified: NotifiedSyscall[] = [];
+  const observed: NotifiedSyscall[] = [];
   const decisions = l.decisions.map((d, nr): Decision => {
+    const name = table.byNr(nr)?.name;
+    if (name !== undefined && observe.has(name)) {
+      const all = d.kind === 'ret' ? [d.ret] : [...d.cases.map((c) => c.ret), d.otherwise];
+      if (all.every((r) => !HANDED.has(r)) && all.includes(SECCOMP_RET_ALLOW)) {
+        const swap = (ret: number): number => (ret === SECCOMP_RET_ALLOW ? SECCOMP_RET_USER_NOTIF : ret);
+        observed.push({ nr, name, errno: 0 });
+        return d.kind === 'ret'
+          ? { kind: 'ret', ret: swap(d.ret) }
+          : { ...d, cases: d.cases.map((c) => ({ when: c.when, ret: swap(c.ret) })), otherwise: swap(d.otherwise) };
+      }
+    }
     const rets = d.kind === 'ret' ? [d.ret] : [...d.cases.map((c) => c.ret), d.otherwise];
     const errnos = new Set(rets.flatMap((r) => (HANDED.has(r) ? [HANDED.get(r)!] : [])));
     // One errno per call is what the reporter can answer with (socket's is
@@ -42,5 +63,5 @@ export function notifyRefusals(l: LoweredAbi): { lowered: LoweredAbi; notified: 
       ? { kind: 'ret', ret: swap(d.ret) }
       : { ...d, cases: d.cases.map((c) => ({ when: c.when, ret: swap(c.ret) })), otherwise: swap(d.otherwise) };
   });
-  return { lowered: { ...l, decisions }, notified };
+  return { lowered: { ...l, decisions }, notified, observed };
 }

@@ -46,6 +46,8 @@ export interface SeccompPolicyInput {
    * which answers with the same errno and reports them (notify.ts). Default false.
    */
   notify?: boolean;
+  /** With `notify`: calls the listener also sees when the filter allows them (opens and execs, for their paths). */
+  observe?: readonly string[];
 }
 
 export interface PolicyError {

@@ -4,6 +4,7 @@
 // without the report. Raw calls are made with perl's syscall(), so libc
 // cannot hide or retry anything.
 import t from 'tap';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeUserDir, removeDir, tsjail, writeUserFile } from '../helpers/sandbox.js';
 
@@ -134,4 +135,47 @@ t.test('--report-fd: a descriptor that is not open, or one of 0-2, is refused', 
   const stdio = tsjail(['--report-fd', '1', '--', '/bin/true']);
   t.equal(stdio.status, 125);
   t.match(stdio.stderr, /--report-fd: expected a descriptor number from 3 up/);
+});
+
+t.test('opens and execs of paths the sandbox hides are reported; absent and shown paths are not', async (t) => {
+  const dir = makeUserDir('tsjail-report-paths-');
+  t.teardown(() => removeDir(dir));
+  const hidden = path.join(dir, 'hidden.txt');
+  writeUserFile(hidden, 'secret of the host\n');
+  const script = [
+    `cat ${hidden} 2>/dev/null || echo not-shown`,
+    `echo more >> ${hidden} 2>/dev/null; echo wrote`,
+    `cat ${dir}/absent.txt 2>/dev/null || echo absent`,
+    'cat /etc/hostname /etc/passwd >/dev/null 2>&1; echo shown',
+    `${dir}/hidden.txt 2>/dev/null; echo exec`,
+  ].join('\n');
+  const r = tsjail(['--report-fd', '3', '--', '/bin/sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
+  t.match(r.stdout, /^not-shown\nwrote\nabsent\nshown\nexec\n$/, 'the program saw nothing of the hidden file');
+  const lines = String(r.output[3] ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const at = lines.filter((l) => l.path === hidden);
+  t.ok(
+    at.some((l) => l.kind === 'path' && l.key === 'filesystem.ro' && l.write === false),
+    `the read is reported with its key: ${JSON.stringify(lines)}`,
+  );
+  t.ok(
+    at.some((l) => l.write === true && l.keyToWrite === 'filesystem.rw'),
+    'the write (into the private home) too',
+  );
+  t.ok(
+    at.some((l) => l.syscall === 'execve'),
+    'and the exec',
+  );
+  t.notOk(
+    lines.some((l) => l.path === `${dir}/absent.txt`),
+    'a path the host does not have either is not a hidden one',
+  );
+  t.notOk(
+    lines.some((l) => l.path === '/etc/passwd'),
+    'nor one the sandbox shows',
+  );
+  t.equal(fs.readFileSync(hidden, 'utf8'), 'secret of the host\n', 'the host file is untouched');
 });

@@ -535,6 +535,9 @@ const SITES: Site[] = [
     'is not a distinct number below 1024',
     'is not 1..4095',
     'json is not an object',
+    'is not 0..5',
+    'is not a distinct number below 1024',
+    'json is not an object',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,

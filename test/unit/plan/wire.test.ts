@@ -124,6 +124,10 @@ const plan: LaunchPlan = {
       },
       { nr: 41, errno: 97, json: '{"s":"\\"é"', hint: '' },
     ],
+    paths: [
+      { nr: 257, pathArg: 1, dirfdArg: 0, flagsArg: 2, json: '{"kind":"path"', hint: 'h' },
+      { nr: 59, pathArg: 0, json: '{', hint: '' },
+    ],
   },
 };
 
@@ -278,6 +282,18 @@ t.test(
     t.same([c.has_seccomp, c.seccomp_flags, c.seccomp_prog], [1, sc.flags, hex(sc.program)], 'SECCOMP');
     t.same([c.has_report, c.report_out, c.report_flags], [1, 9, 1], 'REPORT');
     t.same(c.report_syscalls, plan.report!.syscalls, 'REPORT_SYSCALL');
+    t.same(
+      c.report_paths,
+      plan.report!.paths!.map((p) => ({
+        nr: p.nr,
+        path_arg: p.pathArg,
+        dirfd_arg: p.dirfdArg ?? 0xffffffff,
+        flags_arg: p.flagsArg ?? 0xffffffff,
+        json: p.json,
+        hint: p.hint,
+      })),
+      'REPORT_PATH',
+    );
   },
 );
 

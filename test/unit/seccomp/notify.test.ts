@@ -14,6 +14,7 @@ import {
   AUDIT_ARCH_X86_64,
   EAFNOSUPPORT,
   EPERM,
+  SECCOMP_RET_ALLOW,
   SECCOMP_RET_USER_NOTIF,
   retErrno,
   retName,
@@ -71,4 +72,27 @@ t.test('what is listed: the refusals, not the ENOSYS fallbacks', async (t) => {
       .notified,
     undefined,
   );
+});
+
+t.test('observed calls: the allowed opens and execs are handed over, and only they', async (t) => {
+  const input: SeccompPolicyInput = {
+    allow: ['@default'],
+    deny: [],
+    action: 'errno',
+    network: 'none',
+    nestedSandbox: false,
+  };
+  const plain = decode(compileSeccomp(input, 'x86_64').bytes);
+  const res = compileSeccomp({ ...input, notify: true, observe: ['openat', 'execve', 'ptrace'] }, 'x86_64');
+  const prog = decode(res.bytes);
+  t.same(
+    res.observed!.map((o) => o.name),
+    ['execve', 'openat'],
+    'ptrace, which the filter refuses, is not observed',
+  );
+  for (const o of res.observed!) {
+    const d = { nr: o.nr, arch: AUDIT_ARCH_X86_64, args: [0n, 0n, 0n, 0n, 0n, 0n] };
+    t.equal(run(plain, d).ret, SECCOMP_RET_ALLOW, `${o.name}: the plain filter allows it`);
+    t.equal(run(prog, d).ret, SECCOMP_RET_USER_NOTIF, `${o.name}: handed to the listener`);
+  }
 });
