@@ -201,7 +201,7 @@ export class RunCommand extends BaseCommand {
       );
     }
     // SPEC: files left in the private tmpfs are said at exit on a terminal, or with -v; never with -q.
-    if (!this.quiet && (this.verbose || isatty(2))) built.plan.discard = discardPaths(built.plan.mounts);
+    if (!this.quiet && (this.verbose || isatty(2))) built.plan.discard = discardPaths(built.plan);
     // Recorded like the planning: the administrator's file and the hierarchies are dependencies.
     const cg = placeLimits(cgroupLimits(policy.limits), {
       required: policy.limits.required !== false,

@@ -13,7 +13,7 @@ import { buildLandlock } from '../landlock/ruleset.js';
 import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
 import { OBSERVED_PATH_CALLS, reportedPaths, reportedSyscalls } from '../policy/report.js';
 import { hostArch } from '../seccomp/compile.js';
-import type { LaunchPlan, MountOp } from '../plan/plan.js';
+import type { LaunchPlan } from '../plan/plan.js';
 import { MAX_DISCARDS } from '../plan/encode.js';
 import { pastaArgv, privateRules, proxyArgs } from '../net/plan.js';
 import { capTmpfs, currentHardLimits, ipcLimits, planLimits, shmLimit, tmpfsLimit } from './limits.js';
@@ -160,13 +160,17 @@ function networkPlan(policy: Policy): Pick<LaunchPlan, 'netHelper' | 'netRules' 
 /**
  * The private tmpfs whose new files are discarded at exit and said so
  * (shim-c/discard.c): every writable tmpfs of the plan but /dev and
- * /dev/shm (devices, shared memory segments), unless a bind covers it whole.
+ * /dev/shm (devices, shared memory segments) and the runtime directory
+ * ($XDG_RUNTIME_DIR: sockets, locks, dconf's change flag; runtime state that
+ * the XDG spec has removed at logout, never work to keep), unless a bind
+ * covers it whole.
  */
-export function discardPaths(mounts: readonly MountOp[]): string[] {
-  const covered = new Set(mounts.filter((m) => m.op === 'bind').map((m) => m.dest));
-  return mounts
+export function discardPaths(plan: Pick<LaunchPlan, 'mounts' | 'env'>): string[] {
+  const runtime = plan.env.find((e) => e.startsWith('XDG_RUNTIME_DIR='))?.slice('XDG_RUNTIME_DIR='.length);
+  const covered = new Set(plan.mounts.filter((m) => m.op === 'bind').map((m) => m.dest));
+  return plan.mounts
     .filter((m) => m.op === 'tmpfs' && !m.flags.includes('ro') && m.dest !== '/dev' && m.dest !== '/dev/shm')
     .map((m) => m.dest)
-    .filter((d) => !covered.has(d))
+    .filter((d) => !covered.has(d) && d !== runtime)
     .slice(0, MAX_DISCARDS);
 }

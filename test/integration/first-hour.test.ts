@@ -228,6 +228,22 @@ t.test(
     const nothing = tsjail(['-v', '--', '/bin/sh', '-c', 'mkdir ~/empty-dir; echo to stdout'], { home });
     t.equal(nothing.status, 0, nothing.stderr);
     t.notMatch(nothing.stderr, /discarded/, 'nothing said when no file was written');
+    // What a desktop program leaves in the runtime directory (dconf's change
+    // flag, say) is runtime state, not work: every GTK program would be said.
+    const desktop = ['--include', 'desktop', '--socket', 'x11'];
+    const write2 = 'echo x > "$XDG_RUNTIME_DIR/flag" && echo y > ~/work.txt';
+    const runtime = tsjail(['-v', ...desktop, '--', '/bin/sh', '-c', write2], { home });
+    t.equal(runtime.status, 0, runtime.stderr);
+    t.match(
+      runtime.stderr,
+      /tmpfs \/run\/user\/\d+ .*\[tmpfs \(desktop runtime directory\)\]/,
+      'a private runtime dir',
+    );
+    t.match(
+      runtime.stderr,
+      new RegExp(`1 file written to the sandbox's private directories is discarded: ${home}/work\\.txt;`),
+      'the home file is said, the runtime directory file is not',
+    );
     const kept = tsjail(['-v', '--rw', home, '--', '/bin/sh', '-c', 'echo x > ~/kept.txt'], { home });
     t.notMatch(kept.stderr, /discarded/, 'nothing said of a file written where it is kept');
     t.ok(fs.existsSync(path.join(home, 'kept.txt')));
