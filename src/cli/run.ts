@@ -290,8 +290,7 @@ export class RunCommand extends BaseCommand {
       // The rules name the host's addresses of this moment.
       if (built.plan.netRules) noteUncacheable('a private network');
       // filesystem.args (SPEC v2) shows paths among the arguments: such a plan is the arguments'.
-      const fsArgs = (profile.filesystem as Record<string, unknown>).args;
-      if (fsArgs !== undefined && fsArgs !== 'none') noteUncacheable('the plan depends on the arguments');
+      if (profile.fileArgs.value !== 'none') noteUncacheable('the plan depends on the arguments');
       // A library caller's sandbox (PARENT) is bound to that caller's pid.
       if (built.plan.parent !== undefined) noteUncacheable('a PARENT record');
       const record = built.plan.record ? recordTemplate(built.plan.record, built.plan.argv) : undefined;

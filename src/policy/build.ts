@@ -203,6 +203,63 @@ function fromCli(paths: string[], access: FsAccess, option: string, cwd: string,
   });
 }
 
+/** Where an argument never shows anything: the kernel's trees and device nodes. */
+const ARGS_NEVER = ['/proc', '/sys', '/dev', '/run'];
+
+/**
+ * filesystem.args (SPEC v2): every argument, and the value of every
+ * `--option=VALUE`, that names an existing regular file or directory of the
+ * host (relative to the current directory) is shown at that path, read-only
+ * or writable as the profile says. Such a grant is implicit: the mount
+ * planner refuses it (125) where it is, or leads through a symlink into, a
+ * secret or denied path. Never shown, with a note: `/`, the home folder or a
+ * folder above it (they would show everything), anything under /proc, /sys,
+ * /dev or /run, and what is neither a file nor a directory (device nodes,
+ * sockets, FIFOs).
+ */
+function fromArgs(profile: MergedProfile, args: string[], cwd: string, home: string, notes: string[]): FsRequest[] {
+  const mode = profile.fileArgs;
+  if (mode.value === 'none') return [];
+  const origin = `filesystem.args (${mode.source ? where(mode.source) : 'built-in'})`;
+  const out: FsRequest[] = [];
+  for (const arg of args) {
+    const eq = arg.startsWith('-') ? arg.indexOf('=') : -1;
+    const word = eq > 0 ? arg.slice(eq + 1) : arg;
+    if (word === '' || word.includes('\0') || (arg.startsWith('-') && eq < 0)) continue;
+    const abs = path.resolve(cwd, word);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      continue; // not a path of the host: an ordinary argument
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(abs);
+    } catch {
+      continue;
+    }
+    const whole = [abs, real].some((p) => p === '/' || p === home || home.startsWith(`${p}/`));
+    const kernel = [abs, real].some((p) => ARGS_NEVER.some((d) => p === d || p.startsWith(`${d}/`)));
+    if (whole || kernel || !(st.isFile() || st.isDirectory())) {
+      notes.push(
+        `${origin}: not shown: the argument ${JSON.stringify(arg)} (${whole ? 'it would show the home folder or all of /' : kernel ? 'a kernel or runtime tree' : 'neither a file nor a directory'})`,
+      );
+      continue;
+    }
+    if (out.some((r) => r.path === abs)) continue;
+    out.push({
+      path: abs,
+      access: mode.value,
+      layer: mode.layer,
+      origin,
+      required: false,
+      implicit: 'the argument',
+    });
+  }
+  return out;
+}
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** SPEC: cleared, then PATH, env.keep, socket variables, then env.set and --env. */
@@ -252,6 +309,7 @@ export function buildPolicy(
     ...fromCli(cli.tmpfs, 'tmpfs', '--tmpfs', ctx.cwd, pwd),
     ...fromCli(cli.deny, 'deny', '--deny', ctx.cwd, pwd),
   ];
+  fsReq.push(...fromArgs(profile, args, ctx.cwd, ctx.home, notes));
   const devices: DeviceRequest[] = [];
   for (const d of profile.devices) {
     for (const p of devicePaths(d.value)) devices.push({ path: p, origin: where(d.source) });

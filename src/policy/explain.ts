@@ -127,6 +127,11 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
       ...paths(f.exec, 'may run programs it wrote in'),
       ...paths(f.tmpfs, 'gets an empty private folder at'),
       ...paths(f.deny, 'can never see'),
+      ...(p.fileArgs.value !== 'none'
+        ? [
+            `may ${p.fileArgs.value === 'ro' ? 'read' : 'read and change'} the files and folders named among its arguments (not your home folder or / whole, no secret or denied path)  [${p.fileArgs.source ? where({ source: p.fileArgs.source }) : 'built-in'}]`,
+          ]
+        : []),
       ...(f.rw.some((e) => e.path === caller.home) ? ['WARNING: may change everything in your home folder'] : []),
       ...protectLines(p),
     ]),

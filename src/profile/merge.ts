@@ -17,6 +17,7 @@
  *   filesystem.protect              the built-in list, then each layer's
  *                                   entries; `unprotect` (any layer) removes
  *                                   built-in entries only
+ *   filesystem.args                 the later layer wins
  *   filesystem                      not resolved here: every entry is kept
  *                                   with its layer and source, for the mount
  *                                   planner's rule (deny wins over an allow of
@@ -36,6 +37,7 @@ import {
   DBUS_BUSES,
   DBUS_RULE_KINDS,
   FILESYSTEM_KINDS,
+  type FileArgs,
   type DbusRuleKind,
   type DbusRules,
   type FilesystemKind,
@@ -121,6 +123,8 @@ export interface MergedProfile {
   protect: ProtectEntry[];
   /** Built-in entries a layer switched off (`filesystem.unprotect`): said on stderr at launch. */
   unprotected: Tagged<string>[];
+  /** filesystem.args of the last layer that sets it; "none" (layer -1, no source) when none does. */
+  fileArgs: { value: FileArgs; layer: number; source?: SourceRef };
   devices: Tagged<string>[];
   sockets: Tagged<string>[];
   dbus: { session?: MergedDbusBus; system?: MergedDbusBus };
@@ -173,6 +177,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
       builtin: true,
     })),
     unprotected: [],
+    fileArgs: { value: 'none', layer: -1 },
     devices: [],
     sockets: [],
     dbus: {},
@@ -233,6 +238,8 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     (doc.filesystem?.unprotect ?? []).forEach((p, i) =>
       pushTagged(out.unprotected, p, src(['filesystem', 'unprotect', i]), layer.layer),
     );
+    if (doc.filesystem?.args !== undefined)
+      out.fileArgs = { value: doc.filesystem.args, layer: layer.layer, source: src(['filesystem', 'args']) };
 
     (doc.devices ?? []).forEach((declared, i) => {
       let value = declared;

@@ -21,6 +21,7 @@ import {
   DBUS_RULE_KINDS,
   DEVICE_CLASSES,
   FILESYSTEM_KINDS,
+  FILE_ARGS,
   LANDLOCK_MODES,
   LIMIT_NAMES,
   NETWORK_MODES,
@@ -130,6 +131,9 @@ const FILESYSTEM: KeyChecks = {
   ),
   protect: (cx, v, p) => checkList(cx, v, p, (x, q) => checkProtect(cx, x, q)),
   unprotect: (cx, v, p) => checkList(cx, v, p, (x, q) => checkUnprotect(cx, x, q)),
+  args: (cx, v, p) => {
+    checkEnum(cx, v, p, FILE_ARGS, 'filesystem.args value');
+  },
 };
 
 const BUS: KeyChecks = {
@@ -611,7 +615,7 @@ function unknownKeyMessage(key: string, known: readonly string[], topLevel: bool
   if (topLevel) {
     // A key written one level too high, e.g. `ro: [...]` instead of filesystem.ro.
     const nested: [string, readonly string[]][] = [
-      ['filesystem', [...FILESYSTEM_KINDS, 'protect', 'unprotect']],
+      ['filesystem', [...FILESYSTEM_KINDS, 'protect', 'unprotect', 'args']],
       ['syscalls', Object.keys(SYSCALLS)],
       ['env', Object.keys(ENV)],
       ['limits', LIMIT_NAMES],

@@ -9,6 +9,10 @@
 export const FILESYSTEM_KINDS = ['ro', 'rw', 'exec', 'tmpfs', 'deny'] as const;
 export type FilesystemKind = (typeof FILESYSTEM_KINDS)[number];
 
+/** filesystem.args: how the paths among the program's arguments are shown. */
+export const FILE_ARGS = ['none', 'ro', 'rw'] as const;
+export type FileArgs = (typeof FILE_ARGS)[number];
+
 /** Named device classes; the mount planner maps each to its /dev and /sys nodes. */
 export const DEVICE_CLASSES = ['dri', 'snd', 'video', 'input', 'kvm', 'fuse', 'hidraw'] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
@@ -133,6 +137,8 @@ export interface ProfileDoc {
     protect?: string[];
     /** Entries of the built-in protect list this profile switches off, each said on stderr. */
     unprotect?: string[];
+    /** Paths among the program's arguments shown at the same path (SPEC v2): "none" (default), "ro", "rw". */
+    args?: FileArgs;
   };
   devices?: string[];
   sockets?: SocketName[];
