@@ -68,6 +68,8 @@ static struct entry entries[MAX_ENTRIES];
 static size_t nentries;
 static const char *profile = "?";
 static bool verbose;
+/* --report-fd=4: one JSON object per refusal there (tsjail run --report-fd). */
+static int report_fd = -1;
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
@@ -88,7 +90,8 @@ static _Noreturn void fail(const char *what)
 
 static void usage(void)
 {
-	say("usage: tsjail-net-proxy [-v] --fd=3 --profile NAME [name|wildcard|ipv4|ipv6 HOST PORT]...");
+	say("usage: tsjail-net-proxy [-v] [--report-fd=4] --fd=3 --profile NAME "
+	    "[name|wildcard|ipv4|ipv6 HOST PORT]...");
 	exit(125);
 }
 
@@ -98,6 +101,8 @@ static void parse_args(int argc, char **argv)
 
 	if (i < argc && strcmp(argv[i], "-v") == 0)
 		verbose = true, i++;
+	if (i < argc && strcmp(argv[i], "--report-fd=4") == 0)
+		report_fd = 4, i++;
 	if (i >= argc || strcmp(argv[i++], "--fd=3") != 0)
 		usage();
 	if (i + 1 >= argc || strcmp(argv[i], "--profile") != 0)
@@ -315,6 +320,25 @@ static void relay(int a, int b)
 static void refused_line(const char *how, const char *host, unsigned port)
 {
 	say("refused %s %s:%u: not in the allow list of profile %s", how, host, port, profile);
+	if (report_fd < 0)
+		return;
+	/* The host as a JSON string: it came from the program's request. */
+	char h[1024];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)host; *p && n + 7 < sizeof h; p++) {
+		if (*p == '"' || *p == '\\')
+			n += (size_t)snprintf(h + n, sizeof h - n, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			n += (size_t)snprintf(h + n, sizeof h - n, "\\u%04x", *p);
+		else
+			h[n++] = (char)*p;
+	}
+	h[n] = '\0';
+	dprintf(report_fd,
+		"{\"kind\":\"network\",\"how\":\"%s\",\"host\":\"%s\",\"port\":%u,"
+		"\"key\":\"network.allow\",\"add\":\"%s:%u\",\"hint\":\"add \\\"%s:%u\\\" to network.allow "
+		"(or --allow-host %s:%u)\"}\n",
+		how, h, port, h, port, h, port, h, port);
 }
 
 /* --- HTTP ------------------------------------------------------------- */

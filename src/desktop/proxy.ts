@@ -70,6 +70,8 @@ export interface HelperSpec {
   sockets: { name: string; inside: string; why: string }[];
   /** Added to "exited before it was ready". */
   exitHint: string;
+  /** A descriptor of ours it gets as its descriptor 4 (the caller's --report-fd). */
+  fd4?: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export function startHelper(
   let child;
   try {
     child = spawn('/bin/sh', ['-c', script, spec.dirPrefix.replace(/-$/, ''), dir, ...spec.argv(dir)], {
-      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe', ...(spec.fd4 !== undefined ? [spec.fd4] : [])],
       detached: true,
       env: { PATH: '/usr/bin:/bin' },
     });

@@ -93,7 +93,13 @@ export function handOver(
       beside(nestedX, nestedX.ops);
     }
     if (plan.netProxy) {
-      const proxy = startNetProxy(plan.netProxy, { shim, verbose: plan.verbose > 0, clearCloexec: restoreStdio });
+      const proxy = startNetProxy(plan.netProxy, {
+        shim,
+        verbose: plan.verbose > 0,
+        clearCloexec: restoreStdio,
+        // Its refusals go on the caller's --report-fd too.
+        ...(plan.report?.fd !== undefined ? { reportFd: plan.report.fd } : {}),
+      });
       beside(proxy, []);
       final = { ...final, netListen: { port: plan.netProxy.port, fd: proxy.lifeline } };
     }

@@ -28,14 +28,23 @@ export function findNetProxy(shim: string): string {
 
 export function startNetProxy(
   proxy: NetProxyPlan,
-  opts: { shim: string; verbose: boolean; clearCloexec: (fd: number) => void; timeoutMs?: number },
+  opts: { shim: string; verbose: boolean; clearCloexec: (fd: number) => void; timeoutMs?: number; reportFd?: number },
 ): StartedProxy {
   const bin = findNetProxy(opts.shim);
   return startHelper(
     {
       what: 'tsjail-net-proxy',
       dirPrefix: 'tsjail-net-',
-      argv: () => [bin, ...(opts.verbose ? ['-v'] : []), '--fd=3', '--profile', proxy.profile, ...proxy.allow],
+      argv: () => [
+        bin,
+        ...(opts.verbose ? ['-v'] : []),
+        ...(opts.reportFd !== undefined ? ['--report-fd=4'] : []),
+        '--fd=3',
+        '--profile',
+        proxy.profile,
+        ...proxy.allow,
+      ],
+      ...(opts.reportFd !== undefined ? { fd4: opts.reportFd } : {}),
       sockets: [],
       exitHint: 'it said why on stderr',
     },

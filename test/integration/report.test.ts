@@ -20,6 +20,14 @@ const SOCK_STREAM = 1;
 const PROBE =
   'sub probe { my ($n, @a) = @_; $! = 0; my $r = syscall($a[0], @a[1..$#a]); print "$n $r ", $!+0, "\\n"; }';
 
+/** The JSON objects written one per line on a descriptor. */
+function jsonLines(out: unknown): Record<string, unknown>[] {
+  return String(out ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 interface Probed {
   status: number | null;
   stdout: string;
@@ -40,10 +48,7 @@ function run(lines: string[], opts: string[]): Probed {
     status: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    lines: fd3
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: jsonLines(fd3),
     probes: new Map(
       r.stdout
         .trim()
@@ -152,10 +157,7 @@ t.test('opens and execs of paths the sandbox hides are reported; absent and show
   const r = tsjail(['--report-fd', '3', '--', '/bin/sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
   t.match(r.stdout, /^not-shown\nwrote\nabsent\nshown\nexec\n$/, 'the program saw nothing of the hidden file');
-  const lines = String(r.output[3] ?? '')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = jsonLines(r.output[3]);
   const at = lines.filter((l) => l.path === hidden);
   t.ok(
     at.some((l) => l.kind === 'path' && l.key === 'filesystem.ro' && l.write === false),
@@ -178,4 +180,35 @@ t.test('opens and execs of paths the sandbox hides are reported; absent and show
     'nor one the sandbox shows',
   );
   t.equal(fs.readFileSync(hidden, 'utf8'), 'secret of the host\n', 'the host file is untouched');
+});
+
+t.test('a host the egress proxy refuses is reported with network.allow', async (t) => {
+  const r = tsjail(
+    [
+      '--allow-host',
+      '127.0.0.1:9',
+      '--report-fd',
+      '3',
+      '--',
+      '/usr/bin/curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      'https://refused.example/',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] },
+  );
+  if (r.status === 125) return t.skip(`--allow-host cannot run here: ${r.stderr.trim()}`, async () => {});
+  t.not(r.status, 0, 'curl failed: the host is not allowed');
+  const lines = jsonLines(r.output[3]);
+  t.match(lines, [
+    {
+      kind: 'network',
+      how: 'CONNECT',
+      host: 'refused.example',
+      port: 443,
+      key: 'network.allow',
+      add: 'refused.example:443',
+    },
+  ]);
 });
