@@ -529,3 +529,19 @@ export function stopRecording(): Recording {
 
 /** The real writeSync, for the cache store while nothing is recorded. */
 export const writeSyncUnrecorded = real.writeSync;
+
+/**
+ * node:fs as it is before any recording, for what is no dependency of a
+ * plan although it is read while planning: src/cache/seccomp.ts, whose
+ * entries are a function of their key alone.
+ */
+export const unrecordedFs = {
+  openSync: fs.openSync,
+  readSync: fs.readSync,
+  fstatSync: fs.fstatSync,
+  closeSync: fs.closeSync,
+  writeSync: fs.writeSync,
+  renameSync: fs.renameSync,
+  unlinkSync: fs.unlinkSync,
+  statSync: fs.statSync,
+};

@@ -21,6 +21,7 @@ import { findProfileForProgram, loadProfile } from '../profile/index.js';
 import { isSandboxName } from '../plan/encode.js';
 import { recordDir, type SandboxMeta } from '../session/records.js';
 import { DEFAULT_PATH } from '../policy/build.js';
+import type { FilterCache } from '../policy/seccomp.js';
 import { hostProgram, locateProgram, optionToShow } from '../launch/program.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
@@ -105,7 +106,11 @@ export class RunCommand extends BaseCommand {
   /** The command line up to PROGRAM as typed (src/cli/main.ts), for the plan cache's key. */
   static head: string[] | undefined;
 
+  /** Where compiled seccomp filters are kept (src/cache/seccomp.ts): the plan cache's directory. */
+  private filterCache: FilterCache | undefined;
+
   async execute(): Promise<number> {
+    this.filterCache = this.filterCacheOf();
     const cache = this.cacheTarget();
     if (!cache) return this.launch(undefined);
     startRecording();
@@ -132,6 +137,16 @@ export class RunCommand extends BaseCommand {
     if (!dir || prepareCacheDir(dir, uid) !== undefined) return undefined;
     const key = cacheKey(VERSION, uid, h.head);
     return { file: entryPath(dir, key), key };
+  }
+
+  /** The plan cache's directory, made ready before anything is recorded, unless TSJAIL_PLAN_CACHE=off. */
+  private filterCacheOf(): FilterCache | undefined {
+    const env = process.env;
+    if (env.TSJAIL_PLAN_CACHE === 'off' || env.TSJAIL_SHIM !== undefined) return undefined;
+    const uid = process.getuid!();
+    const dir = cacheDir(env);
+    if (!dir || prepareCacheDir(dir, uid) !== undefined) return undefined;
+    return { dir, uid, version: VERSION };
   }
 
   private async launch(stop: (() => Recording) | undefined): Promise<number> {
@@ -183,6 +198,7 @@ export class RunCommand extends BaseCommand {
         ...caller,
         landlockAbi: ll.abi,
         landlockUnavailable: ll.unavailable,
+        ...(this.filterCache ? { filterCache: this.filterCache } : {}),
         // Probed only when asked for: a plan of another network reads nothing for it.
         ...(this.net === 'private' || this.allowHost.length || profile.network.mode === 'private'
           ? { privateNet: probePrivateNetwork(caller.env) }

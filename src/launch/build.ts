@@ -10,7 +10,7 @@
 import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
-import { compileProfileSeccomp, seccompNetwork } from '../policy/seccomp.js';
+import { profileFilter, seccompNetwork, type FilterCache } from '../policy/seccomp.js';
 import { OBSERVED_PATH_CALLS, reportedPaths, reportedSyscalls } from '../policy/report.js';
 import { hostArch } from '../seccomp/compile.js';
 import type { LaunchPlan } from '../plan/plan.js';
@@ -38,6 +38,8 @@ export interface BuildContext {
   createState?: boolean;
   /** Report refusals (REPORT): as JSON lines on `fd` (--report-fd), and/or summed up on stderr at exit (-v). */
   report?: { fd?: number; summary: boolean };
+  /** Compiled filters kept between launches (src/cache/seccomp.ts), for a real launch. */
+  filterCache?: FilterCache;
 }
 
 const REFUSED: Record<Policy['seccomp']['syscalls']['action'], string> = {
@@ -81,12 +83,13 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
 
   const arch = hostArch();
   const scNet = seccompNetwork(policy.network.mode);
-  const filter = compileProfileSeccomp(
+  const filter = profileFilter(
     policy.seccomp,
     scNet,
     arch,
     ctx.report !== undefined,
     ctx.report ? Object.keys(OBSERVED_PATH_CALLS) : undefined,
+    ctx.filterCache,
   );
   notes.push(
     `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,

@@ -30,6 +30,7 @@ import type { PrivateSupport } from '../net/plan.js';
 import { ProfileError, type MergedProfile } from '../profile/index.js';
 import { hostArch } from '../seccomp/compile.js';
 import { buildLaunchPlan, type BuildResult } from './build.js';
+import type { FilterCache } from '../policy/seccomp.js';
 
 export interface SandboxRequest {
   program: string;
@@ -54,6 +55,8 @@ export interface LaunchHost {
   landlockUnavailable?: string;
   /** What "private" can use here (src/net/plan.ts probePrivateNetwork); absent: taken as available. */
   privateNet?: PrivateSupport;
+  /** Compiled filters kept between launches (src/cache/seccomp.ts). */
+  filterCache?: FilterCache;
 }
 
 export interface Sandbox {
@@ -78,6 +81,7 @@ export function planSandbox(profile: MergedProfile, req: SandboxRequest, host: L
     landlockUnavailable: host.landlockUnavailable,
     createState: req.createState,
     ...(req.report ? { report: req.report } : {}),
+    ...(host.filterCache ? { filterCache: host.filterCache } : {}),
   });
   return { policy, built };
 }

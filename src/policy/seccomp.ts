@@ -1,7 +1,8 @@
 /**
  * The syscall rules (a merged profile's, or a Policy's copy of them) -> the
  * seccomp compiler's input, and the compiler's complaints -> FILE:LINE
- * errors pointing at the entry at fault. Reads no file.
+ * errors pointing at the entry at fault. Reads no file but the filter
+ * cache's (profileFilter, for a launch).
  * `run` (through the launch plan), `profile check` and the `seccomp` verbs
  * all compile through checkProfileSeccomp, so they refuse the same profiles.
  */
@@ -15,6 +16,7 @@ import {
   type CompileResult,
   type SeccompPolicyInput,
 } from '../seccomp/compile.js';
+import { filterKey, loadFilter, storeFilter, type CachedFilter } from '../cache/seccomp.js';
 
 /** The parts of a merged profile the filter is made of (Policy.seccomp holds them). */
 export type ProfileSyscalls = Pick<MergedProfile, 'syscalls' | 'nestedSandbox'>;
@@ -84,6 +86,40 @@ export function checkProfileSeccomp(
     if (!(e instanceof SeccompTooLargeError)) throw e;
     return { errors: [tooLarge(p, network, arch, e.instructions)] };
   }
+}
+
+/** Where compiled filters are kept between launches (src/cache/seccomp.ts). */
+export interface FilterCache {
+  dir: string;
+  uid: number;
+  version: string;
+}
+
+/**
+ * The filter for `arch` as a launch plan carries it: from the filter cache
+ * when an earlier launch compiled the same rules with this same compiler,
+ * else compiled (and stored there); throws as compileProfileSeccomp.
+ */
+export function profileFilter(
+  p: ProfileSyscalls,
+  network: Network,
+  arch: Arch,
+  notify: boolean,
+  observe: readonly string[] | undefined,
+  cache: FilterCache | undefined,
+): CachedFilter {
+  const key = cache ? filterKey(cache.version, arch, inputOf(p, network, undefined, notify, observe)) : undefined;
+  const hit = cache && key ? loadFilter(cache.dir, key, cache.uid) : undefined;
+  if (hit) return hit;
+  const r = compileProfileSeccomp(p, network, arch, notify, observe);
+  const f: CachedFilter = {
+    bytes: r.bytes,
+    instructions: r.instructions,
+    ...(r.notified ? { notified: r.notified } : {}),
+    ...(r.observed ? { observed: r.observed } : {}),
+  };
+  if (cache && key) storeFilter(cache.dir, key, f);
+  return f;
 }
 
 /** The filter for `arch`; throws the first ProfileError of checkProfileSeccomp. */

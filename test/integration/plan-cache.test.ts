@@ -414,3 +414,58 @@ t.test('the plan of profile A is never used for profile B', async (t) => {
   t.match(b2.stderr, /for another command line/);
   t.equal(b2.stdout, 'none\n');
 });
+
+t.test(
+  'compiled filters are kept by policy hash: a cold launch reuses one, never a damaged or foreign one',
+  async (t) => {
+    const env = fresh(t, 'filters');
+    const sha = (o: RunOptions = {}): string => {
+      const r = env.run(['--dry-run', '/bin/true'], o);
+      t.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { seccomp: { sha256: string } }).seccomp.sha256;
+    };
+    const compiled = sha({ env: { TSJAIL_PLAN_CACHE: 'off' } });
+    const dir = cacheDirOf(env.home);
+    t.same(fs.existsSync(dir) ? fs.readdirSync(dir) : [], [], 'TSJAIL_PLAN_CACHE=off keeps no filter');
+    t.equal(sha(), compiled, 'the first plan compiles the filter');
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('seccomp-'));
+    t.equal(files.length, 1, 'and keeps it');
+    const file = path.join(dir, files[0]!);
+    const st = fs.lstatSync(file);
+    t.ok(st.isFile() && (st.mode & 0o777) === 0o600 && st.uid === testUser().uid, "0600, the user's");
+    const ino = st.ino;
+    t.equal(sha(), compiled, 'a cold plan of the same rules has the same filter');
+    t.equal(fs.lstatSync(file).ino, ino, 'taken from the kept one (not rewritten)');
+    // A filter that allows everything (RET ALLOW), in an entry with a wrong sum, another mode, or through a symlink.
+    const good = fs.readFileSync(file);
+    const text = good.toString('latin1');
+    const at = text.indexOf('"bytes":"') + '"bytes":"'.length;
+    const forged = Buffer.from(text.slice(0, at) + 'BgAAAAAA/38' + text.slice(at + 11), 'latin1');
+    const damages: [string, () => void][] = [
+      ['a changed filter', () => fs.writeFileSync(file, forged)],
+      ['truncated', () => fs.writeFileSync(file, good.subarray(0, good.length - 9))],
+      ['group-writable', () => fs.chmodSync(file, 0o620)],
+      [
+        'a symlink to a good copy',
+        () => {
+          fs.writeFileSync(`${file}.copy`, good, { mode: 0o600 });
+          if (IS_ROOT) fs.chownSync(`${file}.copy`, testUser().uid, testUser().gid);
+          fs.unlinkSync(file);
+          fs.symlinkSync(`${file}.copy`, file);
+        },
+      ],
+    ];
+    if (IS_ROOT) damages.push(['of another owner', () => fs.chownSync(file, 0, 0)]);
+    for (const [what, damage] of damages) {
+      damage();
+      if (what !== 'group-writable' && what !== 'of another owner' && what !== 'a symlink to a good copy') {
+        if (IS_ROOT) fs.chownSync(file, testUser().uid, testUser().gid);
+        fs.chmodSync(file, 0o600);
+      }
+      t.equal(sha(), compiled, `${what}: not used, the filter is compiled`);
+      const now = fs.lstatSync(file);
+      t.ok(now.isFile() && (now.mode & 0o777) === 0o600 && now.uid === testUser().uid, `${what}: replaced`);
+      t.same(fs.readFileSync(file), good, `${what}: by the good entry`);
+    }
+  },
+);
