@@ -27,7 +27,8 @@ import {
 } from './sandbox.js';
 import { countColour, type Image } from './png.js';
 import { decodeXwd } from './xwd.js';
-import { startXvfb } from './xvfb.js';
+import { greenVideo } from './media.js';
+import { ensureX11Dir, startXvfb } from './xvfb.js';
 
 export interface AppContext {
   /** The entry's home folder (HOME). */
@@ -241,6 +242,11 @@ export interface GuiCase {
   network?: boolean;
   /** Time for the window to appear (default 45 s). */
   timeout?: number;
+  /**
+   * Windows that must not appear on the test's display (a program of an
+   * isolated X server, whose windows live on that server only).
+   */
+  absent?: RegExp;
 }
 
 /** A window of the display whose name matches, as `xwininfo -root -tree` lists it. */
@@ -263,6 +269,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface GuiResult {
   /** The matching line of xwininfo, or undefined when no window came. */
   window?: string;
+  /** Every window name of the display when the shot was taken. */
+  names?: string;
   image?: Image;
   stderr: string;
   exited?: number | null;
@@ -284,7 +292,8 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
   const out: GuiResult = { stderr: '' };
   const end = Date.now() + (c.timeout ?? 45_000);
   while (Date.now() < end && exited === undefined) {
-    const line = windowNames(n, cx.env, cx.home)
+    const names = windowNames(n, cx.env, cx.home);
+    const line = names
       .split('\n')
       // Not the 10x10 (or 1x1) leader windows GTK and Qt map before the real one.
       .find((l) => c.title.test(l) && !/\s(1x1|10x10)\+/.test(l));
@@ -293,6 +302,7 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
       // Let it finish drawing what it just mapped.
       await sleep(2000);
       out.image = screenshot(n, cx.env, cx.home);
+      out.names = windowNames(n, cx.env, cx.home);
       break;
     }
     await sleep(500);
@@ -364,6 +374,8 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
         `${(s * 100).toFixed(1)}% of the screen ${c.colour ? `is ${c.colour.join(',')}` : 'is not black'} (at least ${c.share * 100}%)`,
       );
     }
+    if (c.absent && shown.names !== undefined)
+      t.notMatch(shown.names, c.absent, `no window named ${c.absent} on the test's display`);
     t.match(probe.stdout, /^secret: (FileNotFoundError|PermissionError)$/m, 'the secret is not there');
     if (!c.network) t.match(probe.stdout, /^network: \w+Error$/m, 'the loopback server is out of reach');
     t.notMatch(probe.stdout, /^read /m, 'nothing was read');
@@ -373,6 +385,36 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
       t.comment(`probe: ${probe.status} ${probe.stdout} ${probe.stderr.slice(-1000)}`);
     }
   });
+}
+
+/**
+ * A whole test file of graphical cases: skipped, saying what is missing,
+ * without Xvfb and the X tools that find and photograph a window; else the
+ * cases, with a loopback server serving `files` (context.url).
+ */
+export async function runGuiFile(
+  t: Test,
+  cases: GuiCase[],
+  files: Record<string, string | Buffer> = {},
+  opts: { jobs?: number } = {},
+): Promise<void> {
+  const missing = ['Xvfb', 'xauth', 'xwd', 'xwininfo'].filter((p) => !onUserPath(p));
+  if (missing.length > 0) {
+    t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
+    return;
+  }
+  ensureX11Dir();
+  const server = await serve(t, files);
+  await runGuiCases(t, cases, { ...opts, url: server.url });
+}
+
+/** A path in the case's home folder. */
+export const inHome = (c: AppContext, ...p: string[]) => path.join(c.home, ...p);
+
+/** ~/Videos/green.mkv: a minute of green video in the case's Videos folder. */
+export function videos(c: AppContext): void {
+  mkUserDir(inHome(c, 'Videos'));
+  greenVideo(c, inHome(c, 'Videos', 'green.mkv'), 60);
 }
 
 /** A file of the case's current directory. */

@@ -1,10 +1,11 @@
 /**
- * Media files the profile library's tests make (a PDF page, a PNG, a video),
+ * Media files the profile library's tests make (a PDF page, a PNG, a video, a tar archive),
  * each in one colour so a screenshot shows whether the application drew it.
  */
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { asUser, userEnv } from './sandbox.js';
+import { asUser, userEnv, writeUserFile } from './sandbox.js';
 import { GREEN } from './browser.js';
 import type { AppContext } from './apps.js';
 
@@ -88,4 +89,12 @@ export function greenVideo(c: AppContext, file: string, seconds: number): void {
   );
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`ffmpeg failed outside: ${r.stderr}`);
+}
+
+/** A tar archive `archive` of `dir`'s entry `member` (holding a.txt), made by tar outside (as the test user). */
+export function tarball(c: AppContext, dir: string, member: string, archive: string): void {
+  writeUserFile(path.join(dir, member, 'a.txt'), 'in the archive\n');
+  const argv = asUser(['tar', '-C', dir, '-cf', archive, member], userEnv({ home: c.home }));
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`tar failed outside: ${r.stderr}`);
 }

@@ -1,24 +1,13 @@
-// Issue 12, the graphical half of the profile library (pictures, video and sound): each application
-// started by name (`tsjail evince FILE`, the profile found by its `command`)
-// on an Xvfb display of its own, opening a file the test made where the
-// profile lets it read (a green PDF page, a green picture, a green video,
-// a text file), and showing it: a window with that name appears and the
-// screenshot holds the app's pixels. The denial: under the same profile a
-// probe finds no planted secret of the home folder and, where the profile
-// grants no network, cannot reach a loopback server. The harness is
-// test/helpers/apps.ts.
+// Issue 12, the graphical half of the profile library (pictures, video and sound): each
+// application started by name on an Xvfb display of its own, showing a
+// file the test made where its profile lets it read, and one denial; the
+// harness (what is checked, in words) is runGuiCases in test/helpers/apps.ts.
 import t from 'tap';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { writeUserFile } from '../helpers/sandbox.js';
-import { onUserPath, runGuiCases, serve, type AppContext, type GuiCase } from '../helpers/apps.js';
+import { inHome, runGuiFile, videos, type GuiCase } from '../helpers/apps.js';
 import { GREEN } from '../helpers/browser.js';
-import { greenVideo, solidPng } from '../helpers/media.js';
+import { solidPng } from '../helpers/media.js';
 import { tone } from '../helpers/pulse.js';
-import { ensureX11Dir } from '../helpers/xvfb.js';
-
-const missing = ['Xvfb', 'xauth', 'xwd', 'xwininfo'].filter((p) => !onUserPath(p));
-const inHome = (c: AppContext, ...p: string[]) => path.join(c.home, ...p);
 
 const cases: GuiCase[] = [
   {
@@ -37,11 +26,7 @@ const cases: GuiCase[] = [
     program: 'mpv',
     pkg: 'mpv',
     job: 'plays a video of the Videos folder',
-    setup: (c) => {
-      fs.mkdirSync(inHome(c, 'Videos'));
-      fs.chownSync(inHome(c, 'Videos'), fs.statSync(c.home).uid, fs.statSync(c.home).gid);
-      greenVideo(c, inHome(c, 'Videos', 'green.mkv'), 60);
-    },
+    setup: videos,
     args: (c) => ['mpv', '--no-config', '--vo=x11', '--hwdec=no', '--ao=null', inHome(c, 'Videos', 'green.mkv')],
     title: /green\.mkv/,
     colour: GREEN,
@@ -73,10 +58,4 @@ const cases: GuiCase[] = [
   },
 ];
 
-if (missing.length > 0) {
-  t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
-} else {
-  ensureX11Dir();
-  const server = await serve(t, {});
-  await runGuiCases(t, cases, { url: server.url });
-}
+await runGuiFile(t, cases);

@@ -1,14 +1,15 @@
 // Issue 12, the profile library's office, drawing and build tools run
 // headless: LibreOffice converting a document, Inkscape exporting a
-// drawing, make under the dev profile building and running a program;
+// drawing, calibre converting a text to an e-book, KeePassXC's command line
+// creating a database, make under the dev profile building and running a program;
 // each found by name (dev by -p) and showing one denial. Beside
 // apps-cli.test.ts so that tap runs the two files side by side. The harness
 // is test/helpers/apps.ts.
 import t from 'tap';
 import * as fs from 'node:fs';
-import { writeUserFile } from '../helpers/sandbox.js';
+import { mkUserDir, writeUserFile } from '../helpers/sandbox.js';
 import { decodePng } from '../helpers/png.js';
-import { file, read, refused, runAppCases, secretsIntact, type AppCase } from '../helpers/apps.js';
+import { file, inHome, read, refused, runAppCases, secretsIntact, type AppCase } from '../helpers/apps.js';
 
 const cases: AppCase[] = [
   {
@@ -64,6 +65,68 @@ const cases: AppCase[] = [
         secretsIntact(t, c);
       },
       timeout: 120_000,
+    },
+  },
+  {
+    profile: 'calibre',
+    program: 'ebook-convert',
+    pkg: 'calibre',
+    job: 'converts a text of the Documents folder to an EPUB in its library',
+    setup: (c) => {
+      writeUserFile(inHome(c, 'Documents', 'story.txt'), 'Once upon a time, in a sandbox.\n');
+      mkUserDir(inHome(c, 'Calibre Library'));
+    },
+    run: {
+      args: (c) => ['ebook-convert', inHome(c, 'Documents', 'story.txt'), inHome(c, 'Calibre Library', 'story.epub')],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'ebook-convert exited 0');
+        const epub = inHome(c, 'Calibre Library', 'story.epub');
+        // A zip whose first entry, stored, is "mimetype" holding the EPUB type.
+        const head = fs.existsSync(epub) ? fs.readFileSync(epub).subarray(0, 58) : Buffer.alloc(0);
+        t.equal(head.subarray(0, 4).toString('hex'), '504b0304', 'story.epub is a zip');
+        t.match(head.toString('latin1'), /mimetypeapplication\/epub\+zip/, 'its first entry says EPUB');
+      },
+      timeout: 180_000,
+    },
+    denies: 'cannot convert a file of the home folder',
+    denial: {
+      args: (c) => ['ebook-convert', c.secrets[3]!, inHome(c, 'Calibre Library', 'stolen.epub')],
+      check: (t, r, c) => {
+        refused(t, r, c);
+        t.notOk(fs.existsSync(inHome(c, 'Calibre Library', 'stolen.epub')), 'no EPUB of it was written');
+      },
+      timeout: 180_000,
+    },
+  },
+  {
+    profile: 'keepassxc',
+    program: 'keepassxc-cli',
+    pkg: 'keepassxc',
+    job: 'creates a database with a new key file in the Documents folder',
+    setup: (c) => mkUserDir(inHome(c, 'Documents')),
+    run: {
+      args: (c) => [
+        'keepassxc-cli',
+        'db-create',
+        '--set-key-file',
+        inHome(c, 'Documents', 'vault.key'),
+        inHome(c, 'Documents', 'vault.kdbx'),
+      ],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'keepassxc-cli exited 0');
+        const db = inHome(c, 'Documents', 'vault.kdbx');
+        const head = fs.existsSync(db) ? fs.readFileSync(db).subarray(0, 8).toString('hex') : '';
+        t.equal(head, '03d9a29a67fb4bb5', 'vault.kdbx starts with the KeePass 2 signature');
+        t.ok(fs.existsSync(inHome(c, 'Documents', 'vault.key')), 'its key file was written beside it');
+      },
+    },
+    denies: 'cannot use a file of ~/.ssh as a key file',
+    denial: {
+      args: (c) => ['keepassxc-cli', 'db-create', '--set-key-file', c.secret, inHome(c, 'Documents', 'stolen.kdbx')],
+      check: (t, r, c) => {
+        refused(t, r, c);
+        t.notOk(fs.existsSync(inHome(c, 'Documents', 'stolen.kdbx')), 'no database was made with it');
+      },
     },
   },
   {
