@@ -345,7 +345,7 @@ t.test('concurrent launches never see a half-written plan', async (t) => {
     }
   }
   t.same(
-    fs.readdirSync(cacheDirOf(env.home)).filter((f) => !/^plan-[0-9a-f]{16}$/.test(f)),
+    fs.readdirSync(cacheDirOf(env.home)).filter((f) => !/^(plan-[0-9a-f]{16}|seccomp-[0-9a-f]{32})$/.test(f)),
     [],
     'no temporary file is left',
   );
