@@ -17,6 +17,8 @@ import { BaseCommand } from './base.js';
 import { listApps } from '../integrate/integrate.js';
 import { integrateContext } from './integrate.js';
 import { out } from './output.js';
+import { probePrivateNetwork } from '../net/plan.js';
+import { findNetProxy } from '../net/proxy.js';
 
 function readText(file: string): string | undefined {
   try {
@@ -90,6 +92,37 @@ export function landlockEnforcement(row: AbiRow): [string, string][] {
   return lines;
 }
 
+/**
+ * Network "private" (pasta and a tun device this user may open) and allow
+ * lists (tsjail-net-proxy beside the shim): what a profile asking for them
+ * gets here. Neither is a failure of the machine: without pasta a profile
+ * uses its network.fallback or does not start.
+ */
+export function privateNetworkReport(env: NodeJS.ProcessEnv, shim: string | undefined): [string, string][] {
+  const p = probePrivateNetwork(env);
+  const lines: [string, string][] = [
+    [
+      'private network',
+      p.unavailable === undefined
+        ? `available: pasta ${p.pasta}, /dev/net/tun readable and writable`
+        : `NOT AVAILABLE: ${p.unavailable}`,
+    ],
+  ];
+  if (p.unavailable !== undefined)
+    lines.push([
+      '',
+      'profiles with network "private" use their network.fallback (browsers, mail: "host") or do not start',
+    ]);
+  let proxy: string;
+  try {
+    proxy = shim === undefined ? 'MISSING: no shim to find it beside' : `available: ${findNetProxy(shim)}`;
+  } catch (e) {
+    proxy = `MISSING: ${(e as Error).message}`;
+  }
+  lines.push(['allow lists', `${proxy} (no tun device needed)`]);
+  return lines;
+}
+
 export class DoctorCommand extends BaseCommand {
   static override paths = [['doctor']];
   static override usage = Command.Usage({ description: 'kernel features found and what tsjail will use' });
@@ -153,6 +186,7 @@ export class DoctorCommand extends BaseCommand {
       line('shim', `MISSING: ${shimMissing}`);
       ok = false;
     }
+    for (const [label, value] of privateNetworkReport(process.env, shim)) line(label, value);
     // Desktop integration (tsjail integrate): what goes through tsjail, and what does not.
     try {
       const apps = listApps(integrateContext(false)).filter((a) => a.state !== 'not installed');

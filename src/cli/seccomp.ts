@@ -24,7 +24,7 @@ function parseArch(a: string | undefined): Arch {
 
 function compileFor(ref: string, arch: Arch): Uint8Array {
   const p = loadProfile(ref, loadOptions(currentCaller()));
-  return compileProfileSeccomp(p, seccompNetwork(p.network.mode), arch).bytes;
+  return compileProfileSeccomp(p, seccompNetwork(p.network), arch).bytes;
 }
 
 export class SeccompCompileCommand extends BaseCommand {

@@ -82,7 +82,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
   notes.push(...landlock.notes);
 
   const arch = hostArch();
-  const scNet = seccompNetwork(policy.network.mode);
+  const scNet = seccompNetwork(policy.network);
   const filter = profileFilter(
     policy.seccomp,
     scNet,

@@ -114,7 +114,7 @@ export function checkSandbox(
   // The planning stops at its first error; the syscalls and D-Bus rules are
   // checked whole, so that every error of theirs is said at once.
   const errors: Error[] = [
-    ...checkProfileSeccomp(profile, seccompNetwork(profile.network.mode), hostArch()).errors,
+    ...checkProfileSeccomp(profile, seccompNetwork(profile.network), hostArch()).errors,
     ...forbiddenRules(profile.dbus),
   ];
   if (!errors.some((x) => x.message === first.message)) errors.unshift(first);

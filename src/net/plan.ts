@@ -36,9 +36,21 @@ export interface PrivateSupport {
   unavailable?: string;
 }
 
+/**
+ * pasta: TSJAIL_PASTA when set (another build; a path that is not an
+ * executable makes "private" unavailable, as on a machine without pasta),
+ * else the first on PATH or in /usr/bin.
+ */
 export function probePrivateNetwork(env: NodeJS.ProcessEnv, tun = '/dev/net/tun'): PrivateSupport {
-  const pasta = findOnPath('pasta', env);
-  if (!pasta) return { unavailable: 'the user-mode network helper pasta is not installed (Debian package passt)' };
+  const chosen = env['TSJAIL_PASTA'];
+  const pasta = chosen === undefined ? findOnPath('pasta', env) : executable(chosen);
+  if (!pasta)
+    return {
+      unavailable:
+        chosen === undefined
+          ? 'the user-mode network helper pasta is not installed (Debian package passt)'
+          : `TSJAIL_PASTA=${chosen} is not an executable file: no user-mode network helper (pasta, Debian package passt)`,
+    };
   try {
     fs.accessSync(tun, fs.constants.R_OK | fs.constants.W_OK);
   } catch (e) {
@@ -57,6 +69,15 @@ export function probePrivateNetwork(env: NodeJS.ProcessEnv, tun = '/dev/net/tun'
     };
   }
   return { pasta };
+}
+
+function executable(file: string): string | undefined {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return file.startsWith('/') && fs.statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** pasta's command line; descriptors 3 (user namespace), 4 (network namespace), 5 (ready) are the shim's (PLAN.md NETARG). */

@@ -40,6 +40,8 @@ export interface NetworkPolicy {
   proxyPort?: number;
   /** Port lists, and whether the profile restricts that direction at all. */
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+  /** network.udp: with "host", inet sockets other than TCP allowed unless false (then seccomp refuses them). */
+  udp?: boolean;
   /**
    * What of the host's desktop the profile reaches through sockets it is
    * given (desktop sockets, D-Bus): with the host's network and no Landlock
@@ -318,6 +320,7 @@ export function buildPolicy(
   const network: NetworkPolicy = {
     ...networkMode(profile, cli, ctx.privateNet ?? { pasta: '/usr/bin/pasta' }, notes, warnings),
     tcp: profile.network.tcp,
+    udp: profile.network.udp,
     hostServices: [
       ...(profile.sockets.length ? [`sockets (${[...new Set(profile.sockets.map((s) => s.value))].join(', ')})`] : []),
       ...(wantsDbus ? ['D-Bus'] : []),

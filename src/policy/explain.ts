@@ -54,7 +54,7 @@ function protectLines(p: MergedProfile): string[] {
 type Verdict = 'all' | 'some' | 'none';
 
 function verdicts(p: Pick<MergedProfile, 'syscalls' | 'nestedSandbox' | 'network'>, arch: Arch): Map<string, Verdict> {
-  const input = seccompInput(p, seccompNetwork(p.network.mode));
+  const input = seccompInput(p, seccompNetwork(p.network));
   const out = new Map<string, Verdict>();
   const native = resolveSeccompPolicy(input, arch)[0]!;
   for (const r of native.rules.values()) {
@@ -151,9 +151,18 @@ export function explainProfile(p: MergedProfile, caller: { home: string }): stri
           ? `only ${net.allow.join(', ')} (each port as listed, any port where none is), through tsjail's proxy, which resolves the names; nothing else, not even DNS, and a program that ignores the proxy variables reaches nothing`
           : net.mode === 'private'
             ? `the internet through its own network namespace (pasta): TCP, UDP and DNS; not your computer's own services, its other addresses, your LAN (10/8, 172.16/12, 192.168/16, fc00::/7), link-local addresses or your abstract unix sockets${net.fallback ? `; where pasta cannot run, network "${net.fallback}" instead (network.fallback)` : '; where pasta cannot run, it does not start'}`
-            : net.tcp.connect.length || net.tcp.bind.length
-              ? `TCP connections only to ports ${net.tcp.connect.join(', ') || 'none'}; may listen on ${net.tcp.bind.join(', ') || 'no port'}`
+            : net.tcp.restrictConnect || net.tcp.restrictBind
+              ? `TCP connections ${net.tcp.restrictConnect ? `only to ports ${net.tcp.connect.join(', ') || 'none'}` : 'to any port'}; listening ${net.tcp.restrictBind ? `only on ${net.tcp.bind.join(', ') || 'no port'}` : 'on any port'}`
               : 'the same network access as you have',
+      ...(net.mode === 'host'
+        ? [
+            net.udp
+              ? net.tcp.restrictConnect || net.tcp.restrictBind
+                ? 'UDP (and ICMP echo, SCTP) to any host and port: network.udp'
+                : 'UDP to any host and port'
+              : 'no UDP, ICMP echo or SCTP: its inet sockets are TCP only (network.udp is false), so no DNS over UDP either',
+          ]
+        : []),
       ...(net.mode === 'host'
         ? [
             "shares this computer's network namespace: it may take abstract unix socket names (@/tmp/.X11-unix/X*, D-Bus) before a service of yours does, and clients of yours would then talk to it",

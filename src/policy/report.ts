@@ -16,7 +16,7 @@ const ERRNO_NAME: Record<number, string> = { 1: 'EPERM', 97: 'EAFNOSUPPORT' };
 export function syscallAdvice(
   name: string,
   p: ProfileSyscalls,
-  network: 'none' | 'host',
+  network: 'none' | 'host' | 'tcp',
 ): { key: string | null; add?: unknown; hint: string } {
   const denied = p.syscalls.deny.find(
     (t) => t.value === name || (typeof t.value === 'object' && t.value.name === name),
@@ -44,7 +44,7 @@ export function syscallAdvice(
 export function reportedSyscalls(
   notified: readonly NotifiedSyscall[],
   p: ProfileSyscalls,
-  network: 'none' | 'host',
+  network: 'none' | 'host' | 'tcp',
 ): ReportedSyscall[] {
   return notified.map((n) => {
     const a = syscallAdvice(n.name, p, network);

@@ -21,11 +21,15 @@ import { filterKey, loadFilter, storeFilter, type CachedFilter } from '../cache/
 /** The parts of a merged profile the filter is made of (Policy.seccomp holds them). */
 export type ProfileSyscalls = Pick<MergedProfile, 'syscalls' | 'nestedSandbox'>;
 
-type Network = 'none' | 'host';
+type Network = 'none' | 'host' | 'tcp';
 
-/** The seccomp rules know "none" (no inet sockets) and the rest: a private network has inet sockets as the host's does. */
-export function seccompNetwork(mode: 'none' | 'host' | 'private'): Network {
-  return mode === 'none' ? 'none' : 'host';
+/**
+ * The seccomp rules know "none" (no inet sockets), "tcp" (inet sockets, TCP
+ * only: network.udp is false) and the rest: a private network has inet
+ * sockets as the host's does.
+ */
+export function seccompNetwork(n: { mode: 'none' | 'host' | 'private'; udp?: boolean }): Network {
+  return n.mode === 'none' ? 'none' : n.mode === 'host' && n.udp === false ? 'tcp' : 'host';
 }
 type List = 'allow' | 'deny';
 

@@ -94,6 +94,8 @@ export interface MergedNetwork {
    * true (the profile wrote the list, even empty); otherwise TCP is open.
    */
   tcp: { connect: number[]; bind: number[]; restrictConnect: boolean; restrictBind: boolean };
+  /** network.udp: inet sockets other than TCP allowed (default: unless a tcp list is given). */
+  udp: boolean;
   /** The profile accepts the host's abstract sockets in reach where Landlock cannot scope them. */
   unscopedAbstractSockets: boolean;
   /** network.allow: egress only to these hosts through the proxy (mode "private"); empty: no such list. */
@@ -184,6 +186,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
     network: {
       mode: 'none',
       tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
+      udp: true,
       unscopedAbstractSockets: false,
       allow: [],
     },
@@ -299,6 +302,7 @@ export function mergeLayers(name: string, layers: readonly Layer[], vars: VarCon
           restrictConnect: n.tcp?.connect !== undefined,
           restrictBind: n.tcp?.bind !== undefined,
         },
+        udp: 'udp' in n && n.udp !== undefined ? n.udp : n.tcp?.connect === undefined && n.tcp?.bind === undefined,
         unscopedAbstractSockets: 'unscopedAbstractSockets' in n && n.unscopedAbstractSockets === true,
         allow: 'allow' in n ? [...new Set(n.allow ?? [])] : [],
         ...('fallback' in n && n.fallback !== undefined ? { fallback: n.fallback } : {}),

@@ -426,6 +426,9 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
     unscopedAbstractSockets: (c, x, q) => {
       checkBoolean(c, x, q);
     },
+    udp: (c, x, q) => {
+      checkBoolean(c, x, q);
+    },
     fallback: (c, x, q) => {
       checkEnum(c, x, q, ['host', 'none'] as const, 'fallback mode');
     },
@@ -448,6 +451,12 @@ function checkNetwork(cx: Checker, v: unknown, path: Path): void {
     cx.fail(
       [...path, 'tcp'],
       'TCP port lists need mode "host" (with "none" there is no network to filter; with "private" use allow)',
+      'key',
+    );
+  } else if (Object.hasOwn(v, 'udp') && v['mode'] !== 'host') {
+    cx.fail(
+      [...path, 'udp'],
+      'only means something with mode "host" (with "private" UDP reaches the internet only, with an allow list nothing)',
       'key',
     );
   } else if (Object.hasOwn(v, 'unscopedAbstractSockets') && v['mode'] !== 'host') {

@@ -95,6 +95,12 @@ export interface LandlockDoc {
 export interface NetworkDoc {
   mode: NetworkMode;
   tcp?: { connect?: number[]; bind?: number[] };
+  /**
+   * With mode "host": inet sockets other than TCP (UDP, ICMP echo, SCTP)
+   * allowed. Default: true, false when a tcp list is given (seccomp refuses
+   * them, so that the list is all the program reaches).
+   */
+  udp?: boolean;
   /** Start with the host's network, desktop sockets or D-Bus where Landlock cannot scope abstract sockets (ABI < 6). */
   unscopedAbstractSockets?: boolean;
   /** With mode "private": egress only to these hosts ([*.]name, address, each with an optional :PORT), through tsjail's proxy. */

@@ -22,7 +22,7 @@ export interface ArgCond {
 export type SyscallEntry = string | { name: string; args?: ArgCond[] };
 
 export interface GroupContext {
-  network: 'none' | 'host';
+  network: 'none' | 'host' | 'tcp';
   nestedSandbox: boolean;
 }
 

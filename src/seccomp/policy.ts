@@ -6,7 +6,9 @@
 //   entry are ANDed, several entries for one syscall are ORed.
 // - Deny beats allow. tsjail adds mandatory denials that beat both: ioctl
 //   TIOCSTI/TIOCLINUX (fake terminal input, CVE-2017-5226, CVE-2023-28100) and,
-//   when network is "none", socket(AF_INET|AF_INET6|AF_NETLINK) (SPEC); with
+//   when network is "none", socket(AF_INET|AF_INET6|AF_NETLINK) (SPEC); when
+//   it is "tcp", inet sockets other than TCP (a type other than SOCK_STREAM,
+//   or a protocol other than 0 and IPPROTO_TCP: UDP, ICMP echo, SCTP); with
 //   nestedSandbox, setsockopt of the x_tables firewall (SOL_IP >= 64,
 //   SOL_IPV6 64/65), reachable with CAP_NET_ADMIN in a nested namespace;
 //   memfd_create unless sealed against exec (MFD_NOEXEC_SEAL, not MFD_EXEC),
@@ -29,6 +31,8 @@ import { knownAnywhere, syscallTable, type Abi, type SyscallInfo } from './table
 /** memfd_create flags (include/uapi/linux/memfd.h, Linux 6.3). */
 export const MFD_NOEXEC_SEAL = 0x8;
 export const MFD_EXEC = 0x10;
+/** include/uapi/linux/in.h */
+const IPPROTO_TCP = 6;
 
 export type { ArgCond, SyscallEntry } from './groups.js';
 export type Arch = 'x86_64' | 'aarch64';
@@ -37,7 +41,8 @@ export interface SeccompPolicyInput {
   allow: SyscallEntry[];
   deny: SyscallEntry[];
   action: 'errno' | 'kill' | 'log';
-  network: 'none' | 'host';
+  /** "tcp": inet sockets, TCP only (the profile's network.udp is false). */
+  network: 'none' | 'host' | 'tcp';
   nestedSandbox: boolean;
   /** Allow i386 (int $0x80, 32-bit binaries) on x86_64. Default false. */
   multiarch?: boolean;
@@ -238,11 +243,11 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
       message: `action must be "errno", "kill" or "log", not "${String(input.action)}"`,
     });
   }
-  if (!['none', 'host'].includes(input.network)) {
+  if (!['none', 'host', 'tcp'].includes(input.network)) {
     errors.push({
       list: 'allow',
       index: -1,
-      message: `network must be "none" or "host", not "${String(input.network)}"`,
+      message: `network must be "none", "host" or "tcp", not "${String(input.network)}"`,
     });
   }
 
@@ -353,6 +358,31 @@ function collect(input: SeccompPolicyInput, arch: Arch): Collected {
           conds: [
             { arg: 1, width: 32, op: '==', values: [41n], mask: MAX32 },
             { arg: 2, width: 32, op: 'in', values: [64n, 65n], mask: MAX32 },
+          ],
+        },
+      );
+    }
+    if (input.network === 'tcp') {
+      // Inet sockets are TCP only: no socket type but SOCK_STREAM (the low
+      // four bits; SOCK_NONBLOCK and SOCK_CLOEXEC are above them), and no
+      // protocol but 0 and IPPROTO_TCP on a stream (SCTP, MPTCP), so that
+      // Landlock's TCP port rules are all there is of the network.
+      const socket = table.byName('socket')!;
+      const inet = {
+        arg: 0,
+        width: 32 as const,
+        op: 'in' as const,
+        values: [BigInt(CONSTANTS.AF_INET!), BigInt(CONSTANTS.AF_INET6!)],
+        mask: MAX32,
+      };
+      const notStream = [0, ...Array.from({ length: 14 }, (_, i) => i + 2)].map(BigInt);
+      rulesFor(map, socket).hardDeny.push(
+        { conds: [inet, { arg: 1, width: 32, op: '&==', values: notStream, mask: 0xfn }] },
+        {
+          conds: [
+            inet,
+            { arg: 2, width: 32, op: '!=', values: [0n], mask: MAX32 },
+            { arg: 2, width: 32, op: '!=', values: [BigInt(IPPROTO_TCP)], mask: MAX32 },
           ],
         },
       );

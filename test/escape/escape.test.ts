@@ -36,8 +36,9 @@ fs.chmodSync(probe, 0o755);
 const profiles: Record<string, string[]> = {
   default: [],
   untrusted: ['-p', 'untrusted'],
-  // The shipped browser profiles: the host's network, nested user
-  // namespaces for the browser's own sandbox, a writable profile directory.
+  // The shipped browser profiles: a network namespace of their own
+  // ("private"; the host's where pasta cannot run), nested user namespaces
+  // for the browser's own sandbox, a writable profile directory.
   firefox: ['-p', 'firefox'],
   chromium: ['-p', 'chromium'],
 };

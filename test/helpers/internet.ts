@@ -10,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { Test } from 'tap';
 import { asUser, IS_ROOT, userEnv } from './sandbox.js';
+import { probePrivateNetwork } from '../../src/net/plan.js';
 
 export interface Internet {
   /** The one address of the namespace. */
@@ -73,4 +74,15 @@ export async function httpServer(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server on ${opts.addr}:${opts.port} did not start`);
+}
+
+/** Why network "private" cannot run here for the test user, or undefined when it can. */
+export function privateNetworkSkip(): string | undefined {
+  const support = probePrivateNetwork({ PATH: '/usr/bin:/bin' });
+  if (!support.pasta) return support.unavailable;
+  // The test user's view of /dev/net/tun: ours (root) says nothing about it.
+  const tun = asUser(['test', '-r', '/dev/net/tun', '-a', '-w', '/dev/net/tun'], userEnv({}));
+  if (spawnSync(tun[0]!, tun.slice(1)).status !== 0)
+    return '/dev/net/tun is not readable and writable by the test user (.ci/run grants it as stock Debian has it)';
+  return undefined;
 }

@@ -127,6 +127,60 @@ t.test('allow: only what the list names, through the proxy', { skip: noInternet 
   t.notMatch(env.stdout, /^no_proxy=/im, 'no bypass list');
 });
 
+// Issue 16 item 3: the browser and mail profiles have their own network
+// (the private-network snippet), with the host's as the fallback that says
+// so; dev reaches the registries only; untrusted stays without network.
+const NET_PROFILES = ['firefox', 'chromium', 'epiphany', 'thunderbird', 'evolution', 'claws-mail'];
+t.test('browser and mail profiles: private; the host network where pasta cannot run, said once', async (t) => {
+  const probe = ['--', '/usr/bin/curl', '-sS', '-m', '10', `http://127.0.0.1:${HOSTPORT}/index.html`];
+  for (const profile of NET_PROFILES) {
+    if (noPasta === undefined) {
+      const own = tsjail(['-p', profile, ...probe], { home });
+      t.not(own.status, 0, `${profile}: the host's loopback is out of reach (a network of its own)`);
+      t.match(own.stderr, /Couldn't connect|Connection refused/, own.stderr);
+      t.notMatch(own.stderr, /network\.fallback/, 'no fallback said');
+    }
+    // As on a machine without pasta: the fallback.
+    const fb = tsjail(['-p', profile, ...probe], { home, env: { TSJAIL_PASTA: '/nonexistent/pasta' } });
+    t.equal(fb.stdout, 'hello from the server\n', `${profile}: without pasta, the host's network`);
+    t.equal(fb.stderr.match(/using network\.fallback "host"/g)?.length, 1, 'said once');
+    t.match(fb.stderr, /TSJAIL_PASTA=\/nonexistent\/pasta is not an executable.*Debian package passt/, 'saying why');
+  }
+  const none = tsjail(['-p', 'untrusted', ...probe], { home });
+  t.not(none.status, 0, 'untrusted: no network');
+  t.equal(none.stdout, '');
+});
+
+t.test('dev: the registries only, through the proxy; more with --allow-host', { skip: noInternet }, async (t) => {
+  const proj = path.join(home, 'proj');
+  fs.mkdirSync(proj, { recursive: true });
+  fs.chownSync(proj, fs.statSync(home).uid, fs.statSync(home).gid);
+  const url = `http://${INET}:8080/index.html`;
+  const env = tsjail(['-p', 'dev', '--', 'env'], { home, cwd: proj });
+  t.match(env.stdout, /^HTTPS_PROXY=http:\/\/127\.0\.0\.1:3128$/m, 'the tools are told of the proxy');
+  const refused = tsjail(['-p', 'dev', ...curl(url)], { home, cwd: proj });
+  t.equal(refused.stdout, `tsjail: ${INET}:8080 is not in the allow list of profile dev\n`, 'an unlisted host: 403');
+  const direct = tsjail(['-p', 'dev', ...curl(url, ['--noproxy', '*'])], { home, cwd: proj });
+  t.not(direct.status, 0, 'past the proxy: nothing');
+  t.equal(direct.stdout, '');
+  const more = tsjail(['-p', 'dev', '--allow-host', `${INET}:8080`, ...curl(url)], { home, cwd: proj });
+  t.equal(more.stdout, 'hello from the server\n', '--allow-host adds to the list');
+  const explain = tsjail(['profile', 'explain', 'dev'], { home, cwd: proj });
+  for (const host of ['registry.npmjs.org:443', 'pypi.org:443', 'index.crates.io:443', 'deb.debian.org:443'])
+    t.match(explain.stdout, host, `explain names ${host}`);
+});
+
+t.test('doctor: whether "private" can run here, and the proxy for allow lists', async (t) => {
+  const here = tsjail(['doctor'], { home });
+  t.match(here.stdout, /^allow lists {9}available: \/\S+\/tsjail-net-proxy \(no tun device needed\)$/m);
+  if (noPasta === undefined)
+    t.match(here.stdout, /^private network {5}available: pasta \/\S+pasta, \/dev\/net\/tun readable and writable$/m);
+  else t.match(here.stdout, /^private network {5}NOT AVAILABLE: /m, `here: ${noPasta}`);
+  const none = tsjail(['doctor'], { home, env: { TSJAIL_PASTA: '/nonexistent/pasta' } });
+  t.match(none.stdout, /^private network {5}NOT AVAILABLE: TSJAIL_PASTA=\/nonexistent\/pasta is not an executable/m);
+  t.match(none.stdout, /use their network\.fallback \(browsers, mail: "host"\) or do not start/);
+});
+
 /** Host pids of the test user's processes below `root` (children, grandchildren...). */
 function descendants(root: number): { pid: number; comm: string }[] {
   const all = fs

@@ -32,7 +32,10 @@ for (const [name, own] of [
     t.match(text, /may not load modules/, 'says what the sound filter refuses');
     t.match(text, /may call and hear org\.freedesktop\.Notifications on the session bus/);
     t.match(text, /nothing else on D-Bus: no terminal, no systemd/);
-    t.match(text, /the same network access as you have/);
+    t.match(
+      text,
+      /the internet through its own network namespace \(pasta\).*where pasta cannot run, network "host" instead/,
+    );
     t.match(text, /may build its own sandbox inside this one/);
     const files = text
       .slice(0, text.indexOf('Devices:'))

@@ -43,6 +43,7 @@ t.test('the SPEC example merges with its snippets', async (t) => {
   t.same(p.network, {
     mode: 'host',
     tcp: { connect: [], bind: [], restrictConnect: false, restrictBind: false },
+    udp: true,
     unscopedAbstractSockets: false,
     allow: [],
     source: { file: join(SHIP, 'firefox.json5'), line: 17, col: 12 },
@@ -146,6 +147,20 @@ t.test('a declared allow list replaces the default; later network replaces it wh
     { connect: [], bind: [], restrictConnect: false, restrictBind: true },
     'an empty list still restricts: no port may be bound',
   );
+});
+
+t.test('network.udp: true unless a tcp list is given; said explicitly, it wins', async (t) => {
+  const dir = writeTree(t.testdir(), {
+    'a.json5': '{ network: "host" }',
+    'b.json5': '{ network: { mode: "host", tcp: { connect: [443] } } }',
+    'c.json5': '{ network: { mode: "host", tcp: { bind: [8080] }, udp: true } }',
+    'd.json5': '{ network: { mode: "host", udp: false } }',
+  });
+  const o = { vars: vars(), searchPath: [dir, SHIPPED] };
+  t.equal(loadProfile('a', o).network.udp, true, 'the host network as it is');
+  t.equal(loadProfile('b', o).network.udp, false, 'a tcp list refuses UDP');
+  t.equal(loadProfile('c', o).network.udp, true, 'unless udp: true');
+  t.equal(loadProfile('d', o).network.udp, false, 'udp: false without a list');
 });
 
 t.test('syscall entries with arguments are deduplicated by content', async (t) => {
