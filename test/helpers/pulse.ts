@@ -4,6 +4,8 @@
  * play into it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { asUser, makeUserDir, mkUserDir, userEnv, type RunOptions } from './sandbox.js';
 
@@ -102,19 +104,29 @@ export interface Recorder {
   stderr(): string;
 }
 
-/** Run `argv` (a recorder writing audio to stdout) in the background. */
+/**
+ * Run `argv` (a recorder writing audio to stdout) in the background. Its
+ * stdout is a file, not a pipe to this process: a test that waits in
+ * spawnSync (a sandbox starting, slowly on a loaded machine) would leave a
+ * pipe unread, the recorder blocked once 64 KiB of silence filled it, and
+ * the server dropping what it heard meanwhile.
+ */
 export function record(argv: string[], cwd?: string): Recorder {
-  const rec = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd });
-  const chunks: Buffer[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-rec-'));
+  const file = path.join(dir, 'audio.raw');
+  const out = fs.openSync(file, 'w', 0o600);
+  const rec = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', out, 'pipe'], cwd });
+  fs.closeSync(out);
   let err = '';
-  rec.stdout!.on('data', (d: Buffer) => chunks.push(d));
   rec.stderr!.on('data', (d) => (err += d));
   const exited = new Promise((r) => rec.on('exit', r));
   return {
     async stop() {
       rec.kill('SIGTERM');
       await exited;
-      return Buffer.concat(chunks);
+      const audio = fs.readFileSync(file);
+      fs.rmSync(dir, { recursive: true, force: true });
+      return audio;
     },
     stderr: () => err,
   };
