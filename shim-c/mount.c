@@ -443,6 +443,20 @@ static void deny(const struct plan_mount *m)
 	bind_tree(clone_tree(staging_fd, "deny", m->dest), target, DENY_ATTRS, m->dest);
 }
 
+/* Write a FILE's content to FD and close it. */
+static void write_content(int fd, const struct plan_mount *m)
+{
+	size_t done = 0;
+
+	while (done < m->datalen) {
+		ssize_t w = write(fd, m->data + done, m->datalen - done);
+		if (w < 0 && errno != EINTR)
+			die("file", "write %s", m->dest);
+		done += w > 0 ? (size_t)w : 0;
+	}
+	close(fd);
+}
+
 static void make_node(const struct plan_mount *m)
 {
 	char buf[PATH_MAX];
@@ -466,18 +480,32 @@ static void make_node(const struct plan_mount *m)
 	} else {
 		int fd = openat(dir, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 				m->mode);
-		size_t done = 0;
 		if (fd < 0)
 			die("file", "create %s", m->dest);
-		while (done < m->datalen) {
-			ssize_t w = write(fd, m->data + done, m->datalen - done);
-			if (w < 0 && errno != EINTR)
-				die("file", "write %s", m->dest);
-			done += w > 0 ? (size_t)w : 0;
-		}
-		close(fd);
+		write_content(fd, m);
 	}
 	close(dir);
+}
+
+/* FILEOVER: the content in a file of the staging tmpfs, bound read-only
+ * over DEST, which must be a regular file already (a system tree's, left
+ * as it is on the host). N numbers the staging file. */
+static void file_over(const struct plan_mount *m, size_t n)
+{
+	char name[32];
+	struct stat st;
+
+	snprintf(name, sizeof name, "file-%zu", n);
+	int fd = openat(staging_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			m->mode);
+	if (fd < 0 || fchmod(fd, m->mode) < 0)
+		die("file", "create the content of %s", m->dest);
+	write_content(fd, m);
+	int target = open_dest(m->dest, 0);
+	if (fstat(target, &st) < 0 || !S_ISREG(st.st_mode))
+		die_msg("file", "%s is not a regular file to cover", m->dest);
+	bind_tree(clone_tree(staging_fd, name, m->dest), target,
+		  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m->dest);
 }
 
 void mount_apply(const struct plan *plan)
@@ -520,6 +548,9 @@ void mount_apply(const struct plan *plan)
 		}
 		case R_DENY:
 			deny(m);
+			break;
+		case R_FILEOVER:
+			file_over(m, i);
 			break;
 		default:
 			make_node(m);

@@ -60,6 +60,7 @@ const char *plan_type_name(unsigned type)
 		[R_MKDIR] = "MKDIR",
 		[R_SYMLINK] = "SYMLINK",
 		[R_FILE] = "FILE",
+		[R_FILEOVER] = "FILEOVER",
 		[R_PROC] = "PROC",
 		[R_DEVBIND] = "DEVBIND",
 		[R_DEVPTS] = "DEVPTS",
@@ -278,6 +279,7 @@ static bool decode_mount(struct parser *ps, struct plan_mount *m)
 		return get_str(ps, &m->src, "target") && get_path(ps, &m->dest, "dest") &&
 		       check(ps, m->src[0] != '\0', "empty symlink target");
 	case R_FILE:
+	case R_FILEOVER:
 		return get_path(ps, &m->dest, "dest") && get_u32(ps, &m->mode, "mode") &&
 		       get_bytes(ps, &m->data, &m->datalen, MAX_BLOB, "content") &&
 		       mode_ok(ps, m->mode);
@@ -706,7 +708,7 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 					    PLAN_MAX_LIFELINES);
 			break;
 		default:
-			if (type >= R_TMPFS && type <= R_DENY)
+			if ((type >= R_TMPFS && type <= R_DENY) || type == R_FILEOVER)
 				c->mounts++;
 		}
 		off += 8 + (size_t)size;

@@ -51,6 +51,7 @@ enum plan_type {
 	R_NETLISTEN = 63,
 	R_CAPS = 64,
 	R_IDMAP = 65,
+	R_FILEOVER = 66,
 	R_REPORT = 70,
 	R_REPORT_SYSCALL = 71,
 	R_REPORT_PATH = 72,

@@ -413,6 +413,8 @@ function describeOp(op: import('../plan/plan.js').MountOp): string {
       return `${op.op} ${op.dest} (${op.flags.join(',')})${why}`;
     case 'devbind':
       return `device ${op.dest}${why}`;
+    case 'file':
+      return `file ${op.dest}${op.over ? " (ro, over the system tree's)" : ''}${why}`;
     default:
       return `${op.op} ${op.dest}${why}`;
   }

@@ -149,6 +149,29 @@ export function resolveInTree(tree: RootTree, p: string): string | undefined {
   return path.join(tree.dir, ...inside);
 }
 
+/**
+ * Whether a file of the sandbox's own at `p` (absolute) must be bound over
+ * the tree's file there rather than created: true where the tree provides
+ * the directory (its files are the tree's, read-only or the user's own), which
+ * needs a regular file at `p` itself (a mount point is never followed through
+ * a link). Throws, naming the fix, when there is none; `what` says who needs it.
+ */
+export function coversTreeFile(tree: RootTree, p: string, what: string): boolean {
+  if (!treeEntryOf(tree, p)) return false;
+  const host = path.join(tree.dir, p);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(host);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isFile()) return true;
+  const is = st === undefined ? 'does not exist' : st.isSymbolicLink() ? 'is a symbolic link' : 'is not a regular file';
+  throw new TsjailError(
+    `root ${tree.dir} (${tree.origin}): ${what} puts its own ${p} in place of the tree's, but ${host} ${is}; make it a regular file (its content does not matter), or use another network`,
+  );
+}
+
 function isExecutableFile(hostPath: string): boolean {
   try {
     const st = fs.statSync(hostPath);

@@ -214,9 +214,14 @@ export function describeAllow(allow: AllowEntry[]): string {
  * What "private" adds to the sandbox: with allow, the proxy's variables;
  * without, its own /etc/resolv.conf naming the address pasta forwards (the
  * host's names a resolver the namespace cannot reach), in place of the
- * host's file in the requests.
+ * host's file in the requests; `overTree`: bound over a system tree's own
+ * file (src/mounts/tree.ts coversTreeFile), which is not to be changed.
  */
-export function planPrivate(allow: AllowEntry[], fsReq: FsRequest[]): { env: Record<string, string>; ops: MountOp[] } {
+export function planPrivate(
+  allow: AllowEntry[],
+  fsReq: FsRequest[],
+  overTree = false,
+): { env: Record<string, string>; ops: MountOp[] } {
   if (allow.length) return { env: proxyEnv(), ops: [] };
   for (let i = fsReq.length - 1; i >= 0; i--) if (fsReq[i]!.path === '/etc/resolv.conf') fsReq.splice(i, 1);
   return {
@@ -228,6 +233,7 @@ export function planPrivate(allow: AllowEntry[], fsReq: FsRequest[]): { env: Rec
         mode: 0o444,
         content: resolvConf(),
         why: 'the resolver of network "private"',
+        ...(overTree ? { over: true } : {}),
       },
     ],
   };

@@ -54,6 +54,7 @@ export const RecordType = {
   NETLISTEN: 63,
   CAPS: 64,
   IDMAP: 65,
+  FILEOVER: 66,
   REPORT: 70,
   REPORT_SYSCALL: 71,
   REPORT_PATH: 72,
@@ -218,7 +219,7 @@ function encodeMount(op: MountOp, w: Writer): number {
       return RecordType.SYMLINK;
     case 'file':
       w.path(op.dest, 'file').u32(op.mode).blob(op.content);
-      return RecordType.FILE;
+      return op.over ? RecordType.FILEOVER : RecordType.FILE;
     case 'proc':
       w.path(op.dest, 'proc');
       return RecordType.PROC;

@@ -23,7 +23,8 @@ export type MountOp =
     }
   | { op: 'mkdir'; dest: string; mode: number; why?: string }
   | { op: 'symlink'; target: string; dest: string; why?: string }
-  | { op: 'file'; dest: string; mode: number; content: Uint8Array; why?: string }
+  /** `over`: bound read-only over the existing regular file dest (a system tree's) instead of created (FILEOVER). */
+  | { op: 'file'; dest: string; mode: number; content: Uint8Array; why?: string; over?: boolean }
   | { op: 'proc'; dest: string; why?: string }
   | { op: 'devbind'; src: string; dest: string; rdev: bigint; why?: string }
   | { op: 'devpts'; dest: string; why?: string }

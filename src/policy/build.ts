@@ -16,7 +16,7 @@ import type { LandlockMode, LimitValue } from '../profile/types.js';
 import type { DeviceRequest, FsAccess, FsRequest } from '../mounts/plan.js';
 import type { ProtectRequest } from '../mounts/protect.js';
 import { secretPaths, type SecretPath } from '../mounts/secrets.js';
-import { loadRootTree, type RootTree } from '../mounts/tree.js';
+import { coversTreeFile, loadRootTree, type RootTree } from '../mounts/tree.js';
 import { callerSubids } from '../sys/subid.js';
 import { TsjailError } from '../errors.js';
 import { devicePaths } from './devices.js';
@@ -332,15 +332,6 @@ export function buildPolicy(
   const desktop = planDesktop(profile, { env: ctx.env, uid, home: ctx.home });
   fsReq.push(...desktop.fs);
   notes.push(...desktop.notes);
-  const netOut = network.mode === 'private' ? planPrivate(network.allow ?? [], fsReq) : { env: {}, ops: [] };
-  let env = buildEnv(ctx.env, profile.env.keep, { ...desktop.env, ...netOut.env }, profile.env.set, cli.env);
-  if (network.allow?.length) {
-    // The proxy is the only way out: a bypass list would only make clients fail.
-    const bypass = env.filter((e) => /^no_proxy=/i.test(e));
-    if (bypass.length)
-      notes.push(`dropped ${bypass.map((e) => e.split('=')[0]).join(', ')}: the proxy is the only way out`);
-    env = env.filter((e) => !/^no_proxy=/i.test(e));
-  }
   const rootDir = cli.root !== undefined ? path.resolve(ctx.cwd, cli.root) : profile.root?.path;
   const writable = profile.root?.writable ?? false;
   const rootOrigin = cli.root !== undefined ? '--root' : profile.root ? where(profile.root.source) : '';
@@ -353,6 +344,22 @@ export function buildPolicy(
     notes.push(
       `root: ${rootOrigin} lets a system tree be writable, but none is given (--root DIR): the host's system, read-only`,
     );
+  const netOut =
+    network.mode === 'private'
+      ? planPrivate(
+          network.allow ?? [],
+          fsReq,
+          !network.allow?.length && root !== undefined && coversTreeFile(root, '/etc/resolv.conf', 'network "private"'),
+        )
+      : { env: {}, ops: [] };
+  let env = buildEnv(ctx.env, profile.env.keep, { ...desktop.env, ...netOut.env }, profile.env.set, cli.env);
+  if (network.allow?.length) {
+    // The proxy is the only way out: a bypass list would only make clients fail.
+    const bypass = env.filter((e) => /^no_proxy=/i.test(e));
+    if (bypass.length)
+      notes.push(`dropped ${bypass.map((e) => e.split('=')[0]).join(', ')}: the proxy is the only way out`);
+    env = env.filter((e) => !/^no_proxy=/i.test(e));
+  }
   const searchPath = env.find((e) => e.startsWith('PATH='))!.slice(5);
   return {
     profileName: profile.name,

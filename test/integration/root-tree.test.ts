@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inSandbox, IS_ROOT, makeUserDir, removeDir, testUser, tsjail, writeUserFile } from '../helpers/sandbox.js';
+import { privateNetworkSkip } from '../helpers/network.js';
 
 const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'ls', 'id', 'cat', 'echo', 'touch', 'mount', 'stat', 'chown', 'grep', 'test', 'true'];
@@ -154,6 +155,45 @@ t.test('capabilities: kept inside the namespace as asked, nothing more', { skip 
     t.match(r.stderr, /only uid and gid 0 are mapped/, 'and tsjail said so');
   }
 });
+
+t.test(
+  'network "private" with a tree: its own resolver bound over the tree’s file, which stays as it is',
+  { skip: skip || privateNetworkSkip() },
+  async (t) => {
+    const tree = path.join(work, 'net');
+    makeTree(tree, true);
+    const resolv = path.join(tree, 'etc/resolv.conf');
+    const theirs = 'nameserver 192.0.2.53\n';
+    writeUserFile(resolv, theirs);
+    // Control: with the host's network the sandbox reads the tree's file.
+    const host = inSandbox('cat /etc/resolv.conf', ['--root', tree, '--net', 'host'], opts);
+    t.equal(host.stdout, theirs, `the tree's own under --net host (${host.stderr.trim()})`);
+
+    const r = inSandbox(
+      'cat /etc/resolv.conf; echo changed > /etc/resolv.conf 2>/dev/null && echo WROTE || echo read-only',
+      ['--root', tree, '--net', 'private'],
+      opts,
+    );
+    t.equal(r.status, 0, r.stderr);
+    t.notMatch(r.stdout, /192\.0\.2\.53/, "not the tree's resolver");
+    t.match(r.stdout, /^nameserver \d+\.\d+\.\d+\.\d+$/m, "the private network's own");
+    t.match(r.stdout, /^read-only$/m, 'which the sandbox cannot change');
+    t.equal(fs.readFileSync(resolv, 'utf8'), theirs, "the tree's file is left as it was");
+
+    // A link in its place: a mount point is never followed, so it is refused, naming the fix.
+    fs.rmSync(resolv);
+    fs.symlinkSync('../run/resolv.conf', resolv);
+    chownTree(tree);
+    const link = tsjail(['--root', tree, '--net', 'private', '--', '/bin/true'], opts);
+    t.equal(link.status, 125, 'a link: refused');
+    t.match(link.stderr, /resolv\.conf is a symbolic link; make it a regular file/);
+    t.equal(link.stderr.trim().split('\n').length, 1, 'in one line');
+    fs.rmSync(resolv);
+    const none = tsjail(['--root', tree, '--net', 'private', '--', '/bin/true'], opts);
+    t.equal(none.status, 125, 'none: refused');
+    t.match(none.stderr, /resolv\.conf does not exist; make it a regular file/);
+  },
+);
 
 t.test('bad trees are refused with one line and 125', { skip }, async (t) => {
   const file = path.join(work, 'a-file');

@@ -30,6 +30,13 @@ const mounts: MountOp[] = [
     mode: 0o644,
     content: new TextEncoder().encode('u:x:1000:1000::/home/u:/bin/sh\n'),
   },
+  {
+    op: 'file',
+    dest: '/etc/resolv.conf',
+    mode: 0o444,
+    content: new TextEncoder().encode('nameserver 10.0.2.3\n'),
+    over: true,
+  },
   { op: 'proc', dest: '/proc' },
   { op: 'devbind', src: '/dev/null', dest: '/dev/null', rdev: 0x103n },
   { op: 'devpts', dest: '/dev/pts' },
@@ -155,7 +162,7 @@ function expectedMount(m: MountOp): Record<string, unknown> {
     case 'symlink':
       return { ...none, type: 'SYMLINK', src: m.target, dest: m.dest };
     case 'file':
-      return { ...none, type: 'FILE', dest: m.dest, mode: m.mode, data: hex(m.content) };
+      return { ...none, type: m.over ? 'FILEOVER' : 'FILE', dest: m.dest, mode: m.mode, data: hex(m.content) };
     case 'proc':
       return { ...none, type: 'PROC', dest: m.dest };
     case 'devbind':
