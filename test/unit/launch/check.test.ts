@@ -456,6 +456,18 @@ const SITES: Site[] = [
     profile: '{\n  root: "$DIR/t",\n}\n',
     message: /root \S+\/t \(\S+p\.json5:2\): the tree has no executable \/bin\/sh/,
   },
+  {
+    file: 'mounts/tree.ts',
+    at: 'make it a regular file (its content does not matter)',
+    setup: (dir) => {
+      fs.mkdirSync(`${dir}/t/bin`, { recursive: true });
+      fs.mkdirSync(`${dir}/t/etc`);
+      fs.writeFileSync(`${dir}/t/bin/sh`, '', { mode: 0o755 });
+    },
+    profile: '{\n  root: "$DIR/t",\n  network: { mode: "private", fallback: "host" },\n}\n',
+    message:
+      /network "private" puts its own \/etc\/resolv\.conf in place of the tree's, but \S+\/t\/etc\/resolv\.conf does not exist/,
+  },
   { file: 'mounts/plan.ts', at: 'a host path cannot be shown there', not: CLI },
   {
     file: 'mounts/resolve.ts',
