@@ -28,8 +28,10 @@ if (IS_ROOT) {
     run('useradd', ['--create-home', '--shell', '/bin/bash', TEST_USER]);
   fs.chmodSync(`/home/${TEST_USER}`, 0o755);
   // A fresh copy per run, swapped in with an atomic rename of a symlink, so a
-  // run that is still using the previous copy keeps it; copies older than an
-  // hour (of any checkout) are removed.
+  // run that is still using the previous copy keeps it; copies older than
+  // half a day (of any checkout) are removed. An hour was less than a full
+  // run on a loaded machine: another checkout's set-up removed a running
+  // suite's copy under it (every launch then failed: no bin/tsjail.js).
   const dir = `${STAGE}.${Date.now()}-${process.pid}`;
   fs.mkdirSync(dir, { recursive: true });
   for (const item of [
@@ -62,6 +64,6 @@ if (IS_ROOT) {
     if (!name.startsWith(path.basename(STAGE_PREFIX)) || full === dir || full === STAGE) continue;
     // Copies only: another checkout's link stays for its own runs to replace.
     const st = fs.lstatSync(full);
-    if (!st.isSymbolicLink() && Date.now() - st.mtimeMs > 3600_000) fs.rmSync(full, { recursive: true, force: true });
+    if (!st.isSymbolicLink() && Date.now() - st.mtimeMs > 12 * 3600_000) fs.rmSync(full, { recursive: true, force: true });
   }
 }
