@@ -63,7 +63,9 @@ if (IS_ROOT) {
     const full = path.join(parent, name);
     if (!name.startsWith(path.basename(STAGE_PREFIX)) || full === dir || full === STAGE) continue;
     // Copies only: another checkout's link stays for its own runs to replace.
-    const st = fs.lstatSync(full);
-    if (!st.isSymbolicLink() && Date.now() - st.mtimeMs > 12 * 3600_000) fs.rmSync(full, { recursive: true, force: true });
+    // Another set-up may be removing it at the same time.
+    const st = fs.lstatSync(full, { throwIfNoEntry: false });
+    if (st && !st.isSymbolicLink() && Date.now() - st.mtimeMs > 12 * 3600_000)
+      fs.rmSync(full, { recursive: true, force: true });
   }
 }
