@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { encodePlan } from '../../src/plan/encode.js';
 import { planFromJson } from '../helpers/plan-json.js';
 import { KERNEL_LANDLOCK_ABI, needsLandlock } from '../helpers/machine.js';
+import { privateNetworkSkip } from '../helpers/internet.js';
 import {
   asUser,
   IS_ROOT,
@@ -159,6 +160,9 @@ function landlockChanges(abi: number, profile: string): Record<string, string> {
   };
 }
 
+/** The browser profiles get a network namespace of their own here (else their fallback, the host's). */
+const browsersPrivate = privateNetworkSkip() === undefined;
+
 // [probe, expected under default/untrusted, expected under the browsers (if
 // different)]; a list is the ways a refusal may look.
 const CASES: [string, string | string[], string?][] = [
@@ -217,9 +221,10 @@ const CASES: [string, string | string[], string?][] = [
   ['connect_unix=/run/systemd/private', ENOENT],
   [`connect_unix=/run/user/${user.uid}/bus`, ENOENT],
   [`connect_unix=${x11path}`, ENOENT],
-  // A network namespace of its own has its own abstract names; with the
+  // A network namespace of its own has its own abstract names (the browsers'
+  // where pasta can run: profiles/include/private-network.json5); with the
   // host's network, Landlock's scope (ABI 6) refuses them.
-  [`connect_abstract=${x11path}`, ECONNREFUSED, EPERM],
+  [`connect_abstract=${x11path}`, ECONNREFUSED, browsersPrivate ? ECONNREFUSED : EPERM],
   ['mknod=/tmp/node', EACCES],
   ['link=/etc/passwd,/tmp/pw', EXDEV],
   ['setuid_root', EINVAL],
