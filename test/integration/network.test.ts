@@ -172,12 +172,12 @@ t.test('dev: the registries only, through the proxy; more with --allow-host', { 
 
 t.test('doctor: whether "private" can run here, and the proxy for allow lists', async (t) => {
   const here = tsjail(['doctor'], { home });
-  t.match(here.stdout, /^allow lists {9}available: \/\S+\/tsjail-net-proxy \(no tun device needed\)$/m);
+  t.match(here.stdout, /^allow lists +available: \/\S+\/tsjail-net-proxy \(no tun device needed\)$/m);
   if (noPasta === undefined)
-    t.match(here.stdout, /^private network {5}available: pasta \/\S+pasta, \/dev\/net\/tun readable and writable$/m);
-  else t.match(here.stdout, /^private network {5}NOT AVAILABLE: /m, `here: ${noPasta}`);
+    t.match(here.stdout, /^private network +available: pasta \/\S+pasta, \/dev\/net\/tun readable and writable$/m);
+  else t.match(here.stdout, /^private network +NOT AVAILABLE: /m, `here: ${noPasta}`);
   const none = tsjail(['doctor'], { home, env: { TSJAIL_PASTA: '/nonexistent/pasta' } });
-  t.match(none.stdout, /^private network {5}NOT AVAILABLE: TSJAIL_PASTA=\/nonexistent\/pasta is not an executable/m);
+  t.match(none.stdout, /^private network +NOT AVAILABLE: TSJAIL_PASTA=\/nonexistent\/pasta is not an executable/m);
   t.match(none.stdout, /use their network\.fallback \(browsers, mail: "host"\) or do not start/);
 });
 
