@@ -22,6 +22,7 @@
  * it the whole PID namespace.
  */
 #include "cgroup.h"
+#include "record.h"
 #include "util.h"
 
 #include <errno.h>
@@ -30,7 +31,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,37 +136,6 @@ static void watch_oom_v1(const struct plan *plan, const char *dir)
 	close(ofd);
 }
 
-/* Field 22 of /proc/self/stat: this process's start time in clock ticks since boot. */
-static bool self_start(char *out, size_t size)
-{
-	char buf[4096];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name (field 2) is in parentheses and may hold anything. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return false;
-	p += 2; /* field 3 */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return false;
-		p++;
-	}
-	size_t len = strspn(p, "0123456789");
-	if (len == 0 || len >= size)
-		return false;
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return true;
-}
-
 static char *joined(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + 1 + strlen(name) + 1;
@@ -179,12 +148,13 @@ static char *joined(const char *dir, const char *name)
 
 void cg_name(struct plan *plan)
 {
-	char start[32], leaf[64];
+	char leaf[64];
 	const char *dir = NULL;
+	uint64_t start = proc_start_time(getpid());
 
-	if (!self_start(start, sizeof start))
-		die("cgroup", "read the monitor's start time from /proc/self/stat");
-	snprintf(leaf, sizeof leaf, "sb-%ld-%s", (long)getpid(), start);
+	if (start == 0)
+		die_msg("cgroup", "cannot read the monitor's start time from /proc/self/stat");
+	snprintf(leaf, sizeof leaf, "sb-%ld-%llu", (long)getpid(), (unsigned long long)start);
 	for (size_t i = 0; i < plan->ncgroups; i++) {
 		struct plan_cgroup *c = &plan->cgroups[i];
 		if (c->type == R_CGROUP) {
