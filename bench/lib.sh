@@ -28,7 +28,8 @@ stage() {
     chmod 755 "/home/$BENCH_USER"
     rm -rf "$STAGE"; mkdir -p "$STAGE/shim-c"
     for d in package.json bin dist profiles node_modules bench; do cp -al "$REPO/$d" "$STAGE/$d" 2>/dev/null || cp -a "$REPO/$d" "$STAGE/$d"; done
-    cp -a "$REPO/shim-c/tsjail-shim" "$REPO/shim-c/tsjail" "$STAGE/shim-c/"
+    # Every program the shim starts beside a sandbox is found next to it (an allow list's proxy, the sound filter).
+    cp -a "$REPO/shim-c/tsjail-shim" "$REPO/shim-c/tsjail" "$REPO/shim-c/tsjail-net-proxy" "$REPO/shim-c/tsjail-pulse-filter" "$STAGE/shim-c/"
     chmod -R a+rX "$STAGE"
     TSJAIL="$STAGE/bin/tsjail.js"
   else

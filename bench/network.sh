@@ -8,7 +8,9 @@
 #   - a 100 MiB download over HTTP from a server in a network namespace of
 #     its own standing for "the internet" (a veth pair and a /32 route of
 #     198.51.100.0/24; nothing leaves this machine): outside any sandbox,
-#     under --net host, --net private and through the proxy.
+#     under --net host, --net private and through the proxy; each row's
+#     throughput as a fraction of --net host's and of pasta's without the
+#     proxy (--net private).
 # A measurement, never asserted by a test: the figures depend on the machine
 # and its load.
 #   sudo bash bench/network.sh [RUNS]
@@ -59,15 +61,20 @@ timeit() { # RUNS COMMAND...: the median wall time in ms
 }
 declare -A LAUNCH
 for row in host private allow; do
+  # A launch that fails is fast: each row is run once first and not timed if it fails.
+  # shellcheck disable=SC2086
+  if ! err=$(run ${OPTS[$row]} -- /bin/true 2>&1 >/dev/null); then
+    printf '  %-8s failed: %s\n' "$row" "$(printf %s "$err" | grep -v warning | head -1)"
+    continue
+  fi
   # shellcheck disable=SC2086
   LAUNCH[$row]=$(timeit "$RUNS" run ${OPTS[$row]} -- /bin/true)
-done
-for row in host private allow; do
   printf '  %-8s %6s ms  x%s\n' "$row" "${LAUNCH[$row]}" "$(awk -v a="${LAUNCH[$row]}" -v b="${LAUNCH[host]}" 'BEGIN {printf "%.2f", a/b}')"
 done
 
 DL=$(( RUNS < 5 ? RUNS : 5 ))
-echo "100 MiB download over HTTP from the test internet, $DL runs each (curl's own transfer time, median; ratio against outside)"
+echo "100 MiB download over HTTP from the test internet, $DL runs each (curl's own transfer time, median)"
+echo "  throughput as a fraction of --net host's and of --net private's (pasta without the proxy): 1.00 is as fast"
 CURL=(curl -sS -o /dev/null -w '%{time_total}\n' "http://$ADDR:8080/100M")
 dl() { # COMMAND...: curl's transfer time in ms, median of DL runs
   for _ in $(seq "$DL"); do { "$@" 2>/dev/null || true; } | tail -1 | awk '{printf "%d\n", $1 * 1000}'; done | median
@@ -78,9 +85,12 @@ for row in host private allow; do
   # shellcheck disable=SC2086
   DOWN[$row]=$(dl run ${OPTS[$row]} -- "${CURL[@]}")
 done
+ratio() { # ROW BASE: BASE's time over ROW's, i.e. ROW's throughput as a fraction of BASE's
+  if [ "${DOWN[$2]:-0}" -gt 0 ]; then awk -v a="${DOWN[$1]}" -v b="${DOWN[$2]}" 'BEGIN {printf "%.2f", b/a}'; else echo '-'; fi
+}
+printf '  %-8s %9s %10s %8s %11s\n' '' time MiB/s 'x host' 'x private'
 for row in outside host private allow; do
   [ "${DOWN[$row]:-0}" -gt 0 ] || { printf '  %-8s failed (curl said nothing: run the row by hand)\n' "$row"; continue; }
-  printf '  %-8s %6s ms  %6s MiB/s  x%s\n' "$row" "${DOWN[$row]}" \
-    "$(awk -v t="${DOWN[$row]}" 'BEGIN {printf "%.0f", 100 / (t / 1000)}')" \
-    "$(awk -v a="${DOWN[$row]}" -v b="${DOWN[outside]}" 'BEGIN {printf "%.2f", a/b}')"
+  printf '  %-8s %6s ms %10s %8s %11s\n' "$row" "${DOWN[$row]}" \
+    "$(awk -v t="${DOWN[$row]}" 'BEGIN {printf "%.0f", 100 / (t / 1000)}')" "$(ratio "$row" host)" "$(ratio "$row" private)"
 done
