@@ -18,9 +18,13 @@ import { SetupLimitsCommand } from './setup-limits.js';
 import { SeccompCompileCommand, SeccompDisasmCommand } from './seccomp.js';
 import { VERSION, VersionCommand } from './version.js';
 
-/** Options of the run verb that take a value (clipanion's own list, for splitting only). */
+/**
+ * Options of the run verb that take a value, for splitting only: kept by
+ * hand so that a plain launch need not build clipanion's parser;
+ * test/unit/cli/options.test.ts holds it equal to RunCommand's own options.
+ */
 const PATH_OPTIONS = ['--ro', '--rw', '--tmpfs', '--deny'];
-const RUN_VALUE_OPTIONS = new Set([
+export const RUN_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   '-p',
   '--profile',
   ...PATH_OPTIONS,
@@ -37,7 +41,8 @@ const RUN_VALUE_OPTIONS = new Set([
   '--uid',
   '--report-fd',
 ]);
-const VERBS = new Set([
+/** The first words that are not a program (the same test holds it equal to the registered verbs). */
+export const VERBS: ReadonlySet<string> = new Set([
   'run',
   'profile',
   'seccomp',
@@ -87,6 +92,27 @@ class TsjailCli extends Cli<BaseContext> {
   }
 }
 
+/** Every command class, one per verb. */
+export const COMMANDS = [
+  RunCommand,
+  ProfileListCommand,
+  ProfileShowCommand,
+  ProfileCheckCommand,
+  ProfileExplainCommand,
+  DoctorCommand,
+  PsCommand,
+  EnterCommand,
+  StopCommand,
+  IntegrateCommand,
+  SetupLimitsCommand,
+  SeccompCompileCommand,
+  SeccompDisasmCommand,
+  CompletionCommand,
+  CompleteCommand,
+  Builtins.HelpCommand,
+  VersionCommand,
+];
+
 /** Names under which tsjail runs as itself; any other name is a program to run (argv[0] dispatch). */
 const OWN_NAMES = new Set(['tsjail', 'tsjail.js', 'tsjail.cjs', 'main.js']);
 
@@ -120,28 +146,7 @@ export async function main(argv: string[], invokedAs?: string): Promise<number> 
   // Start-up: clipanion builds its parser from every registered command, so
   // a plain `tsjail PROGRAM ...` registers the run command alone.
   const fast = split !== undefined && !split.head.includes('--help') && !split.head.includes('-h');
-  const commands = fast
-    ? [RunCommand]
-    : [
-        RunCommand,
-        ProfileListCommand,
-        ProfileShowCommand,
-        ProfileCheckCommand,
-        ProfileExplainCommand,
-        DoctorCommand,
-        PsCommand,
-        EnterCommand,
-        StopCommand,
-        IntegrateCommand,
-        SetupLimitsCommand,
-        SeccompCompileCommand,
-        SeccompDisasmCommand,
-        CompletionCommand,
-        CompleteCommand,
-        Builtins.HelpCommand,
-        VersionCommand,
-      ];
-  for (const c of commands) cli.register(c);
+  for (const c of fast ? [RunCommand] : COMMANDS) cli.register(c);
   const head = fast ? split.head : argv;
   BaseCommand.verboseRequested = head.some((a) => a === '-v' || a === '--verbose');
   let command;
