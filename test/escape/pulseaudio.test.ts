@@ -40,6 +40,11 @@ function soundProfiles(): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Three tests per profile with sound (about twenty profiles, each some
+// twenty launches): over three minutes on a quiet machine, two thirds of
+// tap's 300 s, so a loaded one ran out of time half-way.
+t.setTimeout(900_000);
+
 if (missing.length > 0) {
   t.skip(`${missing.join(', ')} not installed here (.ci/run installs them)`, async () => {});
 } else {
