@@ -14,7 +14,9 @@
  * form, or SOCKS5 CONNECT; told apart by the first byte), checks the
  * host and port against the list exactly as written (names are compared
  * as names, addresses as addresses; a name is resolved here, so the
- * sandbox needs no DNS), connects and relays. A refusal is a 403 (or
+ * sandbox needs no DNS; a host that is neither an address nor a plain
+ * name is refused first), connects and relays. An absolute-form request
+ * is one request per connection (struct response). A refusal is a 403 (or
  * SOCKS5 reply 2) naming the host, the port and the profile, and one line
  * on stderr. It exits when the lifeline closes (the sandbox is over);
  * each connection is a child that dies with it (PR_SET_PDEATHSIG).
@@ -206,6 +208,39 @@ static void normalise(char *host)
 		host[n - 1] = '\0';
 }
 
+/*
+ * An address, or a name of letters, digits, '-' and '_' in labels of 1 to
+ * 63 bytes, none starting or ending with '-' (at most 253 in all; as
+ * src/profile/allow.ts takes the list's names): anything else (a '/', '@', '%', a space, an
+ * empty label) is refused before the list is read, so that the host
+ * compared with the list and the one the resolver is given cannot differ.
+ */
+static bool valid_host(const char *host)
+{
+	unsigned char a[16];
+	size_t n = strlen(host), label = 0;
+
+	if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1)
+		return true;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = host[i];
+		if (ch == '.' || ch == '\0') {
+			if (label == 0 || label > 63 || host[i - 1] == '-' ||
+			    host[i - label] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+			   ch == '_') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool allowed(const char *host, unsigned port)
 {
 	unsigned char a4[4], a6[16];
@@ -286,13 +321,142 @@ static bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-static void relay(int a, int b)
+/*
+ * The proxy ends an absolute-form request's connection after one response:
+ * a client that kept it for its next request, to another host perhaps,
+ * would send that one to this request's server. So the request goes with
+ * "Connection: close" instead of its own hop-by-hop headers, only its body
+ * (Content-Length) follows it, and the response head gets the same
+ * "Connection: close" so the client opens a new connection, checked anew,
+ * for its next request.
+ */
+struct response {
+	char buf[HEADER_MAX + 1];
+	size_t got;
+	bool done;
+};
+
+static bool hop_by_hop(const char *line, size_t len)
+{
+	static const char *const names[] = { "connection", "keep-alive", "proxy-connection",
+					     "proxy-authorization" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		size_t n = strlen(names[i]);
+		if (len > n && line[n] == ':' && strncasecmp(line, names[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The header lines of [p, end) (each ending in CRLF, the blank line not
+ * included) copied to out without the hop-by-hop ones (and their folded
+ * continuation lines), then "Connection: close" and the blank line; the
+ * length, or 0 when out is too small.
+ */
+static size_t close_headers(const char *p, const char *end, char *out, size_t cap)
+{
+	static const char tail[] = "Connection: close\r\n\r\n";
+	size_t n = 0;
+	bool dropping = false;
+
+	while (p < end) {
+		const char *eol = strstr(p, "\r\n");
+		if (!eol || eol > end)
+			eol = end;
+		size_t len = (size_t)(eol - p);
+		bool folded = len && (p[0] == ' ' || p[0] == '\t');
+		dropping = folded ? dropping : hop_by_hop(p, len);
+		if (!dropping) {
+			if (n + len + 2 > cap)
+				return 0;
+			memcpy(out + n, p, len);
+			memcpy(out + n + len, "\r\n", 2);
+			n += len + 2;
+		}
+		p = eol + 2;
+	}
+	if (n + sizeof tail - 1 > cap)
+		return 0;
+	memcpy(out + n, tail, sizeof tail - 1);
+	return n + sizeof tail - 1;
+}
+
+/* The value of header NAME in [p, end), or NULL. */
+static const char *header_value(const char *p, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+	while (p < end) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		const char *eol = strstr(p, "\r\n");
+		if (!eol)
+			break;
+		p = eol + 2;
+	}
+	return NULL;
+}
+
+/* Bytes from the server to the client, the final response head closed. */
+static bool response_in(struct response *r, int c, const char *data, size_t n)
+{
+	static char out[HEADER_MAX + 64];
+
+	if (r->done)
+		return write_all(c, data, n);
+	if (n > HEADER_MAX - r->got) {
+		/* A head larger than the proxy reads: passed on as it came. */
+		r->done = true;
+		return write_all(c, r->buf, r->got) && write_all(c, data, n);
+	}
+	memcpy(r->buf + r->got, data, n);
+	r->got += n;
+	r->buf[r->got] = '\0';
+	for (;;) {
+		char *end = strstr(r->buf, "\r\n\r\n");
+		if (!end)
+			return true;
+		size_t head = (size_t)(end + 4 - r->buf);
+		/* 1xx (100 Continue, 103 Early Hints) goes as it came; the final head follows. */
+		bool interim = r->got >= 12 && strncmp(r->buf, "HTTP/1.", 7) == 0 &&
+			       r->buf[9] == '1' && strncmp(r->buf + 9, "101", 3) != 0;
+		if (interim) {
+			if (!write_all(c, r->buf, head))
+				return false;
+		} else {
+			char *eol = strstr(r->buf, "\r\n");
+			size_t line = (size_t)(eol + 2 - r->buf);
+			memcpy(out, r->buf, line);
+			size_t m = close_headers(eol + 2, end + 2, out + line, sizeof out - line);
+			if (!m || !write_all(c, out, line + m))
+				return false;
+			r->done = true;
+		}
+		memmove(r->buf, r->buf + head, r->got - head);
+		r->got -= head;
+		r->buf[r->got] = '\0';
+		if (r->done)
+			return write_all(c, r->buf, r->got);
+	}
+}
+
+/*
+ * Client a, server b. `budget`: how many more bytes of a go to b (-1: all,
+ * until a closes); `resp`: the response head to close, or NULL.
+ */
+static void relay(int a, int b, long long budget, struct response *resp)
 {
 	static char buf[65536];
 	struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
-	bool open_in[2] = { true, true };
+	bool open_in[2] = { budget != 0, true };
 
 	alarm(0);
+	if (!open_in[0])
+		p[0].fd = -1;
 	while (open_in[0] || open_in[1]) {
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -302,17 +466,33 @@ static void relay(int a, int b)
 		for (int i = 0; i < 2; i++) {
 			if (!open_in[i] || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			ssize_t n = read(p[i].fd, buf, sizeof buf);
+			size_t want = sizeof buf;
+			if (i == 0 && budget >= 0 && (unsigned long long)budget < want)
+				want = (size_t)budget;
+			ssize_t n = read(p[i].fd, buf, want);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
 				open_in[i] = false;
 				p[i].fd = -1;
+				if (i == 1 && resp) {
+					/* The server closed: its one response is over, and with it the connection. */
+					if (!resp->done)
+						write_all(a, resp->buf, resp->got);
+					return;
+				}
 				shutdown(i ? a : b, SHUT_WR);
 				continue;
 			}
-			if (!write_all(i ? a : b, buf, (size_t)n))
+			bool ok = i == 1 && resp ? response_in(resp, a, buf, (size_t)n)
+						 : write_all(i ? a : b, buf, (size_t)n);
+			if (!ok)
 				return;
+			if (i == 0 && budget > 0 && (budget -= n) == 0) {
+				/* The request's body is over: nothing more of the client's goes to this server. */
+				open_in[0] = false;
+				p[0].fd = -1;
+			}
 		}
 	}
 }
@@ -431,21 +611,31 @@ static void http(int c)
 				   "tsjail: only CONNECT and http:// requests in absolute form\n");
 			return;
 		}
+		/* The authority ends at the path, the query or the fragment; a copy, so that the host never runs into the path. */
+		static char authority[HEADER_MAX + 1];
 		char *auth = target + 7;
-		path = strchr(auth, '/');
-		char saved = '/';
-		if (path)
-			*path = '\0';
-		if (!split_authority(auth, &host, &port, 80)) {
+		size_t alen = strcspn(auth, "/?#");
+		memcpy(authority, auth, alen);
+		authority[alen] = '\0';
+		if (memchr(authority, '@', alen)) {
+			http_reply(
+				c, "400 Bad Request",
+				"tsjail: a user name in the URL is not passed on by the proxy\n");
+			return;
+		}
+		if (!split_authority(authority, &host, &port, 80)) {
 			http_reply(c, "400 Bad Request", "tsjail: bad host in the request\n");
 			return;
 		}
-		if (path)
-			*path = saved;
-		else
-			path = "/";
+		path = auth + alen;
+		path[strcspn(path, "#")] = '\0';
 	}
 	normalise(host);
+	if (!valid_host(host)) {
+		http_reply(c, "400 Bad Request",
+			   "tsjail: not a host name or address in the request\n");
+		return;
+	}
 	if (!allowed(host, port)) {
 		snprintf(body, sizeof body,
 			 "tsjail: %s:%u is not in the allow list of profile %s\n", host, port,
@@ -469,17 +659,45 @@ static void http(int c)
 		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 		if (!write_all(c, ok, sizeof ok - 1))
 			return;
-	} else {
-		/* The request line in origin form; the rest goes as it came. */
-		char line[HEADER_MAX + 64];
-		int n = snprintf(line, sizeof line, "%s %s %s\r\n", method, path, version);
-		if (n < 0 || (size_t)n >= sizeof line || !write_all(up, line, (size_t)n) ||
-		    !write_all(up, eol + 2, header_len - (size_t)(eol + 2 - head)))
+		if (got > header_len && !write_all(up, head + header_len, got - header_len))
 			return;
-	}
-	if (got > header_len && !write_all(up, head + header_len, got - header_len))
+		relay(c, up, -1, NULL);
 		return;
-	relay(c, up);
+	}
+	/* The request line in origin form, its headers closed (struct response), then its body alone. */
+	static char out[HEADER_MAX + 64];
+	const char *hdrs = eol + 2, *hend = head + header_len - 2;
+	long long budget = 0;
+	const char *te = header_value(hdrs, hend, "Transfer-Encoding");
+	const char *cl = header_value(hdrs, hend, "Content-Length");
+	if (te && strncasecmp(te, "identity", 8) != 0) {
+		budget =
+			-1; /* chunked: framed by the body itself; the server ends the connection */
+	} else if (cl) {
+		char *cend;
+		errno = 0;
+		budget = strtoll(cl, &cend, 10);
+		if (errno || cend == cl || budget < 0 || (*cend != '\r' && *cend != ' ')) {
+			http_reply(c, "400 Bad Request", "tsjail: bad Content-Length\n");
+			return;
+		}
+	}
+	int n = snprintf(out, sizeof out, "%s %s%s %s\r\n", method, path[0] == '/' ? "" : "/", path,
+			 version);
+	size_t m = n > 0 && (size_t)n < sizeof out
+			   ? close_headers(hdrs, hend, out + n, sizeof out - (size_t)n)
+			   : 0;
+	if (!m || !write_all(up, out, (size_t)n + m))
+		return;
+	size_t extra = got - header_len;
+	if (budget >= 0 && (unsigned long long)budget < extra)
+		extra = (size_t)budget;
+	if (extra && !write_all(up, head + header_len, extra))
+		return;
+	if (budget > 0)
+		budget -= (long long)extra;
+	static struct response resp;
+	relay(c, up, budget, &resp);
 }
 
 /* --- SOCKS5 (RFC 1928, no authentication, CONNECT only) ---------------- */
@@ -549,6 +767,11 @@ static void socks5(int c)
 		return;
 	unsigned port = (unsigned)b[0] << 8 | b[1];
 	normalise(host);
+	if (!valid_host(host)) {
+		socks_reply(c, 1); /* general failure: not a host name */
+		say("SOCKS5: not a host name or address in the request");
+		return;
+	}
 	if (!allowed(host, port)) {
 		socks_reply(c, 2); /* connection not allowed by ruleset */
 		refused_line("SOCKS5", host, port);
@@ -564,7 +787,7 @@ static void socks5(int c)
 	if (verbose)
 		say("SOCKS5 %s:%u", host, port);
 	socks_reply(c, 0);
-	relay(c, up);
+	relay(c, up, -1, NULL);
 }
 
 static void serve(int c)

@@ -55,13 +55,16 @@ export function buildInternet(t: Test): Internet | string {
 /**
  * A static HTTP server of `dir` on ADDR:PORT, inside `netns` when given (as
  * root), else on the host as the test user; ready once `probe` (a path
- * under it) answers; killed at `t`'s teardown.
+ * under it) answers; killed at `t`'s teardown. `protocol` "HTTP/1.1" keeps
+ * connections open for the next request.
  */
 export async function httpServer(
   t: Test,
-  opts: { dir: string; addr: string; port: number; netns?: string; probe?: string },
+  opts: { dir: string; addr: string; port: number; netns?: string; probe?: string; protocol?: 'HTTP/1.1' },
 ): Promise<void> {
   const py = ['python3', '-m', 'http.server', '-b', opts.addr, '-d', opts.dir, String(opts.port)];
+  // HTTP/1.1: connections kept open between requests (http.server's default is HTTP/1.0, one per connection).
+  if (opts.protocol) py.push('--protocol', opts.protocol);
   const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...py] : asUser(py, userEnv({ home: opts.dir }));
   const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
   t.teardown(() => {

@@ -38,6 +38,7 @@ const noPasta = !support.pasta
 const internet = buildInternet(t);
 const noInternet = typeof internet === 'string' ? internet : undefined;
 const INET = typeof internet === 'string' ? '' : internet.addr;
+const NETNS = typeof internet === 'string' ? '' : internet.netns;
 
 t.before(async () => {
   const probe = 'index.html';
@@ -126,6 +127,104 @@ t.test('allow: only what the list names, through the proxy', { skip: noInternet 
   t.match(env.stdout, /^NODE_USE_ENV_PROXY=1$/m);
   t.notMatch(env.stdout, /^no_proxy=/im, 'no bypass list');
 });
+
+// A raw client inside the sandbox: what curl would never send, sent to the proxy as it is.
+const RAW_CLIENT = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 3128))
+if sys.argv[1] == "socks":
+    name = sys.argv[2].encode()
+    s.sendall(b"\\x05\\x01\\x00")
+    s.recv(2)
+    s.sendall(b"\\x05\\x01\\x00\\x03" + bytes([len(name)]) + name + int(sys.argv[3]).to_bytes(2, "big"))
+    print("SOCKS5 reply", s.recv(10)[1])
+else:
+    s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    sys.stdout.write(out.decode("latin-1"))
+`;
+const raw = (allow: string[], ...args: string[]) =>
+  tsjail(['-p', 'default', ...allow.flatMap((a) => ['--allow-host', a]), '--', 'python3', '-c', RAW_CLIENT, ...args], {
+    home,
+  });
+
+t.test('allow: the host of an absolute-form request is its authority alone', { skip: noInternet }, async (t) => {
+  // Port 80, so that the URL names no port: the host then ends at the path's "/".
+  await httpServer(t, {
+    dir: home,
+    addr: INET,
+    port: 80,
+    netns: NETNS,
+    probe: 'index.html',
+  });
+  for (const entry of [INET, `${INET}:80`]) {
+    const r = tsjail(['--allow-host', entry, ...curl(`http://${INET}/index.html`)], { home });
+    t.equal(r.stdout, 'hello from the server\n', `allowed as ${entry}: http://${INET}/index.html is fetched`);
+    t.notMatch(r.stderr, /refused/, r.stderr);
+  }
+  const q = tsjail(['--allow-host', INET, ...curl(`http://${INET}?x=1`)], { home });
+  t.equal(q.stdout, 'hello from the server\n', 'a query right after the host: the host alone, the path "/?x=1"');
+  // A name with a "/" in it would have matched the wildcard and been given to the resolver.
+  const slash = raw(
+    ['*.allowed.example'],
+    'http',
+    'GET http://evil.example/.allowed.example HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n',
+  );
+  t.match(slash.stdout, /^HTTP\/1\.1 403 Forbidden/, slash.stdout + slash.stderr);
+  t.match(slash.stdout, 'tsjail: evil.example:80 is not in the allow list', 'refused as the host it names');
+  const user = raw(['*.allowed.example'], 'http', 'GET http://evil.example@a.allowed.example/ HTTP/1.1\\r\\n\\r\\n');
+  t.match(user.stdout, /^HTTP\/1\.1 400 Bad Request[^]*a user name in the URL/, 'userinfo: 400, neither host tried');
+  for (const odd of ['evil.example/.allowed.example', 'evil.example%.allowed.example', 'a..allowed.example']) {
+    const s = raw(['*.allowed.example'], 'socks', odd, '80');
+    t.equal(s.stdout, 'SOCKS5 reply 1\n', `SOCKS5 ${odd}: refused as no host name (reply 1), before the list`);
+    t.match(s.stderr, 'not a host name or address');
+  }
+  const ok = raw([`${INET}:8080`], 'socks', INET, '8080');
+  t.equal(ok.stdout, 'SOCKS5 reply 0\n', 'control: the raw SOCKS5 client is let through to a listed host');
+});
+
+t.test(
+  'allow: a connection the client keeps is one request, the next one is checked anew',
+  { skip: noInternet },
+  async (t) => {
+    const other = makeUserDir('net-other');
+    t.teardown(() => removeDir(other));
+    fs.writeFileSync(path.join(other, 'index.html'), 'hello from the other server\n');
+    fs.chmodSync(path.join(other, 'index.html'), 0o644);
+    await httpServer(t, { dir: home, addr: INET, port: 8082, netns: NETNS, probe: 'index.html', protocol: 'HTTP/1.1' });
+    await httpServer(t, {
+      dir: other,
+      addr: INET,
+      port: 8083,
+      netns: NETNS,
+      probe: 'index.html',
+      protocol: 'HTTP/1.1',
+    });
+    const a = `http://${INET}:8082/index.html`;
+    const b = `http://${INET}:8083/index.html`;
+    // curl(b, [a]) fetches a, then b. Outside control: curl keeps the connection to a server that keeps it (HTTP/1.1).
+    const keep = spawnSync('curl', ['-sS', '-v', a, a], { encoding: 'utf8' });
+    t.match(keep.stderr, /Re-using existing connection/, 'outside, curl reuses a kept connection');
+    const both = tsjail(['--allow-host', `${INET}:8082`, '--allow-host', `${INET}:8083`, ...curl(b, [a])], { home });
+    t.equal(both.stdout, 'hello from the server\nhello from the other server\n', 'each request reaches its own server');
+    const one = tsjail(['--allow-host', `${INET}:8082`, ...curl(b, [a])], { home });
+    t.equal(
+      one.stdout,
+      `hello from the server\ntsjail: ${INET}:8083 is not in the allow list of profile curl\n`,
+      'an unlisted host after a listed one on the same client: 403, not sent to the first server',
+    );
+    const direct = spawnSync('curl', ['-sS', '-i', a], { encoding: 'utf8' });
+    t.notMatch(direct.stdout, /^Connection:/im, 'control: the server itself says nothing of closing');
+    const head = tsjail(['--allow-host', `${INET}:8082`, ...curl(a, ['-i'])], { home });
+    t.match(
+      head.stdout,
+      /^HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n\r\nhello from the server\n$/,
+      'through the proxy it does',
+    );
+  },
+);
 
 // Issue 16 item 3: the browser and mail profiles have their own network
 // (the private-network snippet), with the host's as the fallback that says
