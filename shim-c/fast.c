@@ -240,15 +240,26 @@ static int lstat_same(struct rd *r)
 	return 1;
 }
 
-static int content_same(const char *path, int32_t want_errno, const uint8_t *data, uint32_t len)
+/* A file to compare, open; -1 when the open already decides (*same: whether it failed as recorded). */
+static int open_dep(const char *path, int32_t want_errno, int *same)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return want_errno != 0 && errno == want_errno;
-	if (want_errno != 0) {
+		*same = want_errno != 0 && errno == want_errno;
+	else if (want_errno != 0) {
 		close(fd);
-		return 0;
+		*same = 0;
+		fd = -1;
 	}
+	return fd;
+}
+
+static int content_same(const char *path, int32_t want_errno, const uint8_t *data, uint32_t len)
+{
+	int same_open;
+	int fd = open_dep(path, want_errno, &same_open);
+	if (fd < 0)
+		return same_open;
 	uint8_t buf[4096];
 	uint32_t seen = 0;
 	int ok = 1;
@@ -348,6 +359,18 @@ static int env_plain_name(const char *s, size_t n)
 	return 1;
 }
 
+/* A count and that many byte strings (at most max) into v and lens; 0 if there are more or the entry ends. */
+static int str_list(struct rd *r, const uint8_t **v, uint32_t *lens, uint32_t max, uint32_t *count)
+{
+	*count = u32(r);
+	if (r->bad || *count > max)
+		return 0;
+	for (uint32_t i = 0; i < *count; i++)
+		if (!(v[i] = bytes(r, &lens[i])))
+			return 0;
+	return 1;
+}
+
 /* envmatch: the variables whose names match one of the patterns, in order, are the recorded ones. */
 static int envmatch_same(struct rd *r)
 {
@@ -355,13 +378,9 @@ static int envmatch_same(struct rd *r)
 		MAX_PATTERNS = 256
 	};
 	const uint8_t *pat[MAX_PATTERNS];
-	uint32_t plen[MAX_PATTERNS], n;
-	uint32_t np = u32(r);
-	if (r->bad || np > MAX_PATTERNS)
+	uint32_t plen[MAX_PATTERNS], n, np;
+	if (!str_list(r, pat, plen, MAX_PATTERNS, &np))
 		return 0;
-	for (uint32_t i = 0; i < np; i++)
-		if (!(pat[i] = bytes(r, &plen[i])))
-			return 0;
 	uint32_t count = u32(r), seen = 0;
 	const uint8_t *want = NULL;
 	int ok = !r->bad;
@@ -379,6 +398,78 @@ static int envmatch_same(struct rd *r)
 			return 0;
 	}
 	return ok && seen == count;
+}
+
+/*
+ * mountlines: the lines of a mount table whose file system type (the first
+ * word after the first " - ") is one of the listed ones, each with its
+ * newline, in order, are the recorded ones (src/cache/record.ts, mountLines).
+ */
+static int mountlines_same(struct rd *r)
+{
+	enum {
+		MAX_TYPES = 16
+	};
+	char path[PATH_MAX];
+	const uint8_t *type[MAX_TYPES], *want;
+	uint32_t tlen[MAX_TYPES], n, nt;
+	if (!cstr(r, path, sizeof path) || !str_list(r, type, tlen, MAX_TYPES, &nt))
+		return 0;
+	int32_t want_errno = (int32_t)u32(r);
+	if (!(want = bytes(r, &n)))
+		return 0;
+	int same_open;
+	int fd = open_dep(path, want_errno, &same_open);
+	if (fd < 0)
+		return same_open;
+	size_t cap = 1u << 16, len = 0;
+	char *text = malloc(cap);
+	int ok = text != NULL;
+	while (ok) {
+		if (len == cap) {
+			char *more = cap < MAX_ENTRY ? realloc(text, cap * 2) : NULL;
+			if (!more) {
+				ok = 0;
+				break;
+			}
+			text = more, cap *= 2;
+		}
+		ssize_t got = read(fd, text + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			ok = got == 0;
+			break;
+		}
+		len += (size_t)got;
+	}
+	close(fd);
+	if (!ok) {
+		free(text);
+		return 0;
+	}
+	uint32_t at = 0;
+	int same_lines = 1;
+	for (size_t off = 0; same_lines && off < len;) {
+		const char *line = text + off, *nl = memchr(line, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - line) : len - off;
+		off += ll + 1;
+		const char *sep = memmem(line, ll, " - ", 3);
+		if (!sep)
+			continue;
+		const char *t = sep + 3, *end = line + ll, *sp = memchr(t, ' ', (size_t)(end - t));
+		size_t tl = (size_t)((sp ? sp : end) - t);
+		int listed = 0;
+		for (uint32_t i = 0; i < nt && !listed; i++)
+			listed = tlen[i] == tl && memcmp(type[i], t, tl) == 0;
+		if (!listed)
+			continue;
+		same_lines = (uint64_t)at + ll + 1 <= n && memcmp(want + at, line, ll) == 0 &&
+			     want[at + ll] == '\n';
+		at += (uint32_t)ll + 1;
+	}
+	free(text);
+	return same_lines && at == n;
 }
 
 /* One dependency, compared with what is there now. 1: the same. */
@@ -458,6 +549,8 @@ static int dep_same(struct rd *r)
 		return p && hard_limits_same(p, n);
 	case 12:
 		return envmatch_same(r);
+	case 13:
+		return mountlines_same(r);
 	default:
 		return 0;
 	}
@@ -672,10 +765,10 @@ static int cached_plan(int argc, char **argv, const uint8_t **say, uint32_t *say
 	for (uint32_t d = 0; d < ndeps; d++) {
 		const uint8_t *at = r.p;
 		if (!dep_same(&r) || r.bad) {
-			/* A path's or a variable's dependency says which (kinds 1, 3, 4, 5: name first). */
+			/* A path's or a variable's dependency says which (kinds 1, 3, 4, 5, 13: name first). */
 			struct rd nr = { at + 1, (size_t)(r.p - at) - 1, 0 };
 			char name[PATH_MAX] = "";
-			if (at[0] == 1 || (at[0] >= 3 && at[0] <= 5))
+			if (at[0] == 1 || (at[0] >= 3 && at[0] <= 5) || at[0] == 13)
 				cstr(&nr, name, sizeof name);
 			why("changed: dependency %u of %u (kind %u%s%s)", d + 1, ndeps, at[0],
 			    name[0] ? " " : "", name);

@@ -61,6 +61,7 @@ export type Dep =
   | { kind: 'lstat'; path: string; errno: number; st?: StatSig; fields: number }
   | { kind: 'readlink'; path: string; errno: number; target: string }
   | { kind: 'content'; path: string; errno: number; data: Buffer }
+  | { kind: 'mountlines'; path: string; fstypes: string[]; errno: number; lines: string }
   | { kind: 'cwd'; path: string }
   | { kind: 'tty'; mask: number }
   | { kind: 'ids'; uid: number; gid: number }
@@ -169,14 +170,17 @@ function lstatDep(s: Session, p: string, listed = false): StatSig | undefined {
   return dep.st;
 }
 
-function readlinkDep(s: Session, p: string): string | undefined {
-  let target: string | undefined;
-  let errno = 0;
+/** What `read` returns, or the errno it failed with. */
+function attempt<T>(read: () => T): { value?: T; errno: number } {
   try {
-    target = real.readlink(p, 'utf8');
+    return { value: read(), errno: 0 };
   } catch (e) {
-    errno = errnoOf(e);
+    return { errno: errnoOf(e) };
   }
+}
+
+function readlinkDep(s: Session, p: string): string | undefined {
+  const { value: target, errno } = attempt(() => real.readlink(p, 'utf8'));
   if (!s.links.has(p)) {
     s.links.add(p);
     s.deps.push({ kind: 'readlink', path: p, errno, target: target ?? '' });
@@ -282,7 +286,8 @@ export function envMatching(env: NodeJS.ProcessEnv, patterns: readonly string[])
  * Files whose stat says nothing of their content: compared byte for byte.
  * Below /proc/self is the planning process's own: only what the fast path's
  * process shares with it is a dependency - its hard limits, its cgroups and
- * its mount table (the caller's, src/cgroup reads them for limits); anything
+ * its mount table (the caller's, src/cgroup reads them for limits: of the
+ * table only the cgroup lines, through mountLines, when it can); anything
  * else read there makes the plan uncacheable.
  */
 const SHARED_SELF = new Set(['/proc/self/limits', '/proc/self/cgroup', '/proc/self/mountinfo']);
@@ -321,14 +326,46 @@ function contentDep(s: Session, p: string): void {
     return;
   }
   s.contents.add(p);
-  let data = Buffer.alloc(0);
-  let errno = 0;
-  try {
-    data = real.readFile(p);
-  } catch (e) {
-    errno = errnoOf(e);
-  }
+  const { value: data = Buffer.alloc(0), errno } = attempt(() => real.readFile(p));
   s.deps.push({ kind: 'content', path: p, errno, data });
+}
+
+/**
+ * The lines of a mount table (`file`: /proc/self/mountinfo) whose file
+ * system type is one of `fstypes`, each with its newline, in the table's
+ * order; undefined if it cannot be read. The type is the first word after
+ * the first " - " of a line (mountinfo escapes spaces in paths, so that
+ * separator is unambiguous). A reader that needs only these lines (src/cgroup
+ * reads the cgroup file systems' mounts) takes them here: while a plan is
+ * recorded they alone are its dependency (fast.c compares the same
+ * selection), so a mount made anywhere else on the machine leaves the plan
+ * cached; the whole table read with readFileSync stays a dependency whole.
+ */
+export function mountLines(file: string, fstypes: readonly string[]): string | undefined {
+  const { value: text, errno } = attempt(() => real.readFile(file, 'utf8'));
+  const lines = text === undefined ? '' : selectMountLines(text, fstypes);
+  const s = session;
+  if (
+    s &&
+    !s.deps.some((d) => d.kind === 'mountlines' && d.path === file && d.fstypes.join('\0') === fstypes.join('\0'))
+  ) {
+    // The caller's own table is the fast path's too; any other one is not compared.
+    if (!SHARED_SELF.has(file)) noteUncacheable(`${file} was read while planning`);
+    s.deps.push({ kind: 'mountlines', path: file, fstypes: [...fstypes], errno, lines });
+  }
+  return text === undefined ? undefined : lines;
+}
+
+function selectMountLines(text: string, fstypes: readonly string[]): string {
+  let out = '';
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const rest = line.slice(sep + 3);
+    const sp = rest.indexOf(' ');
+    if (fstypes.includes(sp < 0 ? rest : rest.slice(0, sp))) out += `${line}\n`;
+  }
+  return out;
 }
 
 let realEnv: NodeJS.ProcessEnv = process.env;

@@ -31,6 +31,8 @@
  *    11 hardlimits text:str                      ("LABEL\tHARD\n" of /proc/self/limits, record.ts)
  *    12 envmatch  count:u32 pattern:str* count:u32 entry:str*
  *                 (the NAME=VALUE whose names match a pattern, in the environment's order)
+ *    13 mountlines path:str count:u32 fstype:str* errno:i32 lines:blob
+ *                 (the lines of a mount table whose file system type is listed, in order, record.ts)
  * The key is this version of tsjail, the caller's uid and the command line
  * up to PROGRAM, exactly; the file name is plan-FNV1a64(key) in hex. The
  * plan has no ARGV records and no RECORD (the sandbox's record for ps,
@@ -62,6 +64,7 @@ const DEP_KIND = {
   hostname: 10,
   hardlimits: 11,
   envmatch: 12,
+  mountlines: 13,
 } as const;
 
 /**
@@ -266,6 +269,11 @@ function encodeDep(o: Out, d: Dep): void {
       for (const p of d.patterns) o.str(p);
       o.u32(d.entries.length);
       for (const e of d.entries) o.str(e);
+      return;
+    case 'mountlines':
+      o.str(d.path).u32(d.fstypes.length);
+      for (const f of d.fstypes) o.str(f);
+      o.i32(d.errno).str(d.lines);
       return;
   }
 }

@@ -13,6 +13,7 @@
  * (setup-limits --parent self refuses it).
  */
 import * as fs from 'node:fs';
+import { mountLines } from '../cache/record.js';
 
 export const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
@@ -35,7 +36,15 @@ export interface Hierarchy {
 export interface FsView {
   read(file: string): string | undefined;
   exists(file: string): boolean;
+  /**
+   * The lines of /proc/self/mountinfo of these file system types, all the
+   * parser reads of it; a view without it gives the whole table (read).
+   */
+  mountinfo?(fstypes: readonly string[]): string | undefined;
 }
+
+const MOUNTINFO = '/proc/self/mountinfo';
+const CGROUP_FS = ['cgroup', 'cgroup2'] as const;
 
 export const realFs: FsView = {
   read(file) {
@@ -46,6 +55,8 @@ export const realFs: FsView = {
     }
   },
   exists: (file) => fs.existsSync(file),
+  // A launch's plan then depends on the cgroup mounts alone, not on every mount on the machine.
+  mountinfo: (fstypes) => mountLines(MOUNTINFO, fstypes),
 };
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -66,8 +77,8 @@ function cgroupMounts(mountinfo: string): CgroupMount[] {
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const right = line.slice(sep + 3).split(' ');
-    const fstype = right[0];
-    if ((fstype !== 'cgroup' && fstype !== 'cgroup2') || left.length < 5) continue;
+    const fstype = right[0] as CgroupMount['fstype'];
+    if (!CGROUP_FS.includes(fstype) || left.length < 5) continue;
     out.push({
       fstype,
       root: unescape(left[3]!),
@@ -127,7 +138,8 @@ export function parseHierarchies(procCgroup: string, mountinfo: string, view: Fs
 
 /** This process's hierarchies. */
 export function hierarchies(view: FsView = realFs): Hierarchy[] {
-  return parseHierarchies(view.read('/proc/self/cgroup') ?? '', view.read('/proc/self/mountinfo') ?? '', view);
+  const mounts = view.mountinfo ? view.mountinfo(CGROUP_FS) : view.read(MOUNTINFO);
+  return parseHierarchies(view.read('/proc/self/cgroup') ?? '', mounts ?? '', view);
 }
 
 /** The hierarchy that holds controller `c`: a v1 one naming it, else v2 when it offers it. */

@@ -8,7 +8,15 @@ import * as path from 'node:path';
 
 export interface DecodedEntry {
   key: string;
-  deps: { kind: number; path?: string; name?: string; patterns?: string[]; entries?: string[] }[];
+  deps: {
+    kind: number;
+    path?: string;
+    name?: string;
+    patterns?: string[];
+    entries?: string[];
+    fstypes?: string[];
+    lines?: string;
+  }[];
   stderr: string;
   plan: Buffer;
 }
@@ -103,6 +111,14 @@ export function decodeEntry(buf: Buffer): DecodedEntry {
         const entries: string[] = [];
         for (let j = u32(); j > 0; j--) entries.push(str());
         deps.push({ kind, patterns, entries });
+        break;
+      }
+      case 13: {
+        const p = str();
+        const fstypes: string[] = [];
+        for (let j = u32(); j > 0; j--) fstypes.push(str());
+        off += 4;
+        deps.push({ kind, path: p, fstypes, lines: str() });
         break;
       }
       default:

@@ -17,7 +17,9 @@ import {
   testUser,
   tsjail,
   tsjailAsync,
+  tsjailFastArgv,
   tsjailRoot,
+  userEnv,
   writeUserFile,
   type RunOptions,
   type RunResult,
@@ -222,6 +224,82 @@ t.test('DISPLAY, WAYLAND_DISPLAY, HOME, the working directory and TSJAIL_LANDLOC
   t.notOk(hit(h), `another HOME: ${h.stderr}`);
   t.match(h.stdout, new RegExp(home2));
 });
+
+t.test(
+  'of the mount table only the cgroup lines are a dependency: a mount elsewhere keeps the plan, a cgroup mount or one over a cgroup directory re-plans',
+  { skip: IS_ROOT ? false : 'mounting needs root (a mount namespace of its own, so nothing outside sees the mounts)' },
+  async (t) => {
+    const env = fresh(t, 'mounts');
+    const args = ['/bin/sh', '-c', 'echo ran'];
+    primed(t, env, args);
+    const entry = decodeEntry(fs.readFileSync(entries(cacheDirOf(env.home))[0]!));
+    const table = entry.deps.find((d) => d.kind === 13 && d.path === '/proc/self/mountinfo');
+    t.ok(table, 'the cgroup layout (default caps processes) depends on the mount table');
+    t.same(table?.fstypes, ['cgroup', 'cgroup2'], 'on its cgroup lines');
+    const types = (table?.lines ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' - ')[1]!.split(' ')[0]);
+    t.ok(
+      types.every((x) => x === 'cgroup' || x === 'cgroup2'),
+      `and on no other line: ${types.join(' ')}`,
+    );
+    t.notOk(
+      entry.deps.some((d) => d.kind === 5 && d.path === '/proc/self/mountinfo'),
+      'not on the whole table',
+    );
+    // Every launch and mount in one mount namespace of root's (private propagation): the machine sees none of it.
+    const dir = fs.mkdtempSync('/var/tmp/tsjail-plan-mounts-');
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    for (const d of ['elsewhere', 'cg']) fs.mkdirSync(path.join(dir, d));
+    const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const launch = asUser(tsjailFastArgv(args), userEnv({ home: env.home, env: DEBUG }))
+      .map(q)
+      .join(' ');
+    const cg2 = "awk '/ - cgroup2 / { print $5; exit }' /proc/self/mountinfo";
+    const script = [
+      'set -u',
+      `cd ${q(env.work)}`,
+      `step() { echo "@@$1"; ${launch} 2>&1; }`,
+      'step first',
+      'step again',
+      `mount -t tmpfs tsjail-test ${q(path.join(dir, 'elsewhere'))} && step elsewhere`,
+      `mount -t cgroup2 none ${q(path.join(dir, 'cg'))} && step cgroup && step cgroup-again`,
+      `umount ${q(path.join(dir, 'cg'))} && step cgroup-gone && step cgroup-gone-again`,
+      `c=$(${cg2}); [ -n "$c" ] && mount -t tmpfs tsjail-test "$c" && step over`,
+      'echo @@end',
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    t.equal(r.status, 0, r.stderr);
+    const steps = new Map<string, string>();
+    for (const part of r.stdout.split('@@').slice(1)) {
+      const nl = part.indexOf('\n');
+      steps.set(part.slice(0, nl), part.slice(nl + 1));
+    }
+    if (!t.ok(steps.has('end'), 'the script ran to its end')) t.comment(r.stdout + r.stderr);
+    const said = (name: string): string => steps.get(name) ?? '';
+    const ran = (name: string): boolean => said(name).split('\n').includes('ran');
+    const cached = (name: string): boolean => said(name).split('\n').includes(HIT);
+    for (const name of steps.keys()) if (name !== 'end') t.ok(ran(name), `${name}: the sandbox ran: ${said(name)}`);
+    // The namespace's own table numbers its mounts anew: its first launch plans.
+    t.ok(cached('again'), `cached in the namespace: ${said('again')}`);
+    t.ok(
+      cached('elsewhere'),
+      `a file system mounted where the planner never looked keeps the plan: ${said('elsewhere')}`,
+    );
+    t.notOk(cached('cgroup'), `a new cgroup mount re-plans: ${said('cgroup')}`);
+    t.match(said('cgroup'), /changed: dependency \d+ of \d+ \(kind 13 \/proc\/self\/mountinfo\)/);
+    t.ok(cached('cgroup-again'), `then cached: ${said('cgroup-again')}`);
+    t.notOk(cached('cgroup-gone'), `a cgroup mount gone re-plans: ${said('cgroup-gone')}`);
+    t.ok(cached('cgroup-gone-again'), said('cgroup-gone-again'));
+    if (steps.has('over'))
+      t.notOk(cached('over'), `a file system over the cgroup directory it read re-plans: ${said('over')}`);
+    else t.skip('no cgroup2 mount on this machine to mount over', async () => {});
+  },
+);
 
 t.test('only the variables env.keep passes through are dependencies: others change without re-planning', async (t) => {
   const env = fresh(t, 'envkeep');
