@@ -502,7 +502,7 @@ static bool decode(struct parser *ps)
 		pl->report_out = fd == PLAN_REPORT_NO_FD ? -1 : (int)fd;
 		return check(ps, fd == PLAN_REPORT_NO_FD || (fd >= 3 && fd <= INT_MAX),
 			     "fd below 3 or above INT_MAX") &&
-		       check(ps, !(pl->report_flags & ~PLAN_REPORT_SUMMARY),
+		       check(ps, !(pl->report_flags & ~(PLAN_REPORT_SUMMARY | PLAN_REPORT_LEARN)),
 			     "unknown report flag bits");
 	}
 	case R_REPORT_SYSCALL: {
@@ -514,7 +514,7 @@ static bool decode(struct parser *ps)
 			if (!check(ps, pl->report_syscalls[i].nr != r->nr, "nr listed twice"))
 				return false;
 		return check(ps, r->nr < PLAN_REPORT_MAX_NR, "nr not below 1024") &&
-		       check(ps, r->err >= 1 && r->err <= 4095, "errno not between 1 and 4095") &&
+		       check(ps, r->err <= 4095, "errno above 4095") &&
 		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
 	}
 	case R_REPORT_PATH: {
@@ -833,6 +833,14 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		if (!found) {
 			ps.type = 0;
 			fail(&ps, "NETLISTEN: fd %d is not a LIFELINE", out->listen_fd);
+			goto bad;
+		}
+	}
+	for (size_t i = 0; i < out->nreport_syscalls; i++) {
+		/* errno 0 (a call let go on) only when learning. */
+		if (out->report_syscalls[i].err == 0 && !(out->report_flags & PLAN_REPORT_LEARN)) {
+			ps.type = 0;
+			fail(&ps, "REPORT_SYSCALL: errno 0 without the learn flag");
 			goto bad;
 		}
 	}

@@ -81,6 +81,11 @@ enum plan_type {
 
 /* REPORT flags */
 #define PLAN_REPORT_SUMMARY 0x1u
+/* REPORT flags: learning (tsjail learn): REPORT_SYSCALL records with errno 0
+ * are calls the filter allows and the reporter lets go on, each said once;
+ * REPORT_PATH lines are written for every path, hidden or not, and the
+ * addresses of connect and sendto are said. */
+#define PLAN_REPORT_LEARN 0x2u
 /* REPORT fd: none (only the summary) */
 #define PLAN_REPORT_NO_FD 0xFFFFFFFFu
 /* REPORT_SYSCALL nr: below this */
@@ -147,7 +152,9 @@ struct plan_netrule {
 
 /* REPORT_SYSCALL: a syscall whose refusal the filter leaves to the
  * reporter (SECCOMP_RET_USER_NOTIF), the errno it answers with, the JSON
- * object (without its closing brace) and the hint TypeScript wrote. */
+ * object (without its closing brace) and the hint TypeScript wrote. With
+ * PLAN_REPORT_LEARN, errno 0: a call the filter allows, let go on and said
+ * the first time it is made. */
 struct plan_report_syscall {
 	uint32_t nr, err;
 	const char *json, *hint;

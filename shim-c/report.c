@@ -37,6 +37,7 @@
 #include "seccomp.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -45,6 +46,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +209,55 @@ static int sandbox_path(pid_t pid, const char *path, long dirfd, int has_dirfd, 
 	return snprintf(out, cap, "%s%s%s", base, n > 1 ? "/" : "", path) < (int)cap ? 0 : -1;
 }
 
+/* connect(fd, addr, len) and sendto(fd, buf, n, flags, addr, len): the
+ * calls whose address learning says. */
+static int is_address_call(uint32_t nr)
+{
+	return nr == SYS_connect || nr == SYS_sendto;
+}
+
+/* The address call NR of process PID names, as JSON members: "family" and
+ * "path" (a unix socket; "abstract" for one in the abstract namespace), or
+ * "host" and "port". Nothing when there is none or it cannot be read. */
+static void add_address(struct buf *b, uint32_t nr, pid_t pid, const __u64 args[6])
+{
+	__u64 addr = nr == SYS_connect ? args[1] : args[4];
+	__u64 len = nr == SYS_connect ? args[2] : args[5];
+	struct sockaddr_storage ss;
+	if (!addr || len < sizeof(sa_family_t))
+		return;
+	if (len > sizeof ss)
+		len = sizeof ss;
+	memset(&ss, 0, sizeof ss);
+	struct iovec local = { .iov_base = &ss, .iov_len = (size_t)len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = (size_t)len };
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return;
+	char text[INET6_ADDRSTRLEN];
+	if (ss.ss_family == AF_UNIX) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		size_t n = (size_t)len - offsetof(struct sockaddr_un, sun_path);
+		if ((size_t)len <= offsetof(struct sockaddr_un, sun_path))
+			return;
+		char path[sizeof un->sun_path + 1];
+		int abstract = un->sun_path[0] == '\0';
+		memcpy(path, un->sun_path + abstract, n - (size_t)abstract);
+		path[n - (size_t)abstract] = '\0';
+		buf_add(b, ",\"family\":\"unix\",\"%s\":", abstract ? "abstract" : "path");
+		buf_json_str(b, path);
+	} else if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text))
+			buf_add(b, ",\"family\":\"inet\",\"host\":\"%s\",\"port\":%u", text,
+				ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text))
+			buf_add(b, ",\"family\":\"inet6\",\"host\":\"%s\",\"port\":%u", text,
+				ntohs(in6->sin6_port));
+	}
+}
+
 /* At most this many hidden paths are named in the summary. */
 #define SUMMARY_PATHS 8
 
@@ -214,6 +266,7 @@ static int sandbox_path(pid_t pid, const char *path, long dirfd, int has_dirfd, 
 static _Noreturn void reporter(const struct plan *plan, int sock)
 {
 	const struct plan_report_syscall *by_nr[PLAN_REPORT_MAX_NR] = { 0 };
+	const int learn = (plan->report_flags & PLAN_REPORT_LEARN) != 0;
 	const struct plan_report_path *path_nr[PLAN_REPORT_MAX_NR] = { 0 };
 	unsigned long counts[PLAN_REPORT_MAX_NR] = { 0 };
 	char *hidden[SUMMARY_PATHS];
@@ -268,23 +321,27 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			 * in a private tmpfs is still an open of a hidden path). */
 			char inside[PATH_MAX + 32];
 			struct stat st;
-			ok = ok &&
-			     snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid, where) <
-				     (int)sizeof inside &&
-			     lstat(inside, &st) < 0 && errno == ENOENT && lstat(where, &st) == 0;
+			int is_hidden = ok &&
+					snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid,
+						 where) < (int)sizeof inside &&
+					lstat(inside, &st) < 0 && errno == ENOENT &&
+					lstat(where, &st) == 0;
 			memset(resp, 0, sizes.seccomp_notif_resp);
 			resp->id = req->id;
 			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
 				break;
-			if (!ok)
+			/* Learning says every path; reporting, the hidden ones. */
+			if (!(learn ? ok : is_hidden))
 				continue;
-			hidden_total++;
-			int seen_before = 0;
-			for (size_t i = 0; i < nhidden; i++)
-				seen_before |= strcmp(hidden[i], where) == 0;
-			if (!seen_before && nhidden < SUMMARY_PATHS)
-				hidden[nhidden++] = strdup(where);
+			if (is_hidden) {
+				hidden_total++;
+				int seen_before = 0;
+				for (size_t i = 0; i < nhidden; i++)
+					seen_before |= strcmp(hidden[i], where) == 0;
+				if (!seen_before && nhidden < SUMMARY_PATHS)
+					hidden[nhidden++] = strdup(where);
+			}
 			if (plan->report_out < 0)
 				continue;
 			struct buf line = { 0 };
@@ -295,7 +352,12 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 				buf_add(&line, ",\"write\":%s",
 					(fl & O_ACCMODE) != O_RDONLY || (fl & O_CREAT) ? "true"
 										       : "false");
+				if (learn)
+					buf_add(&line, ",\"directory\":%s",
+						fl & O_DIRECTORY ? "true" : "false");
 			}
+			if (learn)
+				buf_add(&line, ",\"hidden\":%s", is_hidden ? "true" : "false");
 			buf_add(&line, "}\n");
 			if (line.s)
 				write_all(plan->report_out, line.s, line.len);
@@ -303,6 +365,25 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			continue;
 		}
 		const struct plan_report_syscall *r = nr < PLAN_REPORT_MAX_NR ? by_nr[nr] : NULL;
+		if (r && r->err == 0) {
+			/* Learning: an allowed call goes on; said the first time,
+			 * and an address each time one is given. */
+			struct buf line = { 0 };
+			if (plan->report_out >= 0 && (counts[r->nr]++ == 0 || is_address_call(nr)))
+				buf_add(&line, "%s", r->json);
+			if (line.s && is_address_call(nr))
+				add_address(&line, nr, (pid_t)req->pid, req->data.args);
+			memset(resp, 0, sizes.seccomp_notif_resp);
+			resp->id = req->id;
+			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+				break;
+			buf_add(&line, "}\n");
+			if (line.s && line.len > 2)
+				write_all(plan->report_out, line.s, line.len);
+			free(line.s);
+			continue;
+		}
 		memset(resp, 0, sizes.seccomp_notif_resp);
 		resp->id = req->id;
 		/* Not in the plan cannot happen (TypeScript lists every call
@@ -331,7 +412,7 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 		unsigned long total = 0;
 		for (size_t i = 0; i < plan->nreport_syscalls; i++) {
 			unsigned long n = counts[plan->report_syscalls[i].nr];
-			if (!n)
+			if (!n || plan->report_syscalls[i].err == 0)
 				continue;
 			buf_add(&sum, "%s%s", kinds++ ? "; " : "", plan->report_syscalls[i].hint);
 			if (n > 1)

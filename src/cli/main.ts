@@ -12,6 +12,7 @@ import { explainParseError, nameValues, shapeOf } from './hints.js';
 import { say } from './output.js';
 import { ProfileCheckCommand, ProfileExplainCommand, ProfileListCommand, ProfileShowCommand } from './profile.js';
 import { IntegrateCommand } from './integrate.js';
+import { LearnCommand } from './learn.js';
 import { RunCommand } from './run.js';
 import { EnterCommand, PsCommand, StopCommand } from './sandboxes.js';
 import { SetupLimitsCommand } from './setup-limits.js';
@@ -53,6 +54,7 @@ export const VERBS: ReadonlySet<string> = new Set([
   'completion',
   '__complete',
   'integrate',
+  'learn',
   'setup-limits',
   '--help',
   '-h',
@@ -104,6 +106,7 @@ export const COMMANDS = [
   EnterCommand,
   StopCommand,
   IntegrateCommand,
+  LearnCommand,
   SetupLimitsCommand,
   SeccompCompileCommand,
   SeccompDisasmCommand,

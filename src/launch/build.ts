@@ -11,8 +11,16 @@ import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
 import { profileFilter, seccompNetwork, type FilterCache } from '../policy/seccomp.js';
-import { OBSERVED_PATH_CALLS, reportedPaths, reportedSyscalls } from '../policy/report.js';
+import {
+  OBSERVED_PATH_CALLS,
+  learnedCalls,
+  learnedPaths,
+  learnedSyscalls,
+  reportedPaths,
+  reportedSyscalls,
+} from '../policy/report.js';
 import { hostArch } from '../seccomp/compile.js';
+import { syscallTable } from '../seccomp/tables/index.js';
 import type { LaunchPlan } from '../plan/plan.js';
 import { MAX_DISCARDS } from '../plan/encode.js';
 import { pastaArgv, privateRules, proxyArgs } from '../net/plan.js';
@@ -37,7 +45,7 @@ export interface BuildContext {
   /** Create missing state directories (a real launch); false for --dry-run and profile check. */
   createState?: boolean;
   /** Report refusals (REPORT): as JSON lines on `fd` (--report-fd), and/or summed up on stderr at exit (-v). */
-  report?: { fd?: number; summary: boolean };
+  report?: { fd?: number; summary: boolean; learn?: boolean };
   /** Compiled filters kept between launches (src/cache/seccomp.ts), for a real launch. */
   filterCache?: FilterCache;
 }
@@ -83,13 +91,20 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
 
   const arch = hostArch();
   const scNet = seccompNetwork(policy.network);
+  // Learning hands every call the filter allows to the reporter; reporting, the opens and execs.
+  const learn = ctx.report?.learn === true;
   const filter = profileFilter(
     policy.seccomp,
     scNet,
     arch,
     ctx.report !== undefined,
-    ctx.report ? Object.keys(OBSERVED_PATH_CALLS) : undefined,
+    learn
+      ? learnedCalls(syscallTable(arch).all.map((c) => c.name))
+      : ctx.report
+        ? Object.keys(OBSERVED_PATH_CALLS)
+        : undefined,
     ctx.filterCache,
+    learn,
   );
   notes.push(
     `seccomp: ${filter.instructions} BPF instructions for ${arch}; refused calls ${REFUSED[policy.seccomp.syscalls.action]}`,
@@ -137,8 +152,12 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
           report: {
             ...(ctx.report.fd !== undefined ? { fd: ctx.report.fd } : {}),
             summary: ctx.report.summary,
-            syscalls: reportedSyscalls(filter.notified ?? [], policy.seccomp, scNet),
-            paths: reportedPaths(filter.observed ?? []),
+            ...(learn ? { learn } : {}),
+            syscalls: [
+              ...reportedSyscalls(filter.notified ?? [], policy.seccomp, scNet),
+              ...(learn ? learnedSyscalls(filter.observed ?? []) : []),
+            ],
+            paths: learn ? learnedPaths(filter.observed ?? []) : reportedPaths(filter.observed ?? []),
           },
           lifelines: ctx.report.fd !== undefined ? [ctx.report.fd] : [],
         }

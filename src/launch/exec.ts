@@ -8,6 +8,8 @@
  * nothing running.
  */
 import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { TsjailError } from '../errors.js';
 import { restoreStdio, execve, sealedMemfd } from '../sys/kernel.js';
 import { startProxy } from '../desktop/proxy.js';
@@ -67,7 +69,30 @@ export function handOver(
   replan?: Replan,
   cgroups?: () => LaunchPlan['cgroups'],
 ): never {
+  const { final, abort } = startBeside(plan, shim, env, cgroups);
+  try {
+    execPlan(encodePlan(final), shim, replan);
+  } catch (e) {
+    abort();
+    throw e;
+  }
+}
+
+/**
+ * The helpers beside the sandbox started, and the plan that holds them
+ * (their mounts and lifelines); `abort` ends them again when the launch
+ * fails before the shim runs.
+ */
+export function startBeside(
+  plan: LaunchPlan,
+  shim: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cgroups?: () => LaunchPlan['cgroups'],
+): { final: LaunchPlan; abort(): void } {
   const helpers: { abort(): void }[] = [];
+  const abort = (): void => {
+    for (const h of helpers) h.abort();
+  };
   try {
     let final = plan;
     /** A helper started beside the sandbox: its mounts go in, the monitor holds its lifeline. */
@@ -111,11 +136,42 @@ export function handOver(
     if (plan.report?.fd !== undefined) restoreStdio(plan.report.fd);
     const cg = cgroups?.() ?? [];
     if (cg.length > 0) final = { ...final, cgroups: cg };
-    execPlan(encodePlan(final), shim, replan);
+    return { final, abort };
   } catch (e) {
-    for (const h of helpers) h.abort();
+    abort();
     throw e;
   }
+}
+
+/**
+ * The shim as a child of this process (tsjail learn, which reads the record
+ * after the sandbox): the encoded plan in a sealed memfd it inherits, the
+ * caller's stdio; resolves to the sandbox's exit status (SPEC's table).
+ * This Node process stays beside the sandbox until it ends; the plan's
+ * PARENT makes the sandbox die with it.
+ */
+export function spawnPlan(bytes: Uint8Array, shim: string): Promise<number> {
+  const fd = sealedMemfd('tsjail-plan', bytes, writeAll);
+  restoreStdio(fd);
+  return new Promise((resolve, reject) => {
+    const child = spawn(shim, ['--plan-fd', String(fd)], { stdio: 'inherit', env: {}, argv0: 'tsjail-shim' });
+    // A ^C reaches the program through the monitor; this process waits to write what it saw.
+    const ignore = (): void => {};
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+    for (const s of signals) process.on(s, ignore);
+    const done = (): void => {
+      for (const s of signals) process.off(s, ignore);
+      fs.closeSync(fd);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new TsjailError(`cannot execute the sandbox helper ${shim} (${e.message})`));
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
+    });
+  });
 }
 
 /** Hand an encoded plan to the shim in a sealed memfd, in place of this process. */

@@ -40,7 +40,7 @@ export interface SandboxRequest {
   /** A real launch: missing state directories are created (src/mounts/state.ts). */
   createState?: boolean;
   /** Report refusals (src/policy/report.ts): on the caller's descriptor `fd`, and/or summed up at exit. */
-  report?: { fd?: number; summary: boolean };
+  report?: { fd?: number; summary: boolean; learn?: boolean };
 }
 
 /** Who launches, where, and what the kernel offers. */

@@ -408,13 +408,15 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     if (rep.fd !== undefined && !lifelines.includes(rep.fd))
       throw new PlanEncodeError(`report fd ${rep.fd} is not a lifeline`);
     if (rep.syscalls.length > 0 && !sc) throw new PlanEncodeError('reported syscalls without a seccomp filter');
-    add((w) => (w.u32(rep.fd ?? 0xffffffff).u32(rep.summary ? 1 : 0), RecordType.REPORT));
+    add((w) => (w.u32(rep.fd ?? 0xffffffff).u32((rep.summary ? 1 : 0) | (rep.learn ? 2 : 0)), RecordType.REPORT));
     const nrs = new Set<number>();
     for (const r of rep.syscalls) {
       if (!Number.isInteger(r.nr) || r.nr < 0 || r.nr >= 1024 || nrs.has(r.nr))
         throw new PlanEncodeError(`reported syscall ${r.nr} is not a distinct number below 1024`);
-      if (!Number.isInteger(r.errno) || r.errno < 1 || r.errno > 4095)
-        throw new PlanEncodeError(`reported syscall ${r.nr}: errno ${r.errno} is not 1..4095`);
+      // errno 0: a call let go on, only when learning.
+      const lowest = rep.learn ? 0 : 1;
+      if (!Number.isInteger(r.errno) || r.errno < lowest || r.errno > 4095)
+        throw new PlanEncodeError(`reported syscall ${r.nr}: errno ${r.errno} is not ${lowest}..4095`);
       if (!r.json.startsWith('{')) throw new PlanEncodeError(`reported syscall ${r.nr}: json is not an object`);
       nrs.add(r.nr);
       add(

@@ -199,6 +199,11 @@ export interface ReportPlan {
   /** The caller's descriptor for the JSON lines (`--report-fd`); absent: the summary only. */
   fd?: number;
   summary: boolean;
+  /**
+   * Learning (tsjail learn; REPORT flag 2): syscalls with errno 0 are calls
+   * the filter allows, let go on and said once; every observed path is said.
+   */
+  learn?: boolean;
   syscalls: ReportedSyscall[];
   /** Opens and execs whose paths are looked at (REPORT_PATH); absent: none. */
   paths?: ReportedPath[];

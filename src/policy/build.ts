@@ -59,6 +59,8 @@ export interface CliOverrides {
   rw: string[];
   tmpfs: string[];
   deny: string[];
+  /** Writable paths that stay executable (tsjail learn's widening; no option of run). */
+  exec?: string[];
   net?: 'none' | 'host' | 'private';
   /** --allow-host: added to the profile's network.allow; implies "private". */
   allowHost?: string[];
@@ -308,6 +310,7 @@ export function buildPolicy(
     ...fromProfile(f.deny, 'deny', ctx.cwd, pwd),
     ...fromCli(cli.ro, 'ro', '--ro', ctx.cwd, pwd),
     ...fromCli(cli.rw, 'rw', '--rw', ctx.cwd, pwd),
+    ...fromCli(cli.exec ?? [], 'exec', 'learn', ctx.cwd, pwd),
     ...fromCli(cli.tmpfs, 'tmpfs', '--tmpfs', ctx.cwd, pwd),
     ...fromCli(cli.deny, 'deny', '--deny', ctx.cwd, pwd),
   ];

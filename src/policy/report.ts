@@ -76,6 +76,67 @@ export const OBSERVED_PATH_CALLS: Readonly<Record<string, { path: number; dirfd?
   execveat: { dirfd: 0, path: 1 },
 };
 
+/**
+ * Learning (tsjail learn) looks at the paths of these too: the calls that
+ * make, remove or rename an entry, each a write to the directory it is in.
+ * (Calls that only look, stat and access, are not: a program probes many
+ * paths it never uses, and none of them is a grant to propose.)
+ */
+export const LEARNED_WRITE_CALLS: Readonly<Record<string, { path: number; dirfd?: number }>> = Object.fromEntries(
+  // name, the path's argument, the directory's (-1: none)
+  (
+    'mkdir 0 -1, mkdirat 1 0, unlink 0 -1, unlinkat 1 0, rmdir 0 -1, rename 1 -1, renameat 3 2, ' +
+    'renameat2 3 2, link 1 -1, linkat 3 2, symlink 1 -1, symlinkat 2 1, truncate 0 -1, mknod 0 -1, mknodat 1 0'
+  )
+    .split(', ')
+    .map((e) => e.split(' '))
+    .map(([name, p, d]) => [name!, { path: Number(p), ...(d !== '-1' ? { dirfd: Number(d) } : {}) }]),
+);
+
+/** Calls never observed while learning: the ones every filter allows after it is loaded, and the shim makes first. */
+const NOT_LEARNED = new Set(['write', 'exit', 'exit_group']);
+
+/** The calls a learning filter hands to the reporter: every one `names` has but those. */
+export function learnedCalls(names: Iterable<string>): string[] {
+  return [...names].filter((n) => !NOT_LEARNED.has(n));
+}
+
+/**
+ * The REPORT_SYSCALL records of a learning filter's observed calls (errno 0:
+ * let go on, said once as {kind: "used"}; connect and sendto with their
+ * address each time), but for the path calls, which are REPORT_PATH.
+ */
+export function learnedSyscalls(observed: readonly NotifiedSyscall[]): ReportedSyscall[] {
+  return observed
+    .filter((n) => OBSERVED_PATH_CALLS[n.name] === undefined && LEARNED_WRITE_CALLS[n.name] === undefined)
+    .map((n) => ({
+      nr: n.nr,
+      errno: 0,
+      json: JSON.stringify({ kind: 'used', syscall: n.name }).slice(0, -1),
+      hint: n.name,
+    }));
+}
+
+/** The REPORT_PATH records of a learning filter: opens and execs, and the calls that write a directory. */
+export function learnedPaths(observed: readonly NotifiedSyscall[]): ReportedPath[] {
+  return [
+    ...reportedPaths(observed),
+    ...observed.flatMap((n) => {
+      const at = LEARNED_WRITE_CALLS[n.name];
+      if (at === undefined) return [];
+      return [
+        {
+          nr: n.nr,
+          pathArg: at.path,
+          ...(at.dirfd !== undefined ? { dirfdArg: at.dirfd } : {}),
+          json: JSON.stringify({ kind: 'path', syscall: n.name, write: true, entry: true }).slice(0, -1),
+          hint: n.name,
+        },
+      ];
+    }),
+  ];
+}
+
 /** The REPORT_PATH records of a filter compiled with `observe`. */
 export function reportedPaths(observed: readonly NotifiedSyscall[]): ReportedPath[] {
   return observed.flatMap((n) => {

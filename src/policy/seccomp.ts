@@ -39,10 +39,12 @@ function inputOf(
   keep: (t: Tagged<SyscallEntry>) => boolean = () => true,
   notify = false,
   observe?: readonly string[],
+  learn = false,
 ): SeccompPolicyInput {
   return {
     ...(notify ? { notify } : {}),
     ...(notify && observe ? { observe } : {}),
+    ...(notify && observe && learn ? { learn } : {}),
     allow: p.syscalls.allow.filter(keep).map((e) => e.value),
     deny: p.syscalls.deny.filter(keep).map((e) => e.value),
     action: p.syscalls.action,
@@ -70,8 +72,9 @@ export function checkProfileSeccomp(
   arch: Arch,
   notify = false,
   observe?: readonly string[],
+  learn = false,
 ): ProfileSeccomp {
-  const input = inputOf(p, network, undefined, notify, observe);
+  const input = inputOf(p, network, undefined, notify, observe, learn);
   const invalid = validateSeccompPolicy(input, arch);
   if (invalid.length > 0) {
     return {
@@ -111,11 +114,14 @@ export function profileFilter(
   notify: boolean,
   observe: readonly string[] | undefined,
   cache: FilterCache | undefined,
+  learn = false,
 ): CachedFilter {
-  const key = cache ? filterKey(cache.version, arch, inputOf(p, network, undefined, notify, observe)) : undefined;
+  const key = cache
+    ? filterKey(cache.version, arch, inputOf(p, network, undefined, notify, observe, learn))
+    : undefined;
   const hit = cache && key ? loadFilter(cache.dir, key, cache.uid) : undefined;
   if (hit) return hit;
-  const r = compileProfileSeccomp(p, network, arch, notify, observe);
+  const r = compileProfileSeccomp(p, network, arch, notify, observe, learn);
   const f: CachedFilter = {
     bytes: r.bytes,
     instructions: r.instructions,
@@ -133,8 +139,9 @@ export function compileProfileSeccomp(
   arch: Arch,
   notify = false,
   observe?: readonly string[],
+  learn = false,
 ): CompileResult {
-  const { result, errors } = checkProfileSeccomp(p, network, arch, notify, observe);
+  const { result, errors } = checkProfileSeccomp(p, network, arch, notify, observe, learn);
   if (result === undefined) throw errors[0]!;
   return result;
 }

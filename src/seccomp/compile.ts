@@ -72,7 +72,7 @@ export function compileSeccomp(input: SeccompPolicyInput, arch: Arch): CompileRe
   let notified: NotifiedSyscall[] | undefined;
   let observed: NotifiedSyscall[] | undefined;
   if (input.notify === true) {
-    const n = notifyRefusals(lowered[0]!, new Set(input.observe ?? []));
+    const n = notifyRefusals(lowered[0]!, new Set(input.observe ?? []), input.learn === true);
     lowered[0] = n.lowered;
     notified = n.notified;
     observed = n.observed;

@@ -30,11 +30,15 @@ const HANDED: ReadonlyMap<number, number> = new Map([
  * which calls they are; the calls named in `observe` (opens and execs, whose
  * paths the reporter looks at) are notified when the filter allows them
  * too, and listed as `observed` (errno 0: the reporter lets them go on). A
- * call the filter also refuses is not observed.
+ * call the filter also refuses is not observed, unless `learn`: then the
+ * allowed cases of such a call (ioctl but TIOCSTI, socket of the families
+ * the network allows) are observed and its refused cases keep their plain
+ * errno returns, since one call cannot be both an answer and a go-on.
  */
 export function notifyRefusals(
   l: LoweredAbi,
   observe: ReadonlySet<string> = new Set(),
+  learn = false,
 ): { lowered: LoweredAbi; notified: NotifiedSyscall[]; observed: NotifiedSyscall[] } {
   const table = syscallTable(l.abi);
   const notified: NotifiedSyscall[] = [];
@@ -43,7 +47,7 @@ export function notifyRefusals(
     const name = table.byNr(nr)?.name;
     if (name !== undefined && observe.has(name)) {
       const all = d.kind === 'ret' ? [d.ret] : [...d.cases.map((c) => c.ret), d.otherwise];
-      if (all.every((r) => !HANDED.has(r)) && all.includes(SECCOMP_RET_ALLOW)) {
+      if ((learn || all.every((r) => !HANDED.has(r))) && all.includes(SECCOMP_RET_ALLOW)) {
         const swap = (ret: number): number => (ret === SECCOMP_RET_ALLOW ? SECCOMP_RET_USER_NOTIF : ret);
         observed.push({ nr, name, errno: 0 });
         return d.kind === 'ret'

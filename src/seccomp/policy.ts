@@ -53,6 +53,8 @@ export interface SeccompPolicyInput {
   notify?: boolean;
   /** With `notify`: calls the listener also sees when the filter allows them (opens and execs, for their paths). */
   observe?: readonly string[];
+  /** With `notify` and `observe`: learning (tsjail learn); see notify.ts. */
+  learn?: boolean;
 }
 
 export interface PolicyError {

@@ -59,6 +59,7 @@ t.test('--help lists the verbs of SPEC', async (t) => {
     'doctor',
     'enter',
     'integrate',
+    'learn',
     'profile check',
     'profile explain',
     'profile list',

@@ -545,7 +545,7 @@ const SITES: Site[] = [
     'is not a lifeline',
     'reported syscalls without a seccomp filter',
     'is not a distinct number below 1024',
-    'is not 1..4095',
+    'is not ${lowest}..4095',
     'json is not an object',
     'is not 0..5',
     'is not a distinct number below 1024',
