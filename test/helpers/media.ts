@@ -67,7 +67,11 @@ export function solidPng(width: number, height: number, rgb: [number, number, nu
   ]);
 }
 
-/** A green video of `seconds`, made by ffmpeg outside (as the test user). */
+/**
+ * A green video of `seconds`, made by ffmpeg outside (as the test user):
+ * MPEG-4 Part 2, or Theora for a file ending .ogv (GStreamer's base plugins
+ * decode it; MPEG-4 needs gstreamer1.0-libav, only a Recommends of totem).
+ */
 export function greenVideo(c: AppContext, file: string, seconds: number): void {
   const argv = asUser(
     [
@@ -79,10 +83,7 @@ export function greenVideo(c: AppContext, file: string, seconds: number): void {
       'lavfi',
       '-i',
       `color=c=0x00c000:s=320x240:r=10:d=${seconds}`,
-      '-c:v',
-      'mpeg4',
-      '-q:v',
-      '2',
+      ...(file.endsWith('.ogv') ? ['-c:v', 'libtheora', '-q:v', '7'] : ['-c:v', 'mpeg4', '-q:v', '2']),
       file,
     ],
     userEnv({ home: c.home }),
