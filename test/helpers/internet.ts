@@ -66,17 +66,22 @@ export async function httpServer(
   // HTTP/1.1: connections kept open between requests (http.server's default is HTTP/1.0, one per connection).
   if (opts.protocol) py.push('--protocol', opts.protocol);
   const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...py] : asUser(py, userEnv({ home: opts.dir }));
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
   t.teardown(() => {
     child.kill('SIGKILL');
   });
   const url = `http://${opts.addr === '0.0.0.0' ? '127.0.0.1' : opts.addr}:${opts.port}/${opts.probe ?? ''}`;
   const probe = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), 'curl', '-sf', '-o', '/dev/null', url];
-  for (let i = 0; i < 200; i++) {
+  // Up to a minute: python starts slowly on a loaded machine (a readiness wait, no timing is asserted).
+  for (let i = 0; i < 1200 && !exited; i++) {
     if (spawnSync(probe[0]!, probe.slice(1)).status === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`server on ${opts.addr}:${opts.port} did not start`);
+  throw new Error(`server on ${opts.addr}:${opts.port} did not start${exited ? `: it ${exited}` : ''}: ${err}`);
 }
 
 /** Why network "private" cannot run here for the test user, or undefined when it can. */
