@@ -4,14 +4,13 @@
 // a network namespace of its own reached over a veth pair, standing for
 // "the internet" (no traffic leaves this machine). Sandboxes run as the
 // unprivileged test user; the test network needs root to build.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { asUser, makeUserDir, removeDir, tsjail, tsjailAsync, tsjailArgv, userEnv } from '../helpers/sandbox.js';
-import { buildInternet, httpServer } from '../helpers/internet.js';
-import { probePrivateNetwork } from '../../src/net/plan.js';
+import { buildInternet, httpServer, privateNetworkSkip } from '../helpers/internet.js';
 
 const home = makeUserDir('net');
 t.teardown(() => removeDir(home));
@@ -26,15 +25,7 @@ const hostAddr = Object.values(os.networkInterfaces())
   .flat()
   .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 
-const support = probePrivateNetwork({ PATH: '/usr/bin:/bin' });
-// The test user's view of /dev/net/tun: ours (root) says nothing about it.
-const tunTest = asUser(['test', '-r', '/dev/net/tun', '-a', '-w', '/dev/net/tun'], userEnv({}));
-const tunAsUser = spawnSync(tunTest[0]!, tunTest.slice(1)).status === 0;
-const noPasta = !support.pasta
-  ? support.unavailable
-  : !tunAsUser
-    ? `/dev/net/tun is not readable and writable by the test user (.ci/run grants it as stock Debian has it)`
-    : undefined;
+const noPasta = privateNetworkSkip();
 const internet = buildInternet(t);
 const noInternet = typeof internet === 'string' ? internet : undefined;
 const INET = typeof internet === 'string' ? '' : internet.addr;
@@ -79,6 +70,62 @@ t.test('private: the internet works, the host does not', { skip: noPasta ?? noIn
   }
   const dns = tsjail(['--net', 'private', '--', 'cat', '/etc/resolv.conf'], { home });
   t.match(dns.stdout, /^nameserver 169\.254\.1\.53$/m, 'the sandbox has its own resolver address');
+});
+
+const UDP_ECHO = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(100)
+    s.sendto(b"echo " + d, a)
+`;
+const UDP_CLIENT = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.send(b"ping")
+    print(s.recv(100).decode())
+except Exception as e:
+    print(type(e).__name__)
+`;
+
+/** A UDP echo server on ADDR:PORT (in `netns` when given), until the end of `t`. */
+async function udpEcho(t: Test, addr: string, port: number, netns?: string): Promise<void> {
+  const argv = [...(netns ? ['ip', 'netns', 'exec', netns] : []), 'python3', '-c', UDP_ECHO, addr, String(port)];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.includes('ready') && resolve());
+    child.once('exit', () => reject(new Error(`UDP echo on ${addr}:${port} exited`)));
+  });
+}
+
+t.test('private: UDP reaches the internet, not the host', { skip: noPasta ?? noInternet }, async (t) => {
+  const port = 40000 + (process.pid % 20000);
+  await udpEcho(t, INET, port, NETNS);
+  await udpEcho(t, '0.0.0.0', port + 1);
+  const udp = (opts: string[], addr: string, p: number) =>
+    tsjail(['-p', 'default', ...opts, '--', 'python3', '-c', UDP_CLIENT, addr, String(p)], { home }).stdout;
+  const outside = spawnSync('python3', ['-c', UDP_CLIENT, '127.0.0.1', String(port + 1)], { encoding: 'utf8' });
+  t.equal(outside.stdout, 'echo ping\n', "control: outside, the host's loopback echoes");
+  t.equal(udp(['--net', 'host'], '127.0.0.1', port + 1), 'echo ping\n', 'control: so it does under --net host');
+  t.equal(udp(['--net', 'private'], INET, port), 'echo ping\n', 'private: a UDP server on the internet answers');
+  t.notMatch(udp(['--net', 'private'], '127.0.0.1', port + 1), /echo/, "private: the host's loopback does not");
+  if (hostAddr)
+    t.notMatch(udp(['--net', 'private'], hostAddr, port + 1), /echo/, `private: nor the host's own ${hostAddr}`);
+  t.notMatch(udp(['--allow-host', `${INET}:${port}`], INET, port), /echo/, 'allow: no UDP leaves, listed or not');
+});
+
+t.test('private where pasta cannot run, without a fallback: 125 naming the package', async (t) => {
+  const r = tsjail(['--net', 'private', '--', 'true'], { home, env: { TSJAIL_PASTA: '/nonexistent/pasta' } });
+  t.equal(r.status, 125, r.stderr);
+  t.match(r.stderr, /TSJAIL_PASTA=\/nonexistent\/pasta is not an executable.*Debian package passt/);
 });
 
 t.test('private: 20 sandboxes at once each get a working network', { skip: noPasta ?? noInternet }, async (t) => {
