@@ -5,11 +5,22 @@
 // compiling most of tsjail on every start, which is where its start-up time
 // went. A cache V8 rejects (another Node version) is ignored: the bundle is
 // then compiled as usual.
+//
+// V8's optimising compiler is off (--no-opt, set before the bundle is
+// compiled, so the code cache is written and read under the same flags, as
+// V8 requires): a launch lives for a fraction of a second, and TurboFan's
+// work on its hot functions, on threads of its own, was never repaid: a cold
+// launch took 10-15% less CPU without it (bench/launch.sh's cold rows,
+// interleaved, here), planning 500 paths included. Only the CLI runs so;
+// the library (src/lib) leaves its host process's flags alone.
 import * as fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import vm from 'node:vm';
+
+v8.setFlagsFromString('--no-opt');
 
 const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'tsjail.cjs');
 const cacheFile = `${file}.cache`;

@@ -24,20 +24,29 @@ interface Libc {
 
 let libc: Libc | undefined;
 
+/**
+ * libc through koffi, each function declared the first time it is called:
+ * a launch parses the few declarations it uses (a probe, the memfd, fcntl,
+ * execve), not all of them.
+ */
 function load(): Libc {
   if (libc) return libc;
   // koffi is CommonJS with a native part; require keeps it out of the ESM graph until needed.
   const koffi = require('koffi');
   const lib = koffi.load('libc.so.6');
-  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
-  const syscall = lib.func('long syscall(long number, ...)');
+  const lazy = <F extends (...a: never[]) => unknown>(declare: () => F): F => {
+    let f: F | undefined;
+    return ((...a: Parameters<F>) => (f ??= declare())(...a)) as F;
+  };
+  const fcntl = lazy(() => lib.func('int fcntl(int fd, int cmd, ...)'));
+  const syscall = lazy(() => lib.func('long syscall(long number, ...)'));
   libc = {
-    memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+    memfd_create: lazy(() => lib.func('int memfd_create(const char *name, unsigned int flags)')),
     fcntl_int: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
-    execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
+    execve: lazy(() => lib.func('int execve(const char *path, const char **argv, const char **envp)')),
     syscall3: (nr, a, b, c) => Number(syscall(nr, 'void *', a, 'unsigned long', b, 'unsigned int', c)),
     syscallInts: (nr, a, b, c) => Number(syscall(nr, 'long', a, 'long', b, 'long', c, 'long', 0)),
-    close: lib.func('int close(int fd)'),
+    close: lazy(() => lib.func('int close(int fd)')),
     errno: () => koffi.errno(),
   };
   return libc;
