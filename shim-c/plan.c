@@ -87,6 +87,7 @@ const char *plan_type_name(unsigned type)
 		[R_REPORT] = "REPORT",
 		[R_REPORT_SYSCALL] = "REPORT_SYSCALL",
 		[R_REPORT_PATH] = "REPORT_PATH",
+		[R_REPORT_DBUS] = "REPORT_DBUS",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -539,6 +540,16 @@ static bool decode(struct parser *ps)
 			     "flags arg not 0 to 5 or none") &&
 		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
 	}
+	case R_REPORT_DBUS: {
+		uint32_t fd;
+		if (!get_u32(ps, &fd, "fd") || !get_str(ps, &pl->report_dbus_talk, "talk json") ||
+		    !get_str(ps, &pl->report_dbus_own, "own json"))
+			return false;
+		pl->report_dbus_fd = (int)fd;
+		return check(ps, fd >= 3 && fd <= INT_MAX, "fd below 3 or above INT_MAX") &&
+		       check(ps, pl->report_dbus_talk[0] == '{' && pl->report_dbus_own[0] == '{',
+			     "json is not the start of a JSON object");
+	}
 	case R_CHDIR:
 		return get_path(ps, &pl->chdir, "path");
 	case R_DISCARD:
@@ -615,6 +626,7 @@ static bool singleton(unsigned type)
 	case R_CAPS:
 	case R_IDMAP:
 	case R_REPORT:
+	case R_REPORT_DBUS:
 	case R_CHDIR:
 	case R_EXEC:
 	case R_LANDLOCK:
@@ -739,6 +751,8 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 			    "REPORT_SYSCALL or REPORT_PATH without a REPORT and a SECCOMP record");
 	if (seen(c, R_ENTER) && seen(c, R_REPORT))
 		return fail(ps, "ENTER with a REPORT record");
+	if (seen(c, R_REPORT_DBUS) && !seen(c, R_REPORT))
+		return fail(ps, "REPORT_DBUS without a REPORT record");
 	return true;
 }
 
@@ -764,6 +778,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	memset(out, 0, sizeof *out);
 	out->listen_fd = -1;
 	out->report_out = -1;
+	out->report_dbus_fd = -1;
 	if (errlen)
 		err[0] = '\0';
 	if (len < HEADER_SIZE)
@@ -851,6 +866,17 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 		if (!found) {
 			ps.type = 0;
 			fail(&ps, "REPORT: fd %d is not a LIFELINE", out->report_out);
+			goto bad;
+		}
+	}
+	if (out->report_dbus_fd >= 0) {
+		bool found = false;
+		for (size_t i = 0; i < out->nlifelines; i++)
+			found |= out->lifelines[i] == out->report_dbus_fd;
+		if (!found || out->report_dbus_fd == out->report_out) {
+			ps.type = 0;
+			fail(&ps, "REPORT_DBUS: fd %d is not a LIFELINE of its own",
+			     out->report_dbus_fd);
 			goto bad;
 		}
 	}

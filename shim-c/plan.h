@@ -55,6 +55,7 @@ enum plan_type {
 	R_REPORT = 70,
 	R_REPORT_SYSCALL = 71,
 	R_REPORT_PATH = 72,
+	R_REPORT_DBUS = 73,
 	R_CGJOIN = 80,
 };
 
@@ -244,6 +245,11 @@ struct plan {
 	size_t nreport_syscalls;
 	struct plan_report_path *report_paths;
 	size_t nreport_paths;
+	/* REPORT_DBUS: the read end of xdg-dbus-proxy's --log (a LIFELINE;
+	 * -1: none) and the starts of the JSON objects of a refused talk and
+	 * own TypeScript wrote. */
+	int report_dbus_fd;
+	const char *report_dbus_talk, *report_dbus_own;
 
 	/* DISCARD: private tmpfs mount points (paths inside the sandbox) whose
 	 * new files init reports when the program has exited. */

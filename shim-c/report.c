@@ -260,6 +260,94 @@ static void add_address(struct buf *b, uint32_t nr, pid_t pid, const __u64 args[
 
 /* At most this many hidden paths are named in the summary. */
 #define SUMMARY_PATHS 8
+/* ... and D-Bus names. */
+#define SUMMARY_NAMES 8
+
+/* xdg-dbus-proxy's --log, line by line: a call ("C4: -> DEST call MEMBER at
+ * PATH") the proxy then hides or denies ("*HIDDEN*", "*DENIED*") is a
+ * refused talk to DEST; "Filtering message due to arg0 NAME, policy: P
+ * (required 3)" a refused own of NAME (required 2: a talk). */
+struct dbus_log {
+	char line[1024];
+	size_t len;
+	char dest[256], member[256];
+	unsigned long refused;
+	char *names[SUMMARY_NAMES];
+	size_t nnames;
+};
+
+static void dbus_refused(const struct plan *plan, struct dbus_log *d, const char *name,
+			 const char *member, int own)
+{
+	d->refused++;
+	int seen_before = 0;
+	for (size_t i = 0; i < d->nnames; i++)
+		seen_before |= strcmp(d->names[i], name) == 0;
+	if (!seen_before && d->nnames < SUMMARY_NAMES)
+		d->names[d->nnames++] = strdup(name);
+	if (plan->report_out < 0)
+		return;
+	struct buf line = { 0 };
+	buf_add(&line, "%s,\"name\":", own ? plan->report_dbus_own : plan->report_dbus_talk);
+	buf_json_str(&line, name);
+	buf_add(&line, ",\"add\":");
+	buf_json_str(&line, name);
+	if (member[0]) {
+		buf_add(&line, ",\"member\":");
+		buf_json_str(&line, member);
+	}
+	buf_add(&line, "}\n");
+	if (line.s)
+		write_all(plan->report_out, line.s, line.len);
+	free(line.s);
+}
+
+static void dbus_line(const struct plan *plan, struct dbus_log *d, const char *l)
+{
+	char dest[256], member[256], name[256];
+	unsigned policy, required;
+	if (sscanf(l, "C%*u: -> %255s call %255s at", dest, member) == 2) {
+		snprintf(d->dest, sizeof d->dest, "%s", dest);
+		snprintf(d->member, sizeof d->member, "%s", member);
+		return;
+	}
+	if (sscanf(l, "Filtering message due to arg0 %255[^,], policy: %u (required %u)", name,
+		   &policy, &required) == 3) {
+		dbus_refused(plan, d, name, "", required >= 3);
+		d->dest[0] = '\0'; /* said: not the hidden call's too */
+		return;
+	}
+	if ((strncmp(l, "*HIDDEN*", 8) == 0 || strncmp(l, "*DENIED", 7) == 0) && d->dest[0]) {
+		if (strcmp(d->dest, "org.freedesktop.DBus") != 0)
+			dbus_refused(plan, d, d->dest, d->member, 0);
+		d->dest[0] = '\0';
+		return;
+	}
+	if (l[0] == 'C' || l[0] == 'B')
+		d->dest[0] = '\0'; /* another message: the last call went through */
+}
+
+/* Whatever the log descriptor has now; returns 0 at its end. */
+static int dbus_read(const struct plan *plan, struct dbus_log *d)
+{
+	char chunk[4096];
+	ssize_t n = read(plan->report_dbus_fd, chunk, sizeof chunk);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (chunk[i] != '\n') {
+			if (d->len + 1 < sizeof d->line)
+				d->line[d->len++] = chunk[i];
+			continue;
+		}
+		d->line[d->len] = '\0';
+		dbus_line(plan, d, d->line);
+		d->len = 0;
+	}
+	return 1;
+}
 
 /* The reporter's loop: answer, write, count, until no process uses the
  * filter any more (POLLHUP); then the summary. */
@@ -288,14 +376,22 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 	struct seccomp_notif_resp *resp = calloc(1, sizes.seccomp_notif_resp);
 	if (!req || !resp)
 		_exit(EXIT_SETUP);
+	struct dbus_log dbus = { .len = 0 };
+	int dbus_open = plan->report_dbus_fd >= 0;
 	for (;;) {
-		struct pollfd p = { .fd = listener, .events = POLLIN };
-		if (poll(&p, 1, -1) < 0) {
+		struct pollfd p[2] = { { .fd = listener, .events = POLLIN },
+				       { .fd = dbus_open ? plan->report_dbus_fd : -1,
+					 .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (!(p.revents & POLLIN))
+		if (p[1].revents & (POLLIN | POLLHUP))
+			dbus_open = dbus_read(plan, &dbus);
+		if (!p[0].revents)
+			continue;
+		if (!(p[0].revents & POLLIN))
 			break; /* POLLHUP: the sandbox is over */
 		memset(req, 0, sizes.seccomp_notif);
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
@@ -406,7 +502,29 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			write_all(plan->report_out, line.s, line.len);
 		free(line.s);
 	}
+	/* What the proxy said up to the end (it is line-buffered and lives
+	 * until the monitor exits, after us: read what is there, no more). */
+	while (dbus_open) {
+		struct pollfd q = { .fd = plan->report_dbus_fd, .events = POLLIN };
+		if (poll(&q, 1, 20) <= 0)
+			break;
+		dbus_open = dbus_read(plan, &dbus);
+	}
 	if (plan->report_flags & PLAN_REPORT_SUMMARY) {
+		if (dbus.refused) {
+			char head[128];
+			int h = snprintf(head, sizeof head,
+					 "tsjail: %lu D-Bus message%s refused: ", dbus.refused,
+					 dbus.refused == 1 ? "" : "s");
+			write_all(STDERR_FILENO, head, (size_t)h);
+			for (size_t i = 0; i < dbus.nnames; i++) {
+				if (i)
+					write_all(STDERR_FILENO, ", ", 2);
+				write_all(STDERR_FILENO, dbus.names[i], strlen(dbus.names[i]));
+			}
+			const char *tail = " (dbus.session.talk or .own allows a name)\n";
+			write_all(STDERR_FILENO, tail, strlen(tail));
+		}
 		struct buf sum = { 0 };
 		size_t kinds = 0;
 		unsigned long total = 0;
@@ -463,7 +581,7 @@ pid_t report_start(const struct plan *plan)
 		 * set blocked): a ^C ends the program, and so the reporter. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			_exit(EXIT_SETUP);
-		close_from_3_except2("report", sv[1], plan->report_out);
+		close_from_3_except3("report", sv[1], plan->report_out, plan->report_dbus_fd);
 		prctl(PR_SET_NAME, "tsjail-report", 0, 0, 0);
 		reporter(plan, sv[1]);
 	}

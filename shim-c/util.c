@@ -115,10 +115,23 @@ void close_from_3_except(const char *step, int keep)
 
 void close_from_3_except2(const char *step, int a, int b)
 {
-	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	close_from_3_except3(step, a, b, -1);
+}
+
+void close_from_3_except3(const char *step, int a, int b, int c)
+{
+	int keep[3] = { a, b, c };
 	unsigned from = 3;
 
-	for (int i = 0; i < 2; i++) {
+	/* In order: three elements. */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (int i = 0; i < 3; i++) {
 		if (keep[i] < 3 || (unsigned)keep[i] < from)
 			continue;
 		if ((unsigned)keep[i] > from &&

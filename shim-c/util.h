@@ -60,6 +60,8 @@ void close_from_3(const char *step);
 void close_from_3_except(const char *step, int keep);
 /* The same with two descriptors kept (either may be -1). */
 void close_from_3_except2(const char *step, int a, int b);
+/* ... and c too. */
+void close_from_3_except3(const char *step, int a, int b, int c);
 
 /* The status a shell would report for a wait(2) status: the exit code, or
  * 128+N for death by signal N. */

@@ -215,7 +215,11 @@ int main(void)
 		str(r->hint);
 		putchar('}');
 	}
-	fputs("]}\n", stdout);
+	printf("],\"report_dbus_fd\":%d,\"report_dbus_talk\":", pl.report_dbus_fd);
+	str(pl.report_dbus_talk);
+	fputs(",\"report_dbus_own\":", stdout);
+	str(pl.report_dbus_own);
+	fputs("}\n", stdout);
 	plan_free(&pl);
 	return 0;
 }

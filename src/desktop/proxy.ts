@@ -28,6 +28,8 @@ export interface StartedProxy {
   binds: MountOp[];
   /** Kill the proxy and remove its directory (a launch that failed). */
   abort(): void;
+  /** With logStdout: our end of its standard output (blocking, not close-on-exec). */
+  log?: number;
 }
 
 /** An executable `name` on the caller's PATH (absolute entries only), else in /usr/bin or /usr/local/bin. */
@@ -72,6 +74,8 @@ export interface HelperSpec {
   exitHint: string;
   /** A descriptor of ours it gets as its descriptor 4 (the caller's --report-fd). */
   fd4?: number;
+  /** Its standard output goes to a socket whose other end is StartedProxy.log (xdg-dbus-proxy's --log). */
+  logStdout?: boolean;
 }
 
 /**
@@ -93,7 +97,13 @@ export function startHelper(
   let child;
   try {
     child = spawn('/bin/sh', ['-c', script, spec.dirPrefix.replace(/-$/, ''), dir, ...spec.argv(dir)], {
-      stdio: ['ignore', 'ignore', 'inherit', 'pipe', ...(spec.fd4 !== undefined ? [spec.fd4] : [])],
+      stdio: [
+        'ignore',
+        spec.logStdout ? 'pipe' : 'ignore',
+        'inherit',
+        'pipe',
+        ...(spec.fd4 !== undefined ? [spec.fd4] : []),
+      ],
       detached: true,
       env: { PATH: '/usr/bin:/bin' },
     });
@@ -147,6 +157,19 @@ export function startHelper(
     break;
   }
   opts.clearCloexec(fd);
+  // The log's reader is the shim's reporter, never this process's event loop.
+  let log: number | undefined;
+  if (spec.logStdout) {
+    const out = child.stdout as unknown as { pause?(): void; _handle?: { fd?: number; readStop?(): void } } | null;
+    out?.pause?.();
+    out?._handle?.readStop?.();
+    log = out?._handle?.fd;
+    if (log === undefined || log < 3) {
+      abort();
+      throw new TsjailError(`cannot start ${spec.what}: no socket for its log`);
+    }
+    opts.clearCloexec(log);
+  }
   const binds: MountOp[] = [];
   for (const s of spec.sockets) {
     const host = path.join(dir, s.name);
@@ -168,25 +191,41 @@ export function startHelper(
       why: s.why,
     });
   }
-  return { pid, dir, lifeline: fd, binds, abort };
+  return { pid, dir, lifeline: fd, binds, abort, ...(log !== undefined ? { log } : {}) };
 }
 
 /** Start xdg-dbus-proxy for `buses`. */
 export function startProxy(
   buses: DbusBusPlan[],
-  opts: { env: NodeJS.ProcessEnv; hostRuntime?: string; clearCloexec: (fd: number) => void; timeoutMs?: number },
+  opts: {
+    env: NodeJS.ProcessEnv;
+    hostRuntime?: string;
+    clearCloexec: (fd: number) => void;
+    timeoutMs?: number;
+    /** Refusals are reported: --log, line-buffered (stdbuf), on StartedProxy.log. */
+    log?: boolean;
+  },
 ): StartedProxy {
   const proxy = findProxy(opts.env);
+  const stdbuf = opts.log ? findOnPath('stdbuf', opts.env) : undefined;
   const addresses = buses.map((b) => b.address).join(', ');
   return startHelper(
     {
       what: 'xdg-dbus-proxy',
       dirPrefix: 'tsjail-dbus-',
       argv: (dir) => [
+        ...(stdbuf ? [stdbuf, '-oL'] : []),
         proxy,
         '--fd=3',
-        ...buses.flatMap((b) => [b.address, path.join(dir, b.bus), '--filter', ...b.rules]),
+        ...buses.flatMap((b) => [
+          b.address,
+          path.join(dir, b.bus),
+          '--filter',
+          ...(opts.log ? ['--log'] : []),
+          ...b.rules,
+        ]),
       ],
+      ...(opts.log ? { logStdout: true } : {}),
       sockets: buses.map((b) => ({ name: b.bus, inside: b.inside, why: `the ${b.bus} bus through xdg-dbus-proxy` })),
       exitHint: `is the bus at ${addresses} running?`,
     },

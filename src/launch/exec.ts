@@ -17,6 +17,7 @@ import { startNestedX } from '../desktop/xephyr.js';
 import { startPulseFilter } from '../desktop/pulse-filter.js';
 import { startNetProxy } from '../net/proxy.js';
 import { encodePlan } from '../plan/encode.js';
+import { dbusReport } from '../policy/report.js';
 import type { LaunchPlan, MountOp } from '../plan/plan.js';
 
 /** Positional writes (pwrite) leave the file offset at 0, where the shim starts reading. */
@@ -110,8 +111,16 @@ export function startBeside(
         env,
         hostRuntime: plan.dbus.hostRuntime,
         clearCloexec: restoreStdio,
+        // Its refusals are reported: its log goes to the shim's reporter.
+        ...(plan.report ? { log: true } : {}),
       });
       beside(proxy, proxy.binds);
+      if (plan.report && proxy.log !== undefined)
+        final = {
+          ...final,
+          lifelines: [...(final.lifelines ?? []), proxy.log],
+          report: { ...plan.report, dbus: { fd: proxy.log, ...dbusReport(plan.dbus.buses.map((b) => b.bus)) } },
+        };
     }
     if (plan.nestedX) {
       const nestedX = startNestedX(plan.nestedX, { clearCloexec: restoreStdio });
@@ -155,12 +164,13 @@ export function spawnPlan(bytes: Uint8Array, shim: string): Promise<number> {
   restoreStdio(fd);
   return new Promise((resolve, reject) => {
     const child = spawn(shim, ['--plan-fd', String(fd)], { stdio: 'inherit', env: {}, argv0: 'tsjail-shim' });
-    // A ^C reaches the program through the monitor; this process waits to write what it saw.
-    const ignore = (): void => {};
+    // A signal to this process goes to the monitor, which passes it to the program (a ^C
+    // reaches both at once); this process waits for the end to read what the sandbox did.
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
-    for (const s of signals) process.on(s, ignore);
+    for (const s of signals) process.on(s, forward);
     const done = (): void => {
-      for (const s of signals) process.off(s, ignore);
+      for (const s of signals) process.off(s, forward);
       fs.closeSync(fd);
     };
     child.on('error', (e) => {

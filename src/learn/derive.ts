@@ -72,6 +72,8 @@ export interface Learned {
     udp: string[];
     unixOther: string[];
     dbus: boolean;
+    /** Names the D-Bus proxy refused (the base's dbus rules), as KEY: NAME. */
+    dbusRefused: string[];
     devices: string[];
   };
   /** How many observations each grant stands for, and an example. */
@@ -177,6 +179,7 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
     udp: [],
     unixOther: [],
     dbus: false,
+    dbusRefused: [],
     devices: [],
   };
   const why = new Map<string, string>();
@@ -189,6 +192,11 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
   const add = (list: Set<string>, v: string): void => void list.add(v);
   for (const o of lines) {
     const sc = typeof o.syscall === 'string' ? o.syscall : undefined;
+    if (o.kind === 'dbus' && typeof o.name === 'string') {
+      const k = `${String(o.key)}: ${o.name}`;
+      if (!notes.dbusRefused.includes(k)) notes.dbusRefused.push(k);
+      continue;
+    }
     if (o.kind === 'syscall' && sc) {
       if (!notes.refused.includes(sc)) notes.refused.push(sc);
       continue;
@@ -379,6 +387,10 @@ export function renderProfile(
     notes.push(`It connected to other unix sockets (not granted): ${l.notes.unixOther.join(', ')}`);
   if (l.notes.dbus)
     notes.push('It connected to a D-Bus bus: the names it used are not learned yet; see "dbus" in tsjail-profile(5).');
+  if (l.notes.dbusRefused.length > 0)
+    notes.push(
+      `The D-Bus proxy refused (${w.base}'s dbus rules; not granted, add a name there if the program needs it): ${l.notes.dbusRefused.join(', ')}`,
+    );
 
   if (l.sockets.length > 0) keys.push(['sockets', [`  sockets: ${j5(l.sockets)}, // connected to`]]);
 

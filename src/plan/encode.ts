@@ -58,6 +58,7 @@ export const RecordType = {
   REPORT: 70,
   REPORT_SYSCALL: 71,
   REPORT_PATH: 72,
+  REPORT_DBUS: 73,
   CGJOIN: 80,
 } as const;
 
@@ -425,6 +426,14 @@ export function encodePlan(plan: LaunchPlan): Buffer {
           RecordType.REPORT_SYSCALL
         ),
       );
+    }
+    if (rep.dbus) {
+      const d = rep.dbus;
+      if (!lifelines.includes(d.fd) || d.fd === rep.fd)
+        throw new PlanEncodeError(`report: the D-Bus log fd ${d.fd} is not a lifeline of its own`);
+      if (!d.talk.startsWith('{') || !d.own.startsWith('{'))
+        throw new PlanEncodeError('report: the D-Bus json is not an object');
+      add((w) => (w.u32(d.fd).str(d.talk, 'report json').str(d.own, 'report json'), RecordType.REPORT_DBUS));
     }
     const arg = (a: number | undefined, what: string): number => {
       if (a === undefined) return 0xffffffff;

@@ -205,6 +205,12 @@ export interface ReportPlan {
    */
   learn?: boolean;
   syscalls: ReportedSyscall[];
+  /**
+   * REPORT_DBUS: xdg-dbus-proxy's --log on descriptor `fd` (a lifeline, set
+   * at the hand-over); `talk` and `own` start the JSON object of a refused
+   * message (the reporter adds name, add and member).
+   */
+  dbus?: { fd: number; talk: string; own: string };
   /** Opens and execs whose paths are looked at (REPORT_PATH); absent: none. */
   paths?: ReportedPath[];
 }

@@ -165,3 +165,22 @@ export function reportedPaths(observed: readonly NotifiedSyscall[]): ReportedPat
     ];
   });
 }
+
+/**
+ * The starts of the JSON objects for a message xdg-dbus-proxy refuses (its
+ * --log, read by the shim's reporter): the key that allows the name on the
+ * bus of the sandbox (with both buses, the proxy's log does not say which:
+ * bus null, and the session bus's key).
+ */
+export function dbusReport(buses: readonly ('session' | 'system')[]): { talk: string; own: string } {
+  const bus = buses.length === 1 ? buses[0]! : null;
+  const k = bus ?? 'session';
+  const of = (kind: 'talk' | 'own'): string =>
+    JSON.stringify({
+      kind: 'dbus',
+      bus,
+      key: `dbus.${k}.${kind}`,
+      hint: `a D-Bus ${kind === 'own' ? 'name the program asked to own' : 'name the program called'}, which the proxy refused: dbus.${k}.${kind} allows it`,
+    }).slice(0, -1);
+  return { talk: of('talk'), own: of('own') };
+}

@@ -6,7 +6,8 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeUserDir, removeDir, tsjail, writeUserFile } from '../helpers/sandbox.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { asUser, makeUserDir, removeDir, tsjail, userEnv, writeUserFile } from '../helpers/sandbox.js';
 
 const NR: Record<string, Record<string, number>> = {
   x64: { socket: 41, ptrace: 101, keyctl: 250, getppid: 110, clone3: 435 },
@@ -212,3 +213,76 @@ t.test('a host the egress proxy refuses is reported with network.allow', async (
     },
   ]);
 });
+
+// D-Bus: xdg-dbus-proxy's own log (--log, read by the shim's reporter) says
+// what it refused; a test session bus of the test user's, in a fresh
+// directory, so that no other run's bus is touched.
+const haveDbus = ['dbus-daemon', 'xdg-dbus-proxy', 'gdbus', 'dbus-send'].every(
+  (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0,
+);
+t.test(
+  'a D-Bus name the proxy refuses is reported with the dbus key',
+  {
+    skip: haveDbus ? false : 'dbus-daemon, xdg-dbus-proxy, gdbus or dbus-send is not installed (.ci/run installs them)',
+  },
+  async (t) => {
+    const home = makeUserDir('report-dbus');
+    const socket = path.join(home, 'bus');
+    const address = `unix:path=${socket}`;
+    const env = { DBUS_SESSION_BUS_ADDRESS: address };
+    const argv = asUser(
+      ['dbus-daemon', '--session', `--address=${address}`, '--nofork', '--print-address'],
+      userEnv({ home, env }),
+    );
+    const bus = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    t.teardown(() => {
+      bus.kill('SIGKILL');
+      removeDir(home);
+    });
+    await new Promise<void>((resolve, reject) => {
+      bus.stdout!.on('data', () => resolve());
+      bus.on('exit', (c) => reject(new Error(`dbus-daemon exited ${c}`)));
+    });
+    const profile = path.join(home, 'p.json5');
+    writeUserFile(profile, '{ dbus: { session: { talk: ["org.example.Allowed"] } } }\n');
+    const call = 'dbus-send --session --print-reply --dest=org.example.Forbidden /x org.example.Forbidden.Hello';
+    const own =
+      'gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.RequestName org.example.Mine 0';
+    const script = `${call}; ${own}`;
+
+    // Control: outside, the same calls reach the bus: it has no such service, and the name is granted.
+    const outside = asUser(['sh', '-c', script], userEnv({ home, env }));
+    const o = spawnSync(outside[0]!, outside.slice(1), { encoding: 'utf8' });
+    t.match(o.stderr, /was not provided by any \.service files/, 'outside, the call reaches the bus itself');
+    t.match(o.stdout, /\(uint32 1,\)/, 'outside, the name is owned');
+
+    const r = tsjail(['-v', '-p', profile, '--report-fd', '3', '--', 'sh', '-c', script], {
+      home,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    t.notMatch(r.stdout, /uint32 1/, 'inside, the name is not owned');
+    t.notMatch(r.stderr, /\.service files/, 'inside, the call never reaches the bus');
+    const lines = jsonLines(r.output[3]).filter((l) => l.kind === 'dbus');
+    t.match(
+      lines,
+      [
+        {
+          name: 'org.example.Forbidden',
+          key: 'dbus.session.talk',
+          add: 'org.example.Forbidden',
+          bus: 'session',
+          member: 'org.example.Forbidden.Hello',
+        },
+        { name: 'org.example.Mine', key: 'dbus.session.own', add: 'org.example.Mine', bus: 'session' },
+      ],
+      'each refusal with the key that allows it',
+    );
+    t.equal(lines.length, 2, 'and nothing else');
+    t.match(
+      r.stderr,
+      /tsjail: 2 D-Bus messages refused: org\.example\.Forbidden, org\.example\.Mine/,
+      '-v sums them up',
+    );
+  },
+);

@@ -88,7 +88,7 @@ const plan: LaunchPlan = {
   gid: 1001,
   hostname: 'box "quoted"',
   verbose: 2,
-  lifelines: [3, 9],
+  lifelines: [3, 9, 11],
   netHelper: ['/usr/bin/pasta', '--config-net', ''],
   netRules: [
     { family: 4, prefix: 8, addr: Uint8Array.from([10, 0, 0, 0]), action: 'unreachable' },
@@ -135,6 +135,7 @@ const plan: LaunchPlan = {
       { nr: 257, pathArg: 1, dirfdArg: 0, flagsArg: 2, json: '{"kind":"path"', hint: 'h' },
       { nr: 59, pathArg: 0, json: '{', hint: '' },
     ],
+    dbus: { fd: 11, talk: '{"kind":"dbus","key":"dbus.session.talk"', own: '{"o":"\\"é"' },
   },
 };
 
@@ -288,6 +289,11 @@ t.test(
     const sc = seccomp;
     t.same([c.has_seccomp, c.seccomp_flags, c.seccomp_prog], [1, sc.flags, hex(sc.program)], 'SECCOMP');
     t.same([c.has_report, c.report_out, c.report_flags], [1, 9, 1], 'REPORT');
+    t.same(
+      [c.report_dbus_fd, c.report_dbus_talk, c.report_dbus_own],
+      [11, plan.report!.dbus!.talk, plan.report!.dbus!.own],
+      'REPORT_DBUS',
+    );
     t.same(c.report_syscalls, plan.report!.syscalls, 'REPORT_SYSCALL');
     t.same(
       c.report_paths,
@@ -335,7 +341,7 @@ t.test(
     t.same(c.cgroups, [], 'no cgroups');
     t.same([c.caps, c.uid_map, c.gid_map], ['0', null, null]);
     t.same([c.has_landlock, c.ll_rules, c.has_seccomp, c.seccomp_prog], [0, [], 0, null]);
-    t.same([c.has_report, c.report_out, c.report_syscalls], [0, -1, []], 'no REPORT');
+    t.same([c.has_report, c.report_out, c.report_syscalls, c.report_dbus_fd], [0, -1, [], -1], 'no REPORT');
   },
 );
 
