@@ -37,3 +37,14 @@ stage() {
   fi
   NODE=$(command -v node)
 }
+
+# W: a fresh work directory of the benchmark user's (removed at exit), with
+# W/repo a git repository of 10,000 committed files (bench/report.sh,
+# bench/learn.sh); q: a command line quoted for hyperfine.
+git_workdir() {
+  need git git
+  W=$(mktemp -d /var/tmp/tsjail-bench-XXXX); chmod 755 "$W"; [ "$(id -u)" -eq 0 ] && chown "$BENCH_USER" "$W"
+  trap 'rm -rf "$W"' EXIT
+  as_user sh -c "cd '$W' && git init -q repo && cd repo && for d in \$(seq 100); do mkdir d\$d; for f in \$(seq 100); do echo \$d\$f > d\$d/f\$f; done; done && git add -A && git -c user.email=b@e -c user.name=b commit -qm init"
+}
+q() { printf '%q ' "$@"; }

@@ -7,12 +7,9 @@
 #   sudo bash bench/report.sh [RUNS]
 source "$(dirname "$0")/lib.sh"
 RUNS=${1:-15}
-need hyperfine hyperfine; need git git
+need hyperfine hyperfine
 stage
-W=$(mktemp -d /var/tmp/tsjail-bench-XXXX); chmod 755 "$W"; [ "$(id -u)" -eq 0 ] && chown "$BENCH_USER" "$W"
-trap 'rm -rf "$W"' EXIT
-as_user sh -c "cd '$W' && git init -q repo && cd repo && for d in \$(seq 100); do mkdir d\$d; for f in \$(seq 100); do echo \$d\$f > d\$d/f\$f; done; done && git add -A && git -c user.email=b@e -c user.name=b commit -qm init"
-q() { printf '%q ' "$@"; }
+git_workdir
 cd "$W/repo"
 as_user hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/report.json" \
   "$(q "$NODE" "$TSJAIL" -p dev -- git status --porcelain)" \
