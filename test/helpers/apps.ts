@@ -187,8 +187,14 @@ export async function runAppCases(
       timeout: r.timeout ?? 60_000,
     });
   };
-  // The job runs with -v, which names the profile tsjail chose.
-  const tasks = ready.flatMap((c) => [start(c, c.run, ['-v']), start(c, c.denial, [])]);
+  // The job runs with -v, which names the profile tsjail chose. A case's
+  // job and denial share its home, so they run one after the other: two
+  // LibreOffices creating one user profile side by side (each sandbox has a
+  // /tmp of its own, so neither hands over to the other) failed under load.
+  const tasks = ready.map((c) => async () => ({
+    job: await start(c, c.run, ['-v'])(),
+    denial: await start(c, c.denial, [])(),
+  }));
   const results = pool(tasks, opts.jobs ?? 3);
   eachCase(
     t,
@@ -197,8 +203,7 @@ export async function runAppCases(
     (c) => `${c.profile}: ${c.job}; ${c.denies}`,
     async (t, c, i) => {
       const cx = contexts.get(c)!;
-      const job = await results[2 * i]!;
-      const denial = await results[2 * i + 1]!;
+      const { job, denial } = await results[i]!;
       t.match(
         job.stderr,
         new RegExp(`profile ${c.profile}: `),
