@@ -122,6 +122,39 @@ t.test('private: UDP reaches the internet, not the host', { skip: noPasta ?? noI
   t.notMatch(udp(['--allow-host', `${INET}:${port}`], INET, port), /echo/, 'allow: no UDP leaves, listed or not');
 });
 
+// Inside an allow list's namespace: a listener of the program's own on its loopback, then a connection to it.
+const OWN_LISTENER = `
+import errno, socket
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+c = socket.socket()
+try:
+    c.connect(l.getsockname())
+    print("connected")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+`;
+
+t.test('allow: Landlock lets TCP connect only to the proxy port (ABI 4 on)', async (t) => {
+  const run = (abi?: string) =>
+    tsjail(['-p', 'default', '--allow-host', 'example.org:443', '-v', '--', 'python3', '-c', OWN_LISTENER], {
+      home,
+      ...(abi ? { env: { TSJAIL_LANDLOCK_ABI: abi } } : {}),
+    });
+  const without = run('3');
+  t.equal(
+    without.stdout,
+    'connected\n',
+    'control: under ABI 3 (no network rules) the program reaches its own listener',
+  );
+  t.match(without.stderr, 'Landlock ABI 3 cannot limit TCP ports: the network namespace alone');
+  const here = run();
+  if (!/Landlock: TCP connections only to port 3128/.test(here.stderr))
+    return void t.skip(`this kernel has no Landlock ABI 4 network rules: ${here.stderr.slice(0, 300)}`, async () => {});
+  t.equal(here.stdout, 'EACCES\n', 'with the rule, a TCP connect to any other port is refused, even inside');
+});
+
 t.test('private where pasta cannot run, without a fallback: 125 naming the package', async (t) => {
   const r = tsjail(['--net', 'private', '--', 'true'], { home, env: { TSJAIL_PASTA: '/nonexistent/pasta' } });
   t.equal(r.status, 125, r.stderr);
