@@ -168,7 +168,9 @@ export class LearnCommand extends BaseCommand {
       `learned: ${out}: ${n} path${n === 1 ? '' : 's'}, ${learned.sockets.length} socket${learned.sockets.length === 1 ? '' : 's'}, network ${learned.network.mode === 'none' ? 'none' : learned.network.allow.join(' ')}${this.merge ? '' : `, ${learned.syscalls.length} syscall entries`} (the program exited with ${status})`,
     );
     if (learned.notes.secrets.length > 0)
-      say(`learned: the program touched secrets, not proposed: ${learned.notes.secrets.join(', ')}`);
+      say(
+        `learned: the program touched secrets, not proposed: ${learned.notes.secrets.slice(0, 8).join(', ')}${learned.notes.secrets.length > 8 ? `, and ${learned.notes.secrets.length - 8} more (see ${out})` : ''}`,
+      );
     return status === 0 ? 0 : status;
   }
 }
@@ -222,6 +224,7 @@ function learnHost(
   const runtime = caller.env.XDG_RUNTIME_DIR;
   return {
     home,
+    cwd: caller.cwd,
     xdg: {
       config: xdg('XDG_CONFIG_HOME', '.config'),
       data: xdg('XDG_DATA_HOME', '.local/share'),

@@ -37,6 +37,8 @@ export type Observation = Record<string, unknown> & { kind?: unknown };
 /** What learning asks of the host and of the base profile's plan. */
 export interface Host {
   home: string;
+  /** The directory the program was started from. */
+  cwd?: string;
   /** XDG base directories and the runtime directory, for variables and collapsing. */
   xdg: { config: string; data: string; cache: string; state: string; runtime?: string };
   secrets: readonly SecretPath[];
@@ -229,13 +231,17 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
       if (under(asked, '/dev') && o.hidden === true && !notes.devices.includes(asked)) notes.devices.push(asked);
       continue;
     }
+    const write = o.write === true;
+    // What the base profile shows already (a secret it names, too) needs nothing.
+    const shownReal = h.real(asked);
+    if (shownReal !== undefined && h.baseShows(shownReal, write ? 'rw' : 'ro') && !sc.startsWith('exec')) continue;
     const secret = isSecret(asked, h);
     if (secret) {
-      const s = `${withVariables(asked, h)} (${secret.why})`;
+      // Said once per secret, not per file in it.
+      const s = `${withVariables(secret.path, h)} (${secret.why})`;
       if (!notes.secrets.includes(s)) notes.secrets.push(s);
       continue;
     }
-    const write = o.write === true;
     // A call that makes or removes an entry writes the directory it is in: the entry made during
     // the run is the grant (mkdir -p's EEXIST on every parent is none), else its directory.
     let real: string | undefined;
@@ -255,7 +261,8 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
     }
     if (h.baseShows(real, write ? 'rw' : 'ro') && !(sc.startsWith('exec') && !h.baseShows(real, 'ro'))) continue;
     // A directory opened to read is read itself; a file's grant is collapsed.
-    const grant = collapse(real, broad);
+    // Below the directory the program was started from (never a broad one): that directory.
+    const grant = h.cwd && !broad.includes(h.cwd) && under(real, h.cwd) ? h.cwd : collapse(real, broad);
     if (broad.includes(grant)) continue; // the home, /tmp, ...: never proposed whole
     const target = sc.startsWith('exec') ? execs : write ? writes : reads;
     if (!target.has(grant)) target.set(grant, asked);

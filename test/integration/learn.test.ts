@@ -123,9 +123,9 @@ t.test('secrets the program touched are said, never proposed', async (t) => {
   const r = tsjail(['learn', '-o', out, '--', '/bin/sh', '-c', 'cat "$HOME/.ssh/id"; true'], { home });
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /SECRET/, 'hidden while learning too');
-  t.match(r.stderr, /touched secrets, not proposed: \$\{HOME\}\/\.ssh\/id/);
+  t.match(r.stderr, /touched secrets, not proposed: \$\{HOME\}\/\.ssh \(/);
   const text = fs.readFileSync(out, 'utf8');
-  t.match(text, /secret paths; they stay hidden and are never proposed: \$\{HOME\}\/\.ssh\/id/);
+  t.match(text, /secret paths; they stay hidden and are never proposed: \$\{HOME\}\/\.ssh \(/);
   const p = JSON5.parse(text) as { filesystem?: { ro?: string[]; rw?: string[] } };
   t.notOk(
     [...(p.filesystem?.ro ?? []), ...(p.filesystem?.rw ?? [])].some((x) => x.includes('.ssh')),
@@ -174,3 +174,41 @@ t.test('--merge: only the additions, as NAME.local.json5, the profile left as wr
   const again = tsjail(['-p', 'learnbase', '--', job], { home, timeout: 120_000 });
   t.equal(again.status, 0, `the profile with its local runs the job: ${again.stderr}`);
 });
+
+const firefox = ['/usr/bin/firefox', '/usr/bin/firefox-esr'].find((f) => fs.existsSync(f));
+t.test(
+  'Firefox, headless, learned opening a page, renders it again under the learned profile',
+  { skip: firefox ? false : 'firefox is not installed (.ci/run installs firefox-esr)' },
+  async (t) => {
+    const dir = path.join(home, 'web');
+    writeUserFile(
+      path.join(dir, 'page.html'),
+      '<html><body style="background:#00ff00"><h1>learned</h1></body></html>\n',
+    );
+    const ff = (shot: string) => [
+      firefox!,
+      '--headless',
+      '--no-remote',
+      '--screenshot',
+      path.join(dir, shot),
+      `file://${dir}/page.html`,
+    ];
+    const out = path.join(home, 'firefox.json5');
+    const r = tsjail(['learn', '-p', 'firefox', '-o', out, '--', ...ff('learning.png')], {
+      home,
+      cwd: dir,
+      timeout: 240_000,
+    });
+    t.equal(r.status, 0, r.stderr);
+    t.ok(fs.statSync(path.join(dir, 'learning.png')).size > 0, 'the page was rendered while learning');
+    const p = JSON5.parse(fs.readFileSync(out, 'utf8')) as {
+      filesystem: { rw?: string[] };
+      syscalls: { allow: unknown[] };
+    };
+    t.ok(p.filesystem.rw?.includes('${HOME}/web'), 'the directory it was started from, where it wrote the screenshot');
+    t.notOk(p.syscalls.allow.includes('@default'), 'its own calls, not the whole baseline');
+    const again = tsjail(['-p', out, '--', ...ff('again.png')], { home, cwd: dir, timeout: 240_000 });
+    t.equal(again.status, 0, again.stderr);
+    t.ok(fs.statSync(path.join(dir, 'again.png')).size > 0, 'rendered again under the learned profile');
+  },
+);
