@@ -16,7 +16,8 @@
  * as names, addresses as addresses; a name is resolved here, so the
  * sandbox needs no DNS; a host that is neither an address nor a plain
  * name is refused first), connects and relays. An absolute-form request
- * is one request per connection (struct response). A refusal is a 403 (or
+ * is one request per connection (struct response), sent with the URL's
+ * host as its Host header. A refusal is a 403 (or
  * SOCKS5 reply 2) naming the host, the port and the profile, and one line
  * on stderr. It exits when the lifeline closes (the sandbox is over);
  * each connection is a child that dies with it (PR_SET_PDEATHSIG).
@@ -336,6 +337,12 @@ struct response {
 	bool done;
 };
 
+static bool header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
 static bool hop_by_hop(const char *line, size_t len)
 {
 	static const char *const names[] = { "connection", "keep-alive", "proxy-connection",
@@ -352,13 +359,22 @@ static bool hop_by_hop(const char *line, size_t len)
  * The header lines of [p, end) (each ending in CRLF, the blank line not
  * included) copied to out without the hop-by-hop ones (and their folded
  * continuation lines), then "Connection: close" and the blank line; the
- * length, or 0 when out is too small.
+ * length, or 0 when out is too small. `host` (a request's): its Host
+ * header, in place of the program's (RFC 9112 3.2.2: a proxy replaces it
+ * with the request target's authority, which is what the list allowed).
  */
-static size_t close_headers(const char *p, const char *end, char *out, size_t cap)
+static size_t close_headers(const char *p, const char *end, char *out, size_t cap, const char *host)
 {
 	static const char tail[] = "Connection: close\r\n\r\n";
 	size_t n = 0;
 	bool dropping = false;
+
+	if (host) {
+		int m = snprintf(out, cap, "Host: %s\r\n", host);
+		if (m < 0 || (size_t)m >= cap)
+			return 0;
+		n = (size_t)m;
+	}
 
 	while (p < end) {
 		const char *eol = strstr(p, "\r\n");
@@ -366,7 +382,8 @@ static size_t close_headers(const char *p, const char *end, char *out, size_t ca
 			eol = end;
 		size_t len = (size_t)(eol - p);
 		bool folded = len && (p[0] == ' ' || p[0] == '\t');
-		dropping = folded ? dropping : hop_by_hop(p, len);
+		dropping = folded ? dropping
+				  : hop_by_hop(p, len) || (host && header_is(p, len, "host"));
 		if (!dropping) {
 			if (n + len + 2 > cap)
 				return 0;
@@ -431,7 +448,8 @@ static bool response_in(struct response *r, int c, const char *data, size_t n)
 			char *eol = strstr(r->buf, "\r\n");
 			size_t line = (size_t)(eol + 2 - r->buf);
 			memcpy(out, r->buf, line);
-			size_t m = close_headers(eol + 2, end + 2, out + line, sizeof out - line);
+			size_t m = close_headers(eol + 2, end + 2, out + line, sizeof out - line,
+						 NULL);
 			if (!m || !write_all(c, out, line + m))
 				return false;
 			r->done = true;
@@ -598,6 +616,8 @@ static void http(int c)
 	*version++ = '\0';
 	bool tunnel = strcmp(method, "CONNECT") == 0;
 	char *host, *path = NULL;
+	/* The request target's authority as written: the Host header sent on. */
+	static char hostport[HEADER_MAX + 1];
 	unsigned port;
 	char body[512];
 	if (tunnel) {
@@ -617,6 +637,8 @@ static void http(int c)
 		size_t alen = strcspn(auth, "/?#");
 		memcpy(authority, auth, alen);
 		authority[alen] = '\0';
+		memcpy(hostport, auth, alen);
+		hostport[alen] = '\0';
 		if (memchr(authority, '@', alen)) {
 			http_reply(
 				c, "400 Bad Request",
@@ -685,7 +707,7 @@ static void http(int c)
 	int n = snprintf(out, sizeof out, "%s %s%s %s\r\n", method, path[0] == '/' ? "" : "/", path,
 			 version);
 	size_t m = n > 0 && (size_t)n < sizeof out
-			   ? close_headers(hdrs, hend, out + n, sizeof out - (size_t)n)
+			   ? close_headers(hdrs, hend, out + n, sizeof out - (size_t)n, hostport)
 			   : 0;
 	if (!m || !write_all(up, out, (size_t)n + m))
 		return;

@@ -225,6 +225,20 @@ else:
         out += chunk
     sys.stdout.write(out.decode("latin-1"))
 `;
+// A server that answers with the Host headers it was sent.
+const HOST_ECHO = `
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = ("host=" + str(self.headers.get_all("Host")) + "\\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+`;
 const raw = (allow: string[], ...args: string[]) =>
   tsjail(['-p', 'default', ...allow.flatMap((a) => ['--allow-host', a]), '--', 'python3', '-c', RAW_CLIENT, ...args], {
     home,
@@ -261,6 +275,36 @@ t.test('allow: the host of an absolute-form request is its authority alone', { s
     t.equal(s.stdout, 'SOCKS5 reply 1\n', `SOCKS5 ${odd}: refused as no host name (reply 1), before the list`);
     t.match(s.stderr, 'not a host name or address');
   }
+  // The Host header goes as the URL names the host: the one the list allowed, not another site at that address.
+  const echo = spawn('ip', ['netns', 'exec', NETNS, 'python3', '-c', HOST_ECHO, INET, '8084'], { stdio: 'ignore' });
+  t.teardown(() => {
+    echo.kill('SIGKILL');
+  });
+  for (let i = 0; i < 1200; i++) {
+    if (
+      spawnSync('ip', ['netns', 'exec', NETNS, 'curl', '-sf', '-o', '/dev/null', `http://${INET}:8084/`]).status === 0
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const direct = spawnSync(
+    'ip',
+    ['netns', 'exec', NETNS, 'curl', '-sS', '-H', 'Host: other.example', `http://${INET}:8084/`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  t.equal(direct.stdout, "host=['other.example']\n", 'control: the server says which Host it was sent');
+  const fronted = raw(
+    [`${INET}:8084`],
+    'http',
+    `GET http://${INET}:8084/ HTTP/1.1\\r\\nHost: other.example\\r\\n\\r\\n`,
+  );
+  t.match(
+    fronted.stdout,
+    `\r\n\r\nhost=['${INET}:8084']\n`,
+    "through the proxy: the URL's host alone, the program's Host dropped",
+  );
   const ok = raw([`${INET}:8080`], 'socks', INET, '8080');
   t.equal(ok.stdout, 'SOCKS5 reply 0\n', 'control: the raw SOCKS5 client is let through to a listed host');
 });
