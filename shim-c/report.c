@@ -417,7 +417,10 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			 * in a private tmpfs is still an open of a hidden path). */
 			char inside[PATH_MAX + 32];
 			struct stat st;
-			int is_hidden = ok &&
+			/* Not under /proc: the sandbox has a procfs of its own, whose
+			 * self and PIDs mean nothing seen from here (no grant shows
+			 * the host's). */
+			int is_hidden = ok && strncmp(where, "/proc/", 6) != 0 &&
 					snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid,
 						 where) < (int)sizeof inside &&
 					lstat(inside, &st) < 0 && errno == ENOENT &&

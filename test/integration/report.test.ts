@@ -154,10 +154,11 @@ t.test('opens and execs of paths the sandbox hides are reported; absent and show
     `cat ${dir}/absent.txt 2>/dev/null || echo absent`,
     'cat /etc/hostname /etc/passwd >/dev/null 2>&1; echo shown',
     `${dir}/hidden.txt 2>/dev/null; echo exec`,
+    'cat /proc/self/stat /proc/self/mountinfo >/dev/null; echo proc',
   ].join('\n');
   const r = tsjail(['--report-fd', '3', '--', '/bin/sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   t.equal(r.status, 0, `exit 0 ${r.status === 0 ? '' : r.stderr}`);
-  t.match(r.stdout, /^not-shown\nwrote\nabsent\nshown\nexec\n$/, 'the program saw nothing of the hidden file');
+  t.match(r.stdout, /^not-shown\nwrote\nabsent\nshown\nexec\nproc\n$/, 'the program saw nothing of the hidden file');
   const lines = jsonLines(r.output[3]);
   const at = lines.filter((l) => l.path === hidden);
   t.ok(
@@ -179,6 +180,10 @@ t.test('opens and execs of paths the sandbox hides are reported; absent and show
   t.notOk(
     lines.some((l) => l.path === '/etc/passwd'),
     'nor one the sandbox shows',
+  );
+  t.notOk(
+    lines.some((l) => String(l.path).startsWith('/proc/')),
+    "nor the sandbox's own /proc (its self is not the reporter's)",
   );
   t.equal(fs.readFileSync(hidden, 'utf8'), 'secret of the host\n', 'the host file is untouched');
 });
