@@ -75,6 +75,8 @@ export interface FsRequest {
    * what it is. Such a path never shows a secret or denied path.
    */
   implicit?: string;
+  /** Named on the program's command line (filesystem.args). */
+  argument?: boolean;
   /** How the path was spelled before symlinks, when not `path` (a relative --ro under a logical $PWD). */
   spelled?: string;
   /**
@@ -416,6 +418,27 @@ export function buildNodes(
       mounted: true,
     });
   }
+  // A file named on the command line (filesystem.args "rw") in a folder the
+  // sandbox does not show: that folder is an empty read-only tmpfs around
+  // it. A program that saves by writing a temporary file beside the file
+  // and renaming it over (GIO's g_file_replace, so gedit and GIMP) could
+  // make the temporary file in the private home but not rename it over the
+  // mount point (EBUSY: "Could not save the file"); in a read-only folder
+  // it cannot make it (EROFS) and writes the file in place instead.
+  for (const r of chosen) {
+    if (!r.req.argument || r.req.access !== 'rw' || r.res.stat?.kind !== 'file') continue;
+    const folder = parentOf(r.res.real);
+    const cover = tree.covering(r.res.real);
+    if (tree.byPath.has(folder) || cover?.role !== 'tmpfs') continue;
+    tree.add({
+      path: folder,
+      role: 'mask',
+      exec: false,
+      origin: `${r.req.origin}: the folder of ${r.res.real}, read-only so that it is saved in place`,
+      layer: r.req.layer,
+      mounted: true,
+    });
+  }
   for (const r of exec) {
     const at = tree.byPath.get(r.res.real);
     if (at && (at.role === 'rw' || at.role === 'tmpfs')) {
@@ -456,6 +479,11 @@ export function buildNodes(
 export function mountRecords(tree: NodeTree, report: Report): { ops: MountOp[]; finalRemounts: MountOp[] } {
   const ops: MountOp[] = [];
   const finalRemounts: MountOp[] = [];
+  // An empty tmpfs, made read-only once what lies below is mounted.
+  const mask = (n: FsNode, why: string): void => {
+    ops.push({ op: 'tmpfs', dest: n.path, mode: 0o755, size: 0, flags: ['nosuid', 'nodev', 'noexec'], why });
+    finalRemounts.push({ op: 'remount', dest: n.path, flags: ['ro', 'nosuid', 'nodev', 'noexec'] });
+  };
   const hasVisibleBelow = (n: FsNode): boolean =>
     tree.nodes.some((m) => m !== n && isWithin(m.path, n.path) && m.role !== 'deny');
   for (const n of tree.nodes) {
@@ -467,15 +495,7 @@ export function mountRecords(tree: NodeTree, report: Report): { ops: MountOp[]; 
           report.notes.push(`deny ${n.path} (${n.origin}): not visible anyway`);
         } else if (hasVisibleBelow(n)) {
           n.role = 'mask';
-          ops.push({
-            op: 'tmpfs',
-            dest: n.path,
-            mode: 0o755,
-            size: 0,
-            flags: ['nosuid', 'nodev', 'noexec'],
-            why: `deny (${n.origin}), with allowed paths below`,
-          });
-          finalRemounts.push({ op: 'remount', dest: n.path, flags: ['ro', 'nosuid', 'nodev', 'noexec'] });
+          mask(n, `deny (${n.origin}), with allowed paths below`);
         } else {
           ops.push({
             op: 'deny',
@@ -484,6 +504,10 @@ export function mountRecords(tree: NodeTree, report: Report): { ops: MountOp[]; 
             why: `deny (${n.origin})`,
           });
         }
+        break;
+      case 'mask':
+        // Made so by buildNodes (the folder of a file argument).
+        mask(n, n.origin);
         break;
       case 'tmpfs': {
         if (!n.stat && cover !== undefined && (cover.role === 'ro' || cover.role === 'rw')) {

@@ -259,6 +259,7 @@ function fromArgs(profile: MergedProfile, args: string[], cwd: string, home: str
       origin,
       required: false,
       implicit: 'the argument',
+      argument: true,
     });
   }
   return out;

@@ -1,15 +1,50 @@
 // Issue 12, the profile library's office, drawing and build tools run
 // headless: LibreOffice converting a document, Inkscape exporting a
-// drawing, calibre converting a text to an e-book, KeePassXC's command line
+// drawing and saving one named on its command line (filesystem.args "rw"),
+// a viewer's file named on its command line kept read-only (evince's
+// profile, filesystem.args "ro"), calibre converting a text to an e-book, KeePassXC's command line
 // creating a database, make under the dev profile building and running a program;
 // each found by name (dev by -p) and showing one denial. Beside
 // apps-cli.test.ts so that tap runs the two files side by side. The harness
 // is test/helpers/apps.ts.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
-import { mkUserDir, writeUserFile } from '../helpers/sandbox.js';
+import { mkUserDir, writeUserFile, type AsyncRunResult } from '../helpers/sandbox.js';
 import { decodePng } from '../helpers/png.js';
-import { file, inHome, read, refused, runAppCases, secretsIntact, type AppCase } from '../helpers/apps.js';
+import { greenPdf } from '../helpers/media.js';
+import {
+  file,
+  inHome,
+  read,
+  refused,
+  runAppCases,
+  secretsIntact,
+  type AppCase,
+  type AppContext,
+} from '../helpers/apps.js';
+
+const RED_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="#ff0000"/></svg>\n';
+
+/** Reads the file named by its argument, tries to append to it, and looks beside it. */
+const VIEWER_PROBE = `
+import os, sys
+p = sys.argv[1]
+print("read", open(p, "rb").read(5).decode())
+try:
+    open(p, "ab").write(b"x")
+    print("wrote")
+except OSError as e:
+    print("write:", e.__class__.__name__, e.errno)
+print("beside:", os.path.exists(os.path.join(os.path.dirname(p), "beside.txt")))
+`;
+
+/** tsjail refused the launch (125) naming the secret argument, before the program ran. */
+function secretArgRefused(t: Test, r: AsyncRunResult, c: AppContext): void {
+  t.equal(r.status, 125, 'tsjail refused to start it (125)');
+  t.match(r.stderr, /filesystem\.args .*inside the secret path/, 'naming the argument and the secret path');
+  secretsIntact(t, c);
+}
 
 const cases: AppCase[] = [
   {
@@ -26,13 +61,14 @@ const cases: AppCase[] = [
       },
       timeout: 120_000,
     },
-    denies: 'cannot convert a file of the home folder',
+    // A file named on its command line is shown (filesystem.args), but
+    // never one of the secret paths.
+    denies: 'cannot convert an SSH key named on its command line',
     denial: {
-      args: (c) => ['libreoffice', '--headless', '--convert-to', 'pdf', '--outdir', '.', c.secrets[3]!],
+      args: (c) => ['libreoffice', '--headless', '--convert-to', 'pdf', '--outdir', '.', c.secret],
       check: (t, r, c) => {
-        t.notOk(fs.existsSync(file(c, 'notes-probe.pdf')), 'no PDF of it was written');
-        t.match(r.stdout + r.stderr, /source file could not be loaded|does not exist/, 'the file is not there');
-        secretsIntact(t, c);
+        secretArgRefused(t, r, c);
+        t.notOk(fs.existsSync(file(c, 'id_probe.pdf')), 'no PDF of it was written');
       },
       timeout: 120_000,
     },
@@ -42,11 +78,7 @@ const cases: AppCase[] = [
     program: 'inkscape',
     pkg: 'inkscape',
     job: 'exports a drawing to PNG headless',
-    setup: (c) =>
-      writeUserFile(
-        file(c, 'drawing.svg'),
-        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="#ff0000"/></svg>\n',
-      ),
+    setup: (c) => writeUserFile(file(c, 'drawing.svg'), RED_SVG),
     run: {
       args: () => ['inkscape', '--export-type=png', '--export-filename=out.png', 'drawing.svg'],
       check: (t, r, c) => {
@@ -57,14 +89,78 @@ const cases: AppCase[] = [
       },
       timeout: 120_000,
     },
-    denies: 'cannot open a file of the home folder',
+    denies: 'cannot open an SSH key named on its command line',
     denial: {
-      args: (c) => ['inkscape', '--export-type=png', '--export-filename=stolen.png', c.secrets[3]!],
-      check: (t, _r, c) => {
+      args: (c) => ['inkscape', '--export-type=png', '--export-filename=stolen.png', c.secret],
+      check: (t, r, c) => {
+        secretArgRefused(t, r, c);
         t.notOk(fs.existsSync(file(c, 'stolen.png')), 'nothing exported');
-        secretsIntact(t, c);
       },
       timeout: 120_000,
+    },
+  },
+  {
+    // filesystem.args "rw" (an editor): the file named is shown writable,
+    // alone, in a folder the profile does not grant.
+    profile: 'inkscape',
+    program: 'inkscape',
+    pkg: 'inkscape',
+    job: 'saves a drawing named on its command line, outside the folders it is granted',
+    setup: (c) => {
+      writeUserFile(inHome(c, 'elsewhere', 'drawing.svg'), RED_SVG);
+      writeUserFile(inHome(c, 'elsewhere', 'beside.txt'), 'PROBE-SECRET beside the drawing\n');
+    },
+    run: {
+      args: (c) => ['inkscape', '--export-overwrite', '--export-type=svg', inHome(c, 'elsewhere', 'drawing.svg')],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'inkscape exited 0');
+        const saved = fs.readFileSync(inHome(c, 'elsewhere', 'drawing.svg'), 'utf8');
+        t.match(saved, /xmlns:inkscape=/, 'the drawing was saved over itself, as an Inkscape SVG');
+        t.match(saved, /fill="#ff0000"/, 'with its red rectangle');
+      },
+      timeout: 120_000,
+    },
+    denies: 'a file beside it, not named, stays out of sight',
+    denial: {
+      // The drawing is named (and shown); the other file only inside a script.
+      args: (c) => [
+        '-p',
+        'inkscape',
+        '/bin/sh',
+        '-c',
+        `cat "$(dirname "$1")/beside.txt"`,
+        'sh',
+        inHome(c, 'elsewhere', 'drawing.svg'),
+      ],
+      check: (t, r, c) => refused(t, r, c, /No such file or directory/),
+    },
+  },
+  {
+    // filesystem.args "ro" (a viewer): the file named is shown read-only,
+    // alone. Evince itself shows it (apps-gui-docs.test.ts); here a probe
+    // under its profile, given the same argument, tries to change it.
+    profile: 'evince',
+    program: 'evince',
+    pkg: 'evince',
+    job: 'a PDF named on its command line is readable, never writable',
+    setup: (c) => {
+      writeUserFile(inHome(c, 'elsewhere', 'paper.pdf'), greenPdf());
+      writeUserFile(inHome(c, 'elsewhere', 'beside.txt'), 'PROBE-SECRET beside the paper\n');
+    },
+    run: {
+      args: (c) => ['-p', 'evince', '/usr/bin/python3', '-c', VIEWER_PROBE, inHome(c, 'elsewhere', 'paper.pdf')],
+      check: (t, r, c) => {
+        t.equal(r.status, 0, 'the probe ran');
+        t.match(r.stdout, /^read %PDF-$/m, 'the PDF is readable at its own path');
+        t.match(r.stdout, /^write: OSError 30$/m, 'writing it fails: a read-only file system (EROFS)');
+        t.match(r.stdout, /^beside: False$/m, 'nothing beside it is shown');
+        t.match(fs.readFileSync(inHome(c, 'elsewhere', 'paper.pdf'), 'latin1'), /%%EOF\n$/, 'the PDF is unchanged');
+      },
+    },
+    denies: 'cannot be given an SSH key',
+    denial: {
+      args: (c) => ['evince', c.secret],
+      check: (t, r, c) => secretArgRefused(t, r, c),
     },
   },
   {

@@ -98,6 +98,33 @@ for (const [what, file, why] of [
   });
 }
 
+const haveGio = spawnSync('sh', ['-c', 'command -v gio'], { env: { PATH: userEnv({}).PATH } }).status === 0;
+t.test(
+  'rw: a save through a temporary file and a rename (GIO, as gedit and GIMP save) writes the named file in place',
+  haveGio ? {} : { skip: 'gio is not installed here (Debian package libglib2.0-bin; .ci/run installs it)' },
+  async (t) => {
+    // The folder is not shown, only the file: it is an empty read-only
+    // folder around it, so g_file_replace cannot make its temporary file
+    // there (it could in the private home, and then not rename it over the
+    // mount point: EBUSY) and rewrites the file itself.
+    const file = path.join(home, 'Letters', 'saved.txt');
+    writeUserFile(file, 'before\n');
+    writeUserFile(path.join(home, 'Letters', 'beside.txt'), 'PROBE-SECRET beside\n');
+    const r = sh(
+      'editor',
+      'echo after | gio save "$1"; echo "save=$?"; touch "${1%/*}/new.txt" 2>/dev/null; echo "new=$?"; ls -A "${1%/*}"',
+      file,
+    );
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^save=0$/m, 'gio save succeeded');
+    t.equal(fs.readFileSync(file, 'utf8'), 'after\n', 'the file holds what was saved, outside too');
+    t.match(r.stdout, /^new=[1-9]/m, 'no other file can be made beside it');
+    t.match(r.stdout, /^saved\.txt$/m);
+    t.notMatch(r.stdout, /beside|new\.txt/, 'nothing else of its folder is shown');
+    t.notOk(fs.existsSync(path.join(home, 'Letters', 'new.txt')), 'nothing new in the folder outside');
+  },
+);
+
 t.test('the home folder and / are never shown whole, with a note under -v', async (t) => {
   const r = tsjail(['-v', '-p', 'viewer', '/bin/sh', '-c', 'ls -A "$1"; ls -A "$2" | head -3', 'sh', home, '/'], opts);
   t.equal(r.status, 0, r.stderr);
