@@ -161,6 +161,80 @@ t.test('private where pasta cannot run, without a fallback: 125 naming the packa
   t.match(r.stderr, /TSJAIL_PASTA=\/nonexistent\/pasta is not an executable.*Debian package passt/);
 });
 
+// A DNS question for NAME (type A) sent by UDP to ADDR:53, and the
+// addresses of the answer: the resolver address itself is asked, not the
+// C library (whose /etc/hosts could answer).
+const DNS_QUERY = `
+import random, socket, struct, sys
+name, addr = sys.argv[1], sys.argv[2]
+qid = random.randrange(65536)
+q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\\0" + struct.pack(">HH", 1, 1)
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(10)
+    s.sendto(q, (addr, 53))
+    r, _ = s.recvfrom(4096)
+except Exception as e:
+    print(type(e).__name__)
+    sys.exit(0)
+rid, flags, qd, an = struct.unpack(">HHHH", r[:8])
+i = 12
+for _ in range(qd):
+    while r[i]:
+        i += r[i] + 1
+    i += 5
+out = []
+for _ in range(an):
+    i += 2 if r[i] & 0xC0 == 0xC0 else 0
+    while r[i] and r[i] & 0xC0 != 0xC0:
+        i += r[i] + 1
+    i += 1 if r[i - 1] == 0 or r[i] else 0
+    t, c, ttl, l = struct.unpack(">HHIH", r[i:i + 10])
+    i += 10
+    if t == 1:
+        out.append(socket.inet_ntoa(r[i:i + 4]))
+    i += l
+print("id-ok" if rid == qid else "id-bad", "rcode", flags & 15, *sorted(out))
+`;
+
+/**
+ * A name the host's resolver answers and /etc/hosts does not name, or why
+ * there is none here. pasta forwards the resolver address to the host's
+ * nameserver, so this one test asks that server (the rest of the file keeps
+ * its traffic on this machine); where it answers nothing, the test skips.
+ */
+function resolvable(): { name: string; upstream: string } | string {
+  const upstream = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(fs.readFileSync('/etc/resolv.conf', 'utf8'))?.[1];
+  if (!upstream) return 'the host has no IPv4 nameserver in /etc/resolv.conf';
+  const hosts = fs.readFileSync('/etc/hosts', 'utf8');
+  for (const name of ['deb.debian.org', 'debian.org', 'registry.npmjs.org']) {
+    if (new RegExp(`\\s${name.replace(/\./g, '\\.')}(\\s|$)`, 'm').test(hosts)) continue;
+    const r = spawnSync('python3', ['-c', DNS_QUERY, name, upstream], { encoding: 'utf8' });
+    if (/^id-ok rcode 0 \d/.test(r.stdout)) return { name, upstream };
+  }
+  return `the host's resolver ${upstream} answers none of the names tried (no DNS here)`;
+}
+
+t.test("private: DNS through the resolver address inside answers as the host's resolver does", async (t) => {
+  if (noPasta) return t.skip(noPasta, async () => {});
+  const dns = resolvable();
+  if (typeof dns === 'string') return t.skip(dns, async () => {});
+  const outside = spawnSync('python3', ['-c', DNS_QUERY, dns.name, dns.upstream], { encoding: 'utf8' }).stdout.trim();
+  t.match(outside, /^id-ok rcode 0 \d/, `control: the host's resolver ${dns.upstream} answers ${dns.name}: ${outside}`);
+  const asked = tsjail(['--net', 'private', '--', 'python3', '-c', DNS_QUERY, dns.name, '169.254.1.53'], { home });
+  t.equal(asked.stdout.trim(), outside, `169.254.1.53 inside gives the same answer ${asked.stderr}`);
+  const libc = tsjail(['--net', 'private', '--', 'getent', 'hosts', dns.name], { home });
+  t.equal(libc.status, 0, `getent hosts ${dns.name} resolves inside ${libc.stderr}`);
+  t.match(
+    libc.stdout,
+    new RegExp(`^(${outside.split(' ').slice(3).join('|').replace(/\./g, '\\.')})\\s`),
+    'with an address of that answer',
+  );
+  const none = tsjail(['--net', 'none', '--', 'python3', '-c', DNS_QUERY, dns.name, '169.254.1.53'], { home });
+  t.match(none.stdout.trim(), /^(OSError|TimeoutError)$/, `with no network no resolver answers: ${none.stdout.trim()}`);
+});
+
 t.test('private: 20 sandboxes at once each get a working network', { skip: noPasta ?? noInternet }, async (t) => {
   const runs = await Promise.all(
     Array.from({ length: 20 }, () =>
