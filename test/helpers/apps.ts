@@ -255,6 +255,14 @@ export interface GuiCase {
    */
   bus?: boolean;
   /**
+   * Once the window is shown: what a user does in it, as a shell script
+   * of xdotool commands run as the test user on the display (its
+   * window found by name: no window manager here), waited for.
+   */
+  act?: (c: AppContext) => string;
+  /** Checked after the program ended: what the act left behind (a saved file). */
+  acted?: (t: Test, c: AppContext) => void;
+  /**
    * Windows that must not appear on the test's display (a program of an
    * isolated X server, whose windows live on that server only).
    */
@@ -286,6 +294,8 @@ interface GuiResult {
   image?: Image;
   stderr: string;
   exited?: number | null;
+  /** The act's status and stderr. */
+  acted?: string;
 }
 
 /** Starts the case's program under tsjail -v on display :n, waits for its window, takes the shot, stops it. */
@@ -311,6 +321,11 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
       .find((l) => c.title.test(l) && !/\s(1x1|10x10)\+/.test(l));
     if (line !== undefined) {
       out.window = line.trim();
+      if (c.act) {
+        const argv = asUser(['/bin/sh', '-c', c.act(cx)], userEnv({ home: cx.home, env: cx.env }));
+        const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+        out.acted = `status ${r.status}: ${r.stderr}`;
+      }
       // Let it finish drawing what it just mapped: a big program fills its
       // window seconds after naming it (a canvas, a GL view, a dialog), so
       // the shot is taken again until it shows what the case asks for, for
@@ -424,6 +439,7 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
         `${(s * 100).toFixed(1)}% of the screen ${c.colour ? `is ${c.colour.join(',')}` : 'is not black'} (at least ${c.share * 100}%)`,
       );
     }
+    if (c.acted) c.acted(t, cx);
     if (c.absent && shown.names !== undefined)
       t.notMatch(shown.names, c.absent, `no window named ${c.absent} on the test's display`);
     t.match(probe.stdout, /^secret: (FileNotFoundError|PermissionError)$/m, 'the secret is not there');
@@ -432,6 +448,7 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
     secretsIntact(t, cx);
     if (!t.passing()) {
       t.comment(`exit status before the end: ${shown.exited ?? 'none'}; stderr: ${shown.stderr.slice(-3000)}`);
+      if (shown.acted) t.comment(`act: ${shown.acted.slice(-1000)}`);
       t.comment(`probe: ${probe.status} ${probe.stdout} ${probe.stderr.slice(-1000)}`);
     }
   });

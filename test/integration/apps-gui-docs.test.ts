@@ -4,12 +4,13 @@
 // file the test made where its profile lets it read, and one denial; the
 // harness (what is checked, in words) is runGuiCases in test/helpers/apps.ts.
 import t from 'tap';
+import * as fs from 'node:fs';
 import { writeUserFile } from '../helpers/sandbox.js';
 import { inHome, runGuiFile, type GuiCase } from '../helpers/apps.js';
 import { GREEN } from '../helpers/browser.js';
 import { greenPdf, tarball } from '../helpers/media.js';
 
-// Seven programs, two at a time on two shared cores: more than tap's 300 s per file under load.
+// Eight programs, two at a time on two shared cores: more than tap's 300 s per file under load.
 t.setTimeout(900_000);
 
 const cases: GuiCase[] = [
@@ -64,6 +65,35 @@ const cases: GuiCase[] = [
     setup: (c) => writeUserFile(inHome(c, 'Documents', 'notes.txt'), 'hello from the test\n'),
     args: (c) => ['gedit', inHome(c, 'Documents', 'notes.txt')],
     title: /notes\.txt/,
+    share: 0.3,
+  },
+  {
+    profile: 'gedit',
+    program: 'gedit',
+    pkg: 'gedit (xdotool types into it)',
+    job: 'saves a text file named on its command line, outside the folders it is granted',
+    setup: (c) => writeUserFile(inHome(c, 'elsewhere', 'letter.txt'), 'Dear reader,\n'),
+    args: (c) => ['gedit', inHome(c, 'elsewhere', 'letter.txt')],
+    title: /letter\.txt/,
+    // Types at the end and presses Ctrl+S, then waits for the file to change.
+    act: (c) => {
+      const f = JSON.stringify(inHome(c, 'elsewhere', 'letter.txt'));
+      return [
+        `w=$(xdotool search --name 'letter\\.txt' | head -1)`,
+        'xdotool windowfocus --sync "$w"',
+        'xdotool key --clearmodifiers ctrl+End',
+        "xdotool type --delay 30 ' saved by gedit'",
+        'xdotool key --clearmodifiers ctrl+s',
+        `for i in $(seq 40); do grep -q 'saved by gedit' ${f} && exit 0; sleep 0.5; done; exit 1`,
+      ].join('\n');
+    },
+    acted: (t, c) =>
+      t.equal(
+        fs.readFileSync(inHome(c, 'elsewhere', 'letter.txt'), 'utf8'),
+        // gedit keeps the last line's newline apart: the text goes on that line.
+        'Dear reader, saved by gedit\n',
+        'the file was saved with the typed text, outside too',
+      ),
     share: 0.3,
   },
   {
