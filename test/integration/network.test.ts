@@ -448,6 +448,33 @@ t.test('browser and mail profiles: private; the host network where pasta cannot 
   t.equal(none.stdout, '');
 });
 
+// audacity (issue 12) needs an inet socket for its single-instance server
+// on 127.0.0.1, which network "none" refuses: "private" with the fallback
+// "none" gives it a loopback of its own.
+t.test(
+  'audacity: its own loopback works, the host is out of reach; no network at all where pasta cannot run',
+  async (t) => {
+    if (noPasta === undefined) {
+      const listener = tsjail(['-p', 'audacity', '--', 'python3', '-c', OWN_LISTENER], { home });
+      t.equal(listener.stdout, 'connected\n', 'a listener of its own on its loopback takes a connection');
+      const host = tsjail(
+        ['-p', 'audacity', '--', '/usr/bin/curl', '-sS', '-m', '10', `http://127.0.0.1:${HOSTPORT}/`],
+        {
+          home,
+        },
+      );
+      t.not(host.status, 0, "the host's loopback is out of reach");
+      t.match(host.stderr, /Couldn't connect|Connection refused/, host.stderr);
+    } else t.comment(`the private half is skipped: ${noPasta}`);
+    const fb = tsjail(['-p', 'audacity', '--', 'python3', '-c', OWN_LISTENER], {
+      home,
+      env: { TSJAIL_PASTA: '/nonexistent/pasta' },
+    });
+    t.notMatch(fb.stdout, /connected/, 'without pasta: no inet socket at all, never the host network');
+    t.equal(fb.stderr.match(/using network\.fallback "none"/g)?.length, 1, 'the fallback said once');
+  },
+);
+
 t.test('dev: the registries only, through the proxy; more with --allow-host', { skip: noInternet }, async (t) => {
   const proj = path.join(home, 'proj');
   fs.mkdirSync(proj, { recursive: true });
