@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import JSON5 from 'json5';
 import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
@@ -24,6 +25,7 @@ import { encodePlan } from '../plan/encode.js';
 import { planSandbox, type LaunchHost } from '../launch/sandbox.js';
 import { spawnPlan, startBeside } from '../launch/exec.js';
 import { findShim } from '../launch/shim-path.js';
+import { findOnPath } from '../desktop/proxy.js';
 import { locateProgram } from '../launch/program.js';
 import { nodeAt, type MountPlan } from '../mounts/plan.js';
 import { SOCKET_NAMES, loadProfile, type MergedProfile } from '../profile/index.js';
@@ -33,6 +35,10 @@ import { syscallTable } from '../seccomp/tables/index.js';
 import { checkUserns } from '../sys/userns.js';
 import { landlockAbi } from '../sys/features.js';
 import { expandEntries, learn, renderProfile, type Host, type Observation } from '../learn/derive.js';
+import { BUSES, learningTalk, parseNameList, parseProxyLog, type Bus, type DbusUse } from '../learn/dbus.js';
+import { SYSTEM_BUS_SOCKET } from '../desktop/dbus.js';
+import { hostSocket } from '../desktop/types.js';
+import type { MergedDbusBus } from '../profile/merge.js';
 import { currentCaller, loadOptions, type Caller } from './context.js';
 import { BaseCommand } from './base.js';
 import { say } from './output.js';
@@ -100,6 +106,13 @@ export class LearnCommand extends BaseCommand {
     // The record: a file only this process and the reporter hold (removed at once).
     const recordDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsjail-learn-'));
     const record = fs.openSync(path.join(recordDir, 'record'), 'w+', 0o600);
+    // Every bus the caller has, through a recording proxy of its own whose log goes to a file like it.
+    const dbusLogs: Partial<Record<Bus, number>> = {};
+    const learnBuses = learningBuses(caller.env, base);
+    for (const b of learnBuses) {
+      widenedProfile.dbus[b.bus] = b.rules;
+      dbusLogs[b.bus] = fs.openSync(path.join(recordDir, `dbus-${b.bus}`), 'w+', 0o600);
+    }
     fs.rmSync(recordDir, { recursive: true });
     const { policy, built } = planSandbox(
       widenedProfile,
@@ -124,7 +137,7 @@ export class LearnCommand extends BaseCommand {
     const userns = checkUserns(shim);
     if (!userns.ok) throw new TsjailError(userns.message!, { hint: userns.hint });
     built.plan.parent = process.pid;
-    const { final, abort } = startBeside(built.plan, shim, caller.env);
+    const { final, abort } = startBeside(built.plan, shim, caller.env, undefined, dbusLogs);
     let status: number;
     // Entries made during the run are told from older ones by their birth (or change) time.
     const started = Date.now() - 1000;
@@ -136,15 +149,27 @@ export class LearnCommand extends BaseCommand {
     const text = fs.readFileSync(`/proc/self/fd/${record}`, 'utf8');
     fs.closeSync(record);
     const lines = parseRecord(text);
+    const dbusUse: Partial<Record<Bus, DbusUse>> = {};
+    for (const [bus, fd] of Object.entries(dbusLogs) as [Bus, number][]) {
+      dbusUse[bus] = parseProxyLog(fs.readFileSync(`/proc/self/fd/${fd}`, 'utf8'));
+      fs.closeSync(fd);
+    }
     const widened = [
       `${caller.home} read-write (secrets hidden)`,
       ...(rw.length > 1 ? [`${rw[1]} read-write`] : []),
       ...(widenRo.length > 0 ? [`${widenRo.join(', ')} read-only`] : []),
       'the host network',
       'the desktop sockets the session has',
+      ...learnBuses.map(
+        (b) =>
+          `the ${b.bus} bus through a recording xdg-dbus-proxy (talk to the ${b.listed} names it had; owning not widened)`,
+      ),
     ];
     const lh = learnHost(caller, base, basePlan.built.mounts, built.mounts, policy.secrets, started);
-    const learned = learn(lines, lh);
+    const learned = learn(lines, lh, dbusUse);
+    for (const [bus, add] of Object.entries(learned.dbus))
+      if (add.talk.length + add.own.length > 0)
+        say(`learned: D-Bus ${bus} bus: talk ${add.talk.join(' ') || '(none)'}, own ${add.own.join(' ') || '(none)'}`);
     if (this.merge) learned.sockets = learned.sockets.filter((s) => !base.sockets.some((t) => t.value === s));
     const doc = this.merge ? {} : baseDoc(base);
     const rendered = renderProfile(
@@ -208,6 +233,82 @@ function baseDoc(base: MergedProfile): Record<string, unknown> {
   }
 }
 
+/** A bus address that names a socket path (unix:path=P) -> P, for the check that it exists. */
+function socketPathOf(address: string): string | undefined {
+  const m = /(?:^|;)unix:(?:[^;]*,)?path=([^,;]+)/.exec(address);
+  return m ? m[1] : undefined;
+}
+
+/** The well-known names on a bus and activatable there (dbus-send), or undefined when the bus does not answer. */
+function busNames(address: string, env: NodeJS.ProcessEnv): string[] | undefined {
+  const send = findOnPath('dbus-send', env);
+  if (send === undefined) return undefined;
+  const names: string[] = [];
+  for (const method of ['ListNames', 'ListActivatableNames']) {
+    const r = spawnSync(
+      send,
+      [
+        `--bus=${address}`,
+        '--print-reply',
+        '--reply-timeout=2000',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        `org.freedesktop.DBus.${method}`,
+      ],
+      { encoding: 'utf8', timeout: 5000, env: { PATH: '/usr/bin:/bin' } },
+    );
+    if (r.status !== 0) return undefined;
+    names.push(...parseNameList(r.stdout));
+  }
+  return names;
+}
+
+/**
+ * The buses learning proxies: each bus the caller has (the session bus at
+ * its address, the system bus where its socket is) and that answers, with
+ * the base's rules widened by a talk rule for each name it has now.
+ */
+function learningBuses(
+  env: NodeJS.ProcessEnv,
+  base: MergedProfile,
+): { bus: Bus; rules: MergedDbusBus; listed: number }[] {
+  const runtime = env.XDG_RUNTIME_DIR;
+  const addresses: Record<Bus, string | undefined> = {
+    session:
+      env.DBUS_SESSION_BUS_ADDRESS ||
+      (runtime && hostSocket(path.join(runtime, 'bus')) ? `unix:path=${path.join(runtime, 'bus')}` : undefined),
+    system: env.DBUS_SYSTEM_BUS_ADDRESS || `unix:path=${SYSTEM_BUS_SOCKET}`,
+  };
+  const out: { bus: Bus; rules: MergedDbusBus; listed: number }[] = [];
+  for (const bus of BUSES) {
+    const address = addresses[bus];
+    if (address === undefined) continue;
+    const sock = socketPathOf(address);
+    if (sock !== undefined && !hostSocket(sock)) continue;
+    const names = busNames(address, env);
+    if (names === undefined) continue;
+    const source = { file: 'tsjail learn', line: 0 };
+    const had = base.dbus[bus];
+    const rules: MergedDbusBus = had
+      ? { ...had, talk: [...had.talk], sources: { ...had.sources, talk: [...had.sources.talk] } }
+      : {
+          talk: [],
+          own: [],
+          see: [],
+          call: [],
+          broadcast: [],
+          source,
+          sources: { talk: [], own: [], see: [], call: [], broadcast: [] },
+          dangerouslyAllow: [],
+        };
+    const add = learningTalk(names, [...rules.talk, ...rules.own]);
+    rules.talk.push(...add);
+    rules.sources.talk.push(...add.map(() => source));
+    out.push({ bus, rules, listed: add.length });
+  }
+  return out;
+}
+
 function learnHost(
   caller: Caller,
   base: MergedProfile,
@@ -267,5 +368,9 @@ function learnHost(
       );
     },
     nativeNames: new Set(syscallTable(hostArch()).all.map((c) => c.name)),
+    baseDbus(bus) {
+      const b = base.dbus[bus];
+      return b ? { talk: b.talk, own: b.own } : undefined;
+    },
   };
 }

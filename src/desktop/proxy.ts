@@ -76,6 +76,8 @@ export interface HelperSpec {
   fd4?: number;
   /** Its standard output goes to a socket whose other end is StartedProxy.log (xdg-dbus-proxy's --log). */
   logStdout?: boolean;
+  /** Its standard output goes to this descriptor of ours (tsjail learn's record of a proxy's --log). */
+  logTo?: number;
 }
 
 /**
@@ -99,7 +101,7 @@ export function startHelper(
     child = spawn('/bin/sh', ['-c', script, spec.dirPrefix.replace(/-$/, ''), dir, ...spec.argv(dir)], {
       stdio: [
         'ignore',
-        spec.logStdout ? 'pipe' : 'ignore',
+        spec.logTo ?? (spec.logStdout ? 'pipe' : 'ignore'),
         'inherit',
         'pipe',
         ...(spec.fd4 !== undefined ? [spec.fd4] : []),
@@ -204,10 +206,13 @@ export function startProxy(
     timeoutMs?: number;
     /** Refusals are reported: --log, line-buffered (stdbuf), on StartedProxy.log. */
     log?: boolean;
+    /** Learning: --log, line-buffered, written to this descriptor (one bus per proxy, so each log is its bus's). */
+    logTo?: number;
   },
 ): StartedProxy {
   const proxy = findProxy(opts.env);
-  const stdbuf = opts.log ? findOnPath('stdbuf', opts.env) : undefined;
+  const logged = opts.log === true || opts.logTo !== undefined;
+  const stdbuf = logged ? findOnPath('stdbuf', opts.env) : undefined;
   const addresses = buses.map((b) => b.address).join(', ');
   return startHelper(
     {
@@ -221,11 +226,11 @@ export function startProxy(
           b.address,
           path.join(dir, b.bus),
           '--filter',
-          ...(opts.log ? ['--log'] : []),
+          ...(logged ? ['--log'] : []),
           ...b.rules,
         ]),
       ],
-      ...(opts.log ? { logStdout: true } : {}),
+      ...(opts.logTo !== undefined ? { logTo: opts.logTo } : opts.log ? { logStdout: true } : {}),
       sockets: buses.map((b) => ({ name: b.bus, inside: b.inside, why: `the ${b.bus} bus through xdg-dbus-proxy` })),
       exitHint: `is the bus at ${addresses} running?`,
     },

@@ -89,6 +89,8 @@ export function startBeside(
   shim: string,
   env: NodeJS.ProcessEnv = process.env,
   cgroups?: () => LaunchPlan['cgroups'],
+  /** tsjail learn: each bus through a proxy of its own, whose --log goes to this descriptor. */
+  dbusLogs?: Partial<Record<'session' | 'system', number>>,
 ): { final: LaunchPlan; abort(): void } {
   const helpers: { abort(): void }[] = [];
   const abort = (): void => {
@@ -106,7 +108,18 @@ export function startBeside(
       };
     };
     // restoreStdio clears close-on-exec and O_NONBLOCK on any descriptor.
-    if (plan.dbus && plan.dbus.buses.length > 0) {
+    if (plan.dbus && dbusLogs) {
+      // Learning: one proxy per bus, as the log does not say which bus a line is about.
+      for (const b of plan.dbus.buses) {
+        const proxy = startProxy([b], {
+          env,
+          hostRuntime: plan.dbus.hostRuntime,
+          clearCloexec: restoreStdio,
+          ...(dbusLogs[b.bus] !== undefined ? { logTo: dbusLogs[b.bus] } : {}),
+        });
+        beside(proxy, proxy.binds);
+      }
+    } else if (plan.dbus && plan.dbus.buses.length > 0) {
       const proxy = startProxy(plan.dbus.buses, {
         env,
         hostRuntime: plan.dbus.hostRuntime,

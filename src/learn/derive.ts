@@ -30,6 +30,8 @@ import * as path from 'node:path';
 import { GROUPS, expandGroup, type GroupContext } from '../seccomp/groups.js';
 import { REQUIRED_SYSCALLS, type SyscallEntry } from '../seccomp/policy.js';
 import type { SecretPath } from '../mounts/secrets.js';
+import { covers } from '../desktop/dbus.js';
+import { BUSES, learnBus, type BaseBus, type Bus, type DbusUse, type LearnedBus } from './dbus.js';
 
 /** One line of the record. */
 export type Observation = Record<string, unknown> & { kind?: unknown };
@@ -55,6 +57,8 @@ export interface Host {
   baseSyscalls(network: GroupContext['network']): SyscallEntry[];
   /** The syscall names of the native table (for groups). */
   nativeNames: ReadonlySet<string>;
+  /** The base profile's rules for a bus it has (src/learn/dbus.ts). */
+  baseDbus?(bus: Bus): BaseBus | undefined;
 }
 
 export interface Learned {
@@ -63,6 +67,8 @@ export interface Learned {
   exec: string[];
   sockets: string[];
   network: { mode: 'none' } | { mode: 'private'; allow: string[] };
+  /** The buses the program connected to through the learning proxies, and the names to add there. */
+  dbus: Partial<Record<Bus, LearnedBus>>;
   /** Used with no internet socket at all: the base's network is kept as "none". */
   syscalls: SyscallEntry[];
   /** Said in comments. */
@@ -73,9 +79,12 @@ export interface Learned {
     dns: string[];
     udp: string[];
     unixOther: string[];
+    /** It connected to a bus the learning sandbox had no proxy for. */
     dbus: boolean;
     /** Names the D-Bus proxy refused (the base's dbus rules), as KEY: NAME. */
     dbusRefused: string[];
+    /** Names of refused families (src/desktop/dbus.ts) it called or asked to own: never proposed, as BUS: NAME. */
+    dbusForbidden: string[];
     devices: string[];
   };
   /** How many observations each grant stands for, and an example. */
@@ -170,8 +179,8 @@ const ALWAYS_ALLOWED: ReadonlySet<string> = new Set(REQUIRED_SYSCALLS);
 
 const nameOf = (e: SyscallEntry): string => (typeof e === 'string' ? e : e.name);
 
-/** The observations -> grants. */
-export function learn(lines: readonly Observation[], h: Host): Learned {
+/** The observations (and what the learning D-Bus proxies logged, src/learn/dbus.ts) -> grants. */
+export function learn(lines: readonly Observation[], h: Host, dbusUse: Partial<Record<Bus, DbusUse>> = {}): Learned {
   const broad = broadDirs(h);
   const notes: Learned['notes'] = {
     secrets: [],
@@ -182,6 +191,7 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
     unixOther: [],
     dbus: false,
     dbusRefused: [],
+    dbusForbidden: [],
     devices: [],
   };
   const why = new Map<string, string>();
@@ -208,7 +218,7 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
       const p = typeof o.path === 'string' ? o.path : typeof o.abstract === 'string' ? o.abstract : undefined;
       if (p === undefined || p === '') continue;
       const s = socketOf(p, h);
-      if (s === 'dbus') notes.dbus = true;
+      if (s === 'dbus') notes.dbus = !Object.values(dbusUse).some((u) => u.connected);
       else if (s) add(sockets, s);
       else if (typeof o.path === 'string' && !h.baseShows(p, 'rw') && !notes.unixOther.includes(p))
         notes.unixOther.push(p);
@@ -302,7 +312,22 @@ export function learn(lines: readonly Observation[], h: Host): Learned {
     syscalls.push(...entries);
     covered.add(n);
   }
-  return { ro, rw, exec, sockets: [...sockets].sort(), network, syscalls, notes, why };
+  const dbus: Learned['dbus'] = {};
+  for (const bus of BUSES) {
+    const u = dbusUse[bus];
+    if (u === undefined || !u.connected) continue;
+    const { add, forbidden } = learnBus(u, h.baseDbus?.(bus));
+    dbus[bus] = add;
+    notes.dbusForbidden.push(...forbidden.map((n) => `${bus}: ${n}`));
+    for (const n of add.own)
+      why.set(`dbus.${bus}.own:${n}`, 'asked to own (refused while learning: owning is not widened, see tsjail(1))');
+    for (const n of add.talk)
+      why.set(
+        `dbus.${bus}.talk:${n}`,
+        u.talk.some((x) => covers(n, x)) ? 'called' : 'called; the proxy found no such name while learning',
+      );
+  }
+  return { ro, rw, exec, sockets: [...sockets].sort(), network, dbus, syscalls, notes, why };
 }
 
 /** What the learning run widened, said at the top of the file. */
@@ -393,13 +418,21 @@ export function renderProfile(
   if (l.notes.unixOther.length > 0)
     notes.push(`It connected to other unix sockets (not granted): ${l.notes.unixOther.join(', ')}`);
   if (l.notes.dbus)
-    notes.push('It connected to a D-Bus bus: the names it used are not learned yet; see "dbus" in tsjail-profile(5).');
+    notes.push(
+      'It connected to a D-Bus bus that the learning sandbox had none of (no bus to proxy was found): nothing of D-Bus is learned; see "dbus" in tsjail-profile(5).',
+    );
+  if (l.notes.dbusForbidden.length > 0)
+    notes.push(
+      `It called or asked to own D-Bus names no profile may have without dbus.BUS.dangerouslyAllow (never proposed): ${l.notes.dbusForbidden.join(', ')}`,
+    );
   if (l.notes.dbusRefused.length > 0)
     notes.push(
       `The D-Bus proxy refused (${w.base}'s dbus rules; not granted, add a name there if the program needs it): ${l.notes.dbusRefused.join(', ')}`,
     );
 
   if (l.sockets.length > 0) keys.push(['sockets', [`  sockets: ${j5(l.sockets)}, // connected to`]]);
+  const dbusLines = renderDbus(l, w, local ? {} : ((baseDoc.dbus ?? {}) as Record<string, unknown>), local);
+  if (dbusLines.length > 0) keys.push(['dbus', dbusLines]);
 
   const netLines: string[] = [];
   if (l.notes.dns.length > 0)
@@ -458,7 +491,7 @@ export function renderProfile(
 
   if (!local)
     for (const [k, v] of Object.entries(baseDoc)) {
-      if (['filesystem', 'sockets', 'network', 'syscalls', 'description', 'command'].includes(k)) continue;
+      if (['filesystem', 'sockets', 'dbus', 'network', 'syscalls', 'description', 'command'].includes(k)) continue;
       keys.push([k, [`  ${k}: ${j5(v)}, // from ${w.base}`]]);
     }
   if (!local) {
@@ -469,6 +502,46 @@ export function renderProfile(
   for (const [, lines] of keys) out.push(...lines);
   out.push('}');
   return out.join('\n') + '\n';
+}
+
+/**
+ * The `dbus` key: every bus the base has (its rules kept as written) or the
+ * program connected to, with the names learned added to talk and own; for a
+ * local file, only the buses and names to add.
+ */
+function renderDbus(l: Learned, w: Widened, docDbus: Record<string, unknown>, local: boolean): string[] {
+  const buses: string[] = [];
+  for (const bus of BUSES) {
+    const doc = (docDbus[bus] ?? undefined) as Record<string, unknown> | undefined;
+    const add = l.dbus[bus];
+    if (doc === undefined && add === undefined) continue;
+    if (local && add !== undefined && add.talk.length === 0 && add.own.length === 0 && docDbus[bus] !== undefined)
+      continue;
+    const inner: string[] = [];
+    for (const kind of ['talk', 'own'] as const) {
+      const kept = ((doc?.[kind] as unknown[] | undefined) ?? []).map((v) => `        ${j5(v)},`);
+      const learned = (add?.[kind] ?? []).map((n) => {
+        const why = l.why.get(`dbus.${bus}.${kind}:${n}`);
+        return `        ${j5(n)},${why ? ` // ${why}` : ''}`;
+      });
+      if (kept.length === 0 && learned.length === 0) continue;
+      inner.push(`      ${kind}: [`);
+      if (kept.length > 0) inner.push(`        // from ${w.base}:`, ...kept);
+      if (learned.length > 0) inner.push('        // learned:', ...learned);
+      inner.push('      ],');
+    }
+    for (const [k, v] of Object.entries(doc ?? {}))
+      if (k !== 'talk' && k !== 'own') inner.push(`      ${k}: ${j5(v)},`);
+    const said =
+      add === undefined
+        ? ` // from ${w.base}`
+        : doc === undefined && inner.length === 0
+          ? ' // connected, no name used'
+          : '';
+    if (inner.length === 0) buses.push(`    ${bus}: {},${said}`);
+    else buses.push(`    ${bus}: {${said}`, ...inner, '    },');
+  }
+  return buses.length > 0 ? ['  dbus: {', ...buses, '  },'] : [];
 }
 
 /** A base's expanded syscall entries under a network (`expandGroup` for groups). */

@@ -10,7 +10,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import JSON5 from 'json5';
 import { asUser, makeUserDir, removeDir, tsjail, userEnv, writeUserFile } from '../helpers/sandbox.js';
 import { httpServer } from '../helpers/internet.js';
@@ -210,5 +210,105 @@ t.test(
     const again = tsjail(['-p', out, '--', ...ff('again.png')], { home, cwd: dir, timeout: 240_000 });
     t.equal(again.status, 0, again.stderr);
     t.ok(fs.statSync(path.join(dir, 'again.png')).size > 0, 'rendered again under the learned profile');
+  },
+);
+
+// D-Bus names (issue 18): while learning the session bus goes through a
+// recording xdg-dbus-proxy; a private test bus of the test user's with a
+// service that owns com.example.Called and com.example.Third. The job owns
+// one name and calls another: the learned profile has exactly those, and
+// under it the job runs again while a call to the third name is refused
+// (the control: outside tsjail the same call is answered).
+const haveDbusLearn =
+  ['dbus-daemon', 'xdg-dbus-proxy', 'gdbus', 'dbus-send'].every(
+    (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0,
+  ) &&
+  spawnSync('/usr/bin/python3', ['-c', 'import dbus, dbus.service, dbus.mainloop.glib; from gi.repository import GLib'])
+    .status === 0;
+
+const SERVICE = `
+import dbus, dbus.service, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.SessionBus()
+class Svc(dbus.service.Object):
+    @dbus.service.method('com.example.Svc', in_signature='', out_signature='s')
+    def Ping(self):
+        return 'pong'
+names = [dbus.service.BusName(n, bus) for n in ('com.example.Called', 'com.example.Third')]
+Svc(bus, '/svc')
+print('ready', flush=True)
+GLib.MainLoop().run()
+`;
+
+t.test(
+  'learn writes the D-Bus names called and owned, and nothing else',
+  {
+    skip: haveDbusLearn
+      ? false
+      : 'dbus-daemon, xdg-dbus-proxy, gdbus, dbus-send or python3-dbus/python3-gi is missing (.ci/run installs them)',
+  },
+  async (t) => {
+    const dir = makeUserDir('learn-dbus');
+    const address = `unix:path=${path.join(dir, 'bus')}`;
+    const env = { DBUS_SESSION_BUS_ADDRESS: address };
+    const started: ReturnType<typeof spawn>[] = [];
+    t.teardown(() => {
+      for (const c of started) c.kill('SIGKILL');
+      removeDir(dir);
+    });
+    const start = async (cmd: string[], word: string): Promise<void> => {
+      const argv = asUser(cmd, userEnv({ home: dir, env }));
+      const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+      started.push(c);
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        c.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes(word)) resolve();
+        });
+        c.on('exit', (code) => reject(new Error(`${cmd[0]} exited ${code} before it was ready`)));
+      });
+    };
+    await start(['dbus-daemon', '--session', `--address=${address}`, '--nofork', '--print-address'], 'unix:');
+    writeUserFile(path.join(dir, 'service.py'), SERVICE);
+    await start(['/usr/bin/python3', path.join(dir, 'service.py')], 'ready');
+
+    const ping = (name: string) => `dbus-send --session --print-reply --dest=${name} /svc com.example.Svc.Ping`;
+    const script = path.join(dir, 'dbus-job.sh');
+    writeUserFile(
+      script,
+      `#!/bin/sh
+gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.RequestName com.example.Owned 4 || echo "not owned"
+${ping('com.example.Called')} || exit 4
+if [ -n "$1" ]; then
+  ${ping('com.example.Third')} && exit 8
+  exit 10
+fi
+`,
+      0o755,
+    );
+    const outside = asUser(['/bin/sh', script, 'extra'], userEnv({ home: dir, env }));
+    const o = spawnSync(outside[0]!, outside.slice(1), { encoding: 'utf8' });
+    t.equal(o.status, 8, `control: outside tsjail the third name answers: ${o.stderr}`);
+    t.match(o.stdout, /\(uint32 1,\)/, 'control: outside, the name is owned');
+
+    const out = path.join(dir, 'dbus-job.json5');
+    const r = tsjail(['learn', '-o', out, '--', script], { home: dir, env, timeout: 120_000 });
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /string "pong"/, 'the call went through while learning');
+    t.match(r.stderr, /learned: D-Bus session bus: talk com\.example\.Called, own com\.example\.Owned/);
+    const text = fs.readFileSync(out, 'utf8');
+    const p = JSON5.parse(text) as { dbus?: { session?: { talk?: string[]; own?: string[] } } };
+    t.same(p.dbus?.session?.talk, ['com.example.Called'], 'exactly the name called');
+    t.same(p.dbus?.session?.own, ['com.example.Owned'], 'exactly the name owned');
+    t.notMatch(text, /com\.example\.Third/, 'never the name it did not call');
+
+    const again = tsjail(['-p', out, '--', script], { home: dir, env, timeout: 120_000 });
+    t.equal(again.status, 0, again.stderr);
+    t.match(again.stdout, /\(uint32 1,\)/, 'it owns the name under the learned profile');
+    t.match(again.stdout, /string "pong"/, 'and its call is answered');
+    const extra = tsjail(['-p', out, '--', script, 'extra'], { home: dir, env, timeout: 120_000 });
+    t.equal(extra.status, 10, `the third name is refused: ${extra.stdout}${extra.stderr}`);
   },
 );
