@@ -176,7 +176,7 @@ static void keep_lifelines(const struct plan *plan, int plan_fd)
 }
 
 /* Steps 14-22: the program process, PID 2. Never returns. */
-static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int sysctl_dir)
+static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int ipc_sock)
 {
 	sigset_t none;
 
@@ -190,10 +190,9 @@ static _Noreturn void program(const struct plan *plan, mode_t umask_saved, int s
 	 * this covers the moment before the kernel gets to us.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die("program", "PR_SET_PDEATHSIG");
-	/* 15a. Here, not in init: the helper takes a PID, and the program
-	 * stays PID 2. */
-	if (plan->ipc_shm)
-		ns_ipc_limit(sysctl_dir, plan);
+	/* 15a. The limited IPC namespace, which init makes now. */
+	if (ipc_sock >= 0)
+		ns_ipc_join(ipc_sock);
 	/* 16. */
 	if (plan->chdir && chdir(plan->chdir) < 0)
 		die("chdir", "%s", plan->chdir);
@@ -285,7 +284,7 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd
 	/* 7-8. Modes in the plan are exact: no umask while building. */
 	mode_t umask_saved = umask(0);
 	/* For step 15a: the sandbox's /proc/sys will be read-only, the
-	 * host's procfs is not (closed in init after the fork). */
+	 * host's procfs is not. */
 	int sysctl_dir = -1;
 	if (plan->ipc_shm &&
 	    (sysctl_dir = open("/proc/sys/kernel", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -307,7 +306,11 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd
 		if (pipe2(go, O_CLOEXEC) < 0)
 			die("init", "pipe");
 	}
-	/* 12. */
+	/* 12. (With IPC, the socket init hands the program its IPC
+	 * namespace on in step 15a.) */
+	int ipc[2] = { -1, -1 };
+	if (plan->ipc_shm && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ipc) < 0)
+		die("init", "socketpair");
 	pid_t pid = fork();
 	if (pid < 0)
 		die("init", "fork the program");
@@ -316,10 +319,17 @@ static _Noreturn void sandbox(const struct plan *plan, int sync_fd, int place_fd
 			close(ctl);
 			tty_program_join(go[0], go[1]);
 		}
-		program(plan, umask_saved, sysctl_dir);
+		if (sysctl_dir >= 0) {
+			close(sysctl_dir);
+			close(ipc[0]);
+		}
+		program(plan, umask_saved, ipc[1]);
 	}
-	if (sysctl_dir >= 0)
-		close(sysctl_dir);
+	/* 15a, init's part: the program's process waits for it. */
+	if (sysctl_dir >= 0) {
+		close(ipc[1]);
+		ns_ipc_limit(sysctl_dir, plan, ipc[0]);
+	}
 	if (plan->tty_fds) {
 		close(go[0]);
 		tty_init_place(plan, pid, fg, go[1]);

@@ -179,68 +179,67 @@ static void write_sysctl_u64(int dir, const char *path, unsigned long long value
 /*
  * The IPC sysctls of a namespace belong to uid 0 of the user namespace that
  * owns it (ipc/ipc_sysctl.c, ipc_set_ownership), and ours maps only the
- * caller's uid. So a child makes a user namespace of its own under ours,
- * with root mapped to our ids, and a new IPC namespace owned by it; it sets
- * the limits there and leaves that namespace's descriptor in a slot of the
- * descriptor table it shares with us (CLONE_FILES); we enter it with
- * setns(2), which our capabilities in our own namespace and in its child
- * allow. The sysctls are written through SYSCTL_DIR, /proc/sys/kernel
- * of the host's procfs opened before the mounts (the sandbox's /proc/sys is
- * read-only). The child makes itself dumpable first: a non-dumpable process's
- * /proc/self files belong to root, and it could not write its maps. It
- * runs before the program exists and holds nothing the caller may not see.
+ * caller's uid. So init, once it has forked the program and needs nothing
+ * of our user namespace any more (it only drops its capabilities and
+ * supervises), moves into a user namespace of its own nested in ours, with
+ * root mapped to the plan's ids (our ids there), and a new IPC namespace
+ * owned by it; it sets the limits there and hands a descriptor of that
+ * namespace to the program's process over SOCK, which enters it with
+ * setns(2) (ns_ipc_join): its capabilities in our namespace, the parent of
+ * init's, allow it. No process is made for it. The sysctls are written
+ * through SYSCTL_DIR, /proc/sys/kernel of the host's procfs opened before
+ * the mounts (the sandbox's /proc/sys is read-only). Init is dumpable only
+ * while it writes its maps: a non-dumpable process's /proc/self files
+ * belong to root, and it could not write them.
  */
-void ns_ipc_limit(int sysctl_dir, const struct plan *plan)
+void ns_ipc_limit(int sysctl_dir, const struct plan *plan, int sock)
 {
 	char map[64];
 	uint64_t shm = plan->ipc_shm;
-	int status;
-	int slot = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (slot < 0)
-		die("ipc", "open /dev/null");
-	long pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
-	if (pid < 0)
-		die("ipc", "fork");
-	if (pid == 0) {
-		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-			die("ipc", "PR_SET_DUMPABLE");
-		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
-			die("ipc", "unshare a user and IPC namespace");
-		write_proc("/proc/self/setgroups", "deny");
-		snprintf(map, sizeof map, "0 %u 1\n", plan->uid);
-		write_proc("/proc/self/uid_map", map);
-		snprintf(map, sizeof map, "0 %u 1\n", plan->gid);
-		write_proc("/proc/self/gid_map", map);
-		unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
-		write_sysctl_u64(sysctl_dir, "shmmax", shm);
-		write_sysctl_u64(sysctl_dir, "shmall", (shm + page - 1) / page);
-		write_sysctl_u64(sysctl_dir, "msgmax", plan->ipc_msg[0]);
-		write_sysctl_u64(sysctl_dir, "msgmnb", plan->ipc_msg[1]);
-		write_sysctl_u64(sysctl_dir, "msgmni", plan->ipc_msg[2]);
-		char sem[64];
-		snprintf(sem, sizeof sem, "%u %u %u %u\n", plan->ipc_sem[0], plan->ipc_sem[1],
-			 plan->ipc_sem[2], plan->ipc_sem[3]);
-		write_sysctl(sysctl_dir, "sem", sem);
-		int fd = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || dup3(fd, slot, O_CLOEXEC) < 0)
-			die("ipc", "open /proc/self/ns/ipc");
-		_exit(0);
-	}
-	while (waitpid((pid_t)pid, &status, 0) < 0)
-		if (errno != EINTR)
-			die("ipc", "wait");
-	/* The child said why on stderr. */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		_exit(EXIT_SETUP);
-	if (setns(slot, CLONE_NEWIPC) < 0)
-		die("ipc", "enter the limited IPC namespace");
-	close(slot);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		die("ipc", "PR_SET_DUMPABLE");
+	if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
+		die("ipc", "unshare a user and IPC namespace");
+	write_proc("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof map, "0 %u 1\n", plan->uid);
+	write_proc("/proc/self/uid_map", map);
+	snprintf(map, sizeof map, "0 %u 1\n", plan->gid);
+	write_proc("/proc/self/gid_map", map);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("ipc", "PR_SET_DUMPABLE");
+	unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+	write_sysctl_u64(sysctl_dir, "shmmax", shm);
+	write_sysctl_u64(sysctl_dir, "shmall", (shm + page - 1) / page);
+	write_sysctl_u64(sysctl_dir, "msgmax", plan->ipc_msg[0]);
+	write_sysctl_u64(sysctl_dir, "msgmnb", plan->ipc_msg[1]);
+	write_sysctl_u64(sysctl_dir, "msgmni", plan->ipc_msg[2]);
+	char sem[64];
+	snprintf(sem, sizeof sem, "%u %u %u %u\n", plan->ipc_sem[0], plan->ipc_sem[1],
+		 plan->ipc_sem[2], plan->ipc_sem[3]);
+	write_sysctl(sysctl_dir, "sem", sem);
 	close(sysctl_dir);
+	int fd = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("ipc", "open /proc/self/ns/ipc");
+	send_fds(sock, 'I', &fd, 1, "ipc");
+	close(fd);
+	close(sock);
 	note("System V IPC limited: shared memory %llu bytes, %u message queues of %u bytes, "
 	     "%u semaphore sets of %u, %u semaphores in all",
 	     (unsigned long long)shm, plan->ipc_msg[2], plan->ipc_msg[1], plan->ipc_sem[3],
 	     plan->ipc_sem[0], plan->ipc_sem[1]);
+}
+
+void ns_ipc_join(int sock)
+{
+	int fd;
+
+	recv_fds(sock, 'I', &fd, 1, "ipc");
+	close(sock);
+	if (setns(fd, CLONE_NEWIPC) < 0)
+		die("ipc", "enter the limited IPC namespace");
+	close(fd);
 }
 
 void ns_loopback_up(void)

@@ -30,13 +30,18 @@ void ns_map_ids(uint32_t inside_uid, uint32_t inside_gid, uid_t outside_uid, gid
 
 struct plan;
 
-/* Replace our IPC namespace with one whose kernel.shmmax is the plan's
- * ipc_shm bytes and shmall that rounded up to pages, and whose message
- * queue (msgmax, msgmnb, msgmni) and semaphore (sem) limits are the plan's,
- * owned by a user namespace nested in ours that maps root to the plan's
- * uid/gid (our ids there). SYSCTL_DIR: a descriptor of a writable procfs's
- * sys/kernel; closed. */
-void ns_ipc_limit(int sysctl_dir, const struct plan *plan);
+/* Init, after the fork of the program's process: move into a new IPC
+ * namespace whose kernel.shmmax is the plan's ipc_shm bytes and shmall that
+ * rounded up to pages, and whose message queue (msgmax, msgmnb, msgmni) and
+ * semaphore (sem) limits are the plan's, owned by a user namespace nested in
+ * ours that maps root to the plan's uid/gid (our ids there), and send a
+ * descriptor of it over SOCK. SYSCTL_DIR: a descriptor of a writable
+ * procfs's sys/kernel. Both are closed. */
+void ns_ipc_limit(int sysctl_dir, const struct plan *plan, int sock);
+
+/* The program's process: enter the IPC namespace init sends over SOCK
+ * (closed). Init gone first: exit 125 without a word (it said why). */
+void ns_ipc_join(int sock);
 
 /* From the monitor, outside: have the setuid helpers PLAN's IDMAP names
  * write the maps of CHILD (newuidmap/newgidmap CHILD WORDS...). On failure

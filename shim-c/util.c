@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,4 +150,43 @@ int status_code(int wstatus)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return WEXITSTATUS(wstatus);
+}
+
+void send_fds(int sock, char tag, const int *fds, size_t n, const char *step)
+{
+	char buf[CMSG_SPACE(sizeof(int) * 2)];
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memset(buf, 0, sizeof buf);
+	msg.msg_control = buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			die(step, "send descriptors");
+}
+
+void recv_fds(int sock, char tag, int *fds, size_t n, const char *step)
+{
+	char buf[CMSG_SPACE(sizeof(int) * 2)], got = 0;
+	struct iovec iov = { .iov_base = &got, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	msg.msg_control = buf;
+	msg.msg_controllen = sizeof buf;
+	while ((r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			die(step, "receive descriptors");
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	/* The peer said why on stderr. */
+	if (r != 1 || got != tag || !cm || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int) * n))
+		_exit(EXIT_SETUP);
+	memcpy(fds, CMSG_DATA(cm), sizeof(int) * n);
 }

@@ -67,4 +67,10 @@ void close_from_3_except3(const char *step, int a, int b, int c);
  * 128+N for death by signal N. */
 int status_code(int wstatus);
 
+/* Send N (1 or 2) descriptors over the socket SOCK, with the one byte TAG. */
+void send_fds(int sock, char tag, const int *fds, size_t n, const char *step);
+/* Receive exactly N descriptors with TAG (close-on-exec), else the peer died
+ * or broke the protocol: exit 125 without a word (the peer said why). */
+void recv_fds(int sock, char tag, int *fds, size_t n, const char *step);
+
 #endif
