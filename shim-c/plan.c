@@ -88,6 +88,7 @@ const char *plan_type_name(unsigned type)
 		[R_REPORT_SYSCALL] = "REPORT_SYSCALL",
 		[R_REPORT_PATH] = "REPORT_PATH",
 		[R_REPORT_DBUS] = "REPORT_DBUS",
+		[R_REPORT_LANDLOCK] = "REPORT_LANDLOCK",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -540,6 +541,14 @@ static bool decode(struct parser *ps)
 			     "flags arg not 0 to 5 or none") &&
 		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
 	}
+	case R_REPORT_LANDLOCK: {
+		struct plan_report_ll *r = &pl->report_ll[pl->nreport_ll++];
+		if (!get_path(ps, &r->path, "path") || !get_u64(ps, &r->access, "access") ||
+		    !get_str(ps, &r->json, "json") || !get_str(ps, &r->hint, "hint"))
+			return false;
+		return check(ps, r->access != 0, "access is empty") &&
+		       check(ps, r->json[0] == '{', "json is not the start of a JSON object");
+	}
 	case R_REPORT_DBUS: {
 		uint32_t fd;
 		if (!get_u32(ps, &fd, "fd") || !get_str(ps, &pl->report_dbus_talk, "talk json") ||
@@ -638,7 +647,7 @@ static bool singleton(unsigned type)
 
 struct counts {
 	size_t cgroups, mounts, rlimits, env, argv, ll_rules, lifelines, netargs, netrules,
-		discards, cgjoins, report_syscalls, report_paths;
+		discards, cgjoins, report_syscalls, report_paths, report_ll;
 	uint64_t seen[2]; /* bit t set: a record of type t was seen (types < 128) */
 };
 
@@ -714,6 +723,9 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 		case R_REPORT_PATH:
 			c->report_paths++;
 			break;
+		case R_REPORT_LANDLOCK:
+			c->report_ll++;
+			break;
 		case R_LIFELINE:
 			if (++c->lifelines > PLAN_MAX_LIFELINES)
 				return fail(ps, "record %u: more than %u LIFELINE records", i,
@@ -751,6 +763,10 @@ static bool scan(struct parser *ps, const uint8_t *buf, size_t len, uint32_t cou
 			    "REPORT_SYSCALL or REPORT_PATH without a REPORT and a SECCOMP record");
 	if (seen(c, R_ENTER) && seen(c, R_REPORT))
 		return fail(ps, "ENTER with a REPORT record");
+	if (c->report_ll && !(seen(c, R_REPORT) && seen(c, R_LANDLOCK) && c->report_paths))
+		return fail(
+			ps,
+			"REPORT_LANDLOCK without a REPORT, a LANDLOCK and a REPORT_PATH record");
 	if (seen(c, R_REPORT_DBUS) && !seen(c, R_REPORT))
 		return fail(ps, "REPORT_DBUS without a REPORT record");
 	return true;
@@ -766,6 +782,7 @@ void plan_free(struct plan *pl)
 	free(pl->ll_rules);
 	free(pl->report_syscalls);
 	free(pl->report_paths);
+	free(pl->report_ll);
 	free(pl->arena);
 	memset(pl, 0, sizeof *pl);
 }
@@ -810,10 +827,12 @@ int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size
 	out->ll_rules = calloc(c.ll_rules + 1, sizeof *out->ll_rules);
 	out->report_syscalls = calloc(c.report_syscalls + 1, sizeof *out->report_syscalls);
 	out->report_paths = calloc(c.report_paths + 1, sizeof *out->report_paths);
+	out->report_ll = calloc(c.report_ll + 1, sizeof *out->report_ll);
 	out->arena = malloc(len);
 	ps.arena_size = len;
 	if (!out->cgroups || !out->mounts || !out->rlimits || !out->envp || !out->argv ||
-	    !out->ll_rules || !out->report_syscalls || !out->report_paths || !out->arena) {
+	    !out->ll_rules || !out->report_syscalls || !out->report_paths || !out->report_ll ||
+	    !out->arena) {
 		fail(&ps, "out of memory");
 		goto bad;
 	}

@@ -56,6 +56,7 @@ enum plan_type {
 	R_REPORT_SYSCALL = 71,
 	R_REPORT_PATH = 72,
 	R_REPORT_DBUS = 73,
+	R_REPORT_LANDLOCK = 74,
 	R_CGJOIN = 80,
 };
 
@@ -173,6 +174,18 @@ struct plan_report_path {
 	const char *json, *hint;
 };
 
+/* REPORT_LANDLOCK: what a Landlock refusal of ACCESS (LANDLOCK_ACCESS_FS_*
+ * bits) at or below PATH means to the user: the JSON object (without its
+ * closing brace) and the summary's words TypeScript wrote. The reporter
+ * attributes a REPORT_PATH call to the LANDLOCK rules (an access they do
+ * not grant there) and takes the deepest record whose ACCESS has a right
+ * missing. */
+struct plan_report_ll {
+	const char *path;
+	uint64_t access;
+	const char *json, *hint;
+};
+
 struct plan {
 	uint32_t ns_flags;
 	uint32_t uid, gid;
@@ -245,6 +258,8 @@ struct plan {
 	size_t nreport_syscalls;
 	struct plan_report_path *report_paths;
 	size_t nreport_paths;
+	struct plan_report_ll *report_ll;
+	size_t nreport_ll;
 	/* REPORT_DBUS: the read end of xdg-dbus-proxy's --log (a LIFELINE;
 	 * -1: none) and the starts of the JSON objects of a refused talk and
 	 * own TypeScript wrote. */

@@ -55,6 +55,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -258,6 +259,258 @@ static void add_address(struct buf *b, uint32_t nr, pid_t pid, const __u64 args[
 	}
 }
 
+/* Landlock's filesystem rights (LANDLOCK_ACCESS_FS_*: bit N is LL_NAMES[N]),
+ * declared here as landlock.c does: the build host's headers may be older. */
+static const char *const LL_NAMES[] = { "execute",    "write_file",  "read_file", "read_dir",
+					"remove_dir", "remove_file", "make_char", "make_dir",
+					"make_reg",   "make_sock",   "make_fifo", "make_block",
+					"make_sym",   "refer",       "truncate",  "ioctl_dev" };
+#define LL_EXECUTE (1ULL << 0)
+#define LL_WRITE_FILE (1ULL << 1)
+#define LL_REMOVE_DIR (1ULL << 4)
+#define LL_REMOVE_FILE (1ULL << 5)
+#define LL_MAKE_CHAR (1ULL << 6)
+#define LL_MAKE_DIR (1ULL << 7)
+#define LL_MAKE_REG (1ULL << 8)
+#define LL_MAKE_SOCK (1ULL << 9)
+#define LL_MAKE_FIFO (1ULL << 10)
+#define LL_MAKE_BLOCK (1ULL << 11)
+#define LL_MAKE_SYM (1ULL << 12)
+#define LL_TRUNCATE (1ULL << 14)
+
+/* IN made lexically normal (absolute, no ".", "..", "//" or trailing "/")
+ * into OUT[cap]; -1 when it does not fit. */
+static int normalize(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (cap < 2 || in[0] != '/')
+		return -1;
+	out[n++] = '/';
+	const char *p = in;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t len = (size_t)(e - p);
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 1 && out[n - 1] != '/')
+				n--;
+			if (n > 1)
+				n--;
+		} else {
+			if (n + len + 2 > cap)
+				return -1;
+			if (n > 1)
+				out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p = e;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* Whether P is DIR or below it (both normal). */
+static int beneath(const char *p, const char *dir)
+{
+	if (strcmp(dir, "/") == 0)
+		return 1;
+	size_t n = strlen(dir);
+	return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* The rights the LANDLOCK rules grant at P: those of every rule at P or
+ * above it (a rule on a directory covers what is beneath). */
+static uint64_t ll_granted(const struct plan *plan, const char *p)
+{
+	uint64_t a = 0;
+	for (size_t i = 0; i < plan->nll_rules; i++)
+		if (plan->ll_rules[i].path && beneath(p, plan->ll_rules[i].path))
+			a |= plan->ll_rules[i].access;
+	return a;
+}
+
+/* Whether no directory of P (and, with LAST, not P itself) is a symbolic
+ * link in process PID's tree: only then are the rules' paths P's. */
+static int no_links(pid_t pid, const char *p, int last)
+{
+	char inside[PATH_MAX + 32];
+	int base = snprintf(inside, sizeof inside, "/proc/%d/root", (int)pid);
+	if (base < 0 || (size_t)base + strlen(p) >= sizeof inside)
+		return 0;
+	memcpy(inside + base, p, strlen(p) + 1);
+	for (char *c = inside + base + 1;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		int end = *c == '\0';
+		if (end && !last)
+			return 1;
+		char keep = *c;
+		*c = '\0';
+		struct stat st;
+		int link = lstat(inside, &st) == 0 && S_ISLNK(st.st_mode);
+		*c = keep;
+		if (link)
+			return 0;
+		if (end)
+			return 1;
+	}
+}
+
+/* The open flags of an openat2 call (the first member of its open_how). */
+static uint64_t how_flags(pid_t pid, uint64_t addr)
+{
+	uint64_t fl = 0;
+	struct iovec local = { .iov_base = &fl, .iov_len = sizeof fl };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof fl };
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof fl)
+		return 0;
+	return fl;
+}
+
+/* The Landlock rights call NR on WHERE needs (0: none that tsjail
+ * attributes), and in AT the path they are checked at: WHERE itself, or its
+ * directory for a call that makes or removes an entry. EXISTS and MODE:
+ * what the sandbox has at WHERE before the call. */
+static uint64_t ll_needed(uint32_t nr, pid_t pid, const __u64 args[6],
+			  const struct plan_report_path *rp, const char *where, int exists,
+			  mode_t mode, char *at, size_t cap)
+{
+	int is_dir = exists && S_ISDIR(mode);
+	snprintf(at, cap, "%s", where);
+	uint64_t need = 0;
+	int entry = 0;
+	long nrl = (long)nr;
+	if (nrl == SYS_execve || nrl == SYS_execveat)
+		return exists && !is_dir ? LL_EXECUTE : 0;
+	int is_open = nrl == SYS_openat || nrl == SYS_openat2;
+#ifdef SYS_open
+	is_open |= nrl == SYS_open;
+#endif
+#ifdef SYS_creat
+	is_open |= nrl == SYS_creat;
+#endif
+	if (is_open) {
+		uint64_t fl = nrl == SYS_openat2  ? how_flags(pid, args[2])
+			      : rp->flags_arg < 6 ? args[rp->flags_arg]
+						  : (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC);
+		if (exists && !is_dir) {
+			if ((fl & O_ACCMODE) != O_RDONLY)
+				need |= LL_WRITE_FILE;
+			/* O_TRUNC truncates (and Landlock checks it) on regular files only. */
+			if ((fl & O_TRUNC) && S_ISREG(mode))
+				need |= LL_TRUNCATE;
+		} else if (!exists && (fl & O_CREAT)) {
+			need = LL_MAKE_REG;
+			entry = 1;
+		}
+	} else if (nrl == SYS_mkdirat
+#ifdef SYS_mkdir
+		   || nrl == SYS_mkdir
+#endif
+	) {
+		need = exists ? 0 : LL_MAKE_DIR;
+		entry = 1;
+	} else if (nrl == SYS_unlinkat) {
+		need = !exists                    ? 0
+		       : (args[2] & AT_REMOVEDIR) ? LL_REMOVE_DIR
+		       : is_dir                   ? 0
+						  : LL_REMOVE_FILE;
+		entry = 1;
+#ifdef SYS_unlink
+	} else if (nrl == SYS_unlink) {
+		need = exists && !is_dir ? LL_REMOVE_FILE : 0;
+		entry = 1;
+#endif
+#ifdef SYS_rmdir
+	} else if (nrl == SYS_rmdir) {
+		need = exists && is_dir ? LL_REMOVE_DIR : 0;
+		entry = 1;
+#endif
+	} else if (nrl == SYS_symlinkat
+#ifdef SYS_symlink
+		   || nrl == SYS_symlink
+#endif
+		   || nrl == SYS_linkat
+#ifdef SYS_link
+		   || nrl == SYS_link
+#endif
+	) {
+		need = exists ? 0 : nrl == SYS_linkat ? LL_MAKE_REG : LL_MAKE_SYM;
+#ifdef SYS_link
+		if (nrl == SYS_link)
+			need = exists ? 0 : LL_MAKE_REG;
+#endif
+		entry = 1;
+	} else if (nrl == SYS_mknodat
+#ifdef SYS_mknod
+		   || nrl == SYS_mknod
+#endif
+	) {
+		unsigned made = (unsigned)args[nrl == SYS_mknodat ? 2 : 1];
+		need = exists           ? 0
+		       : S_ISFIFO(made) ? LL_MAKE_FIFO
+		       : S_ISSOCK(made) ? LL_MAKE_SOCK
+		       : S_ISCHR(made)  ? LL_MAKE_CHAR
+		       : S_ISBLK(made)  ? LL_MAKE_BLOCK
+					: LL_MAKE_REG;
+		entry = 1;
+	} else if (nrl == SYS_truncate) {
+		need = exists && S_ISREG(mode) ? LL_TRUNCATE : 0;
+	}
+	if (entry && need) {
+		char *slash = strrchr(at, '/');
+		if (!slash || slash[1] == '\0')
+			return 0;
+		if (slash == at)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return need;
+}
+
+/* Whether call NR may need a right the reporter attributes: not an open to
+ * read only (the most frequent call, which then costs nothing more). */
+static int ll_candidate(uint32_t nr, pid_t pid, const __u64 args[6],
+			const struct plan_report_path *rp)
+{
+	long nrl = (long)nr;
+	uint64_t fl;
+	if (nrl == SYS_openat2)
+		fl = how_flags(pid, args[2]);
+	else if (nrl == SYS_openat
+#ifdef SYS_open
+		 || nrl == SYS_open
+#endif
+	)
+		fl = rp->flags_arg < 6 ? args[rp->flags_arg] : 0;
+	else
+		return 1;
+	return (fl & O_ACCMODE) != O_RDONLY || (fl & (O_CREAT | O_TRUNC));
+}
+
+/* The "syscall" member of a REPORT_PATH's JSON, into OUT (empty when none). */
+static void json_syscall(const char *json, char *out, size_t cap)
+{
+	out[0] = '\0';
+	const char *k = strstr(json, "\"syscall\":\"");
+	if (!k)
+		return;
+	k += strlen("\"syscall\":\"");
+	size_t n = 0;
+	while (k[n] && k[n] != '"' && n + 1 < cap) {
+		out[n] = k[n];
+		n++;
+	}
+	out[n] = '\0';
+}
+
 /* At most this many hidden paths are named in the summary. */
 #define SUMMARY_PATHS 8
 /* ... and D-Bus names. */
@@ -360,6 +613,10 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 	char *hidden[SUMMARY_PATHS];
 	size_t nhidden = 0;
 	unsigned long hidden_total = 0;
+	/* Refusals of the LANDLOCK rules, and up to SUMMARY_PATHS of them for the summary. */
+	char *ll_said[SUMMARY_PATHS];
+	size_t nll_said = 0;
+	unsigned long ll_total = 0;
 	struct seccomp_notif_sizes sizes;
 
 	for (size_t i = 0; i < plan->nreport_syscalls; i++)
@@ -425,11 +682,86 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 						 where) < (int)sizeof inside &&
 					lstat(inside, &st) < 0 && errno == ENOENT &&
 					lstat(where, &st) == 0;
+			/* Shown, but the LANDLOCK rules do not grant what the call
+			 * needs there: the refusal is theirs (or the mount's, which
+			 * says the same), found from the plan, as the kernel tells
+			 * Landlock's denials only to audit. */
+			const struct plan_report_ll *ll = NULL;
+			char norm[PATH_MAX], at[PATH_MAX];
+			uint64_t missing = 0;
+			int by_mount = 0;
+			if (ok && !is_hidden && !learn && plan->nreport_ll &&
+			    ll_candidate(nr, pid, req->data.args, rp) &&
+			    strncmp(where, "/proc/", 6) != 0 &&
+			    normalize(where, norm, sizeof norm) == 0 &&
+			    snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid, norm) <
+				    (int)sizeof inside) {
+				struct stat ist;
+				int exists = lstat(inside, &ist) == 0;
+				uint64_t need = ll_needed(nr, pid, req->data.args, rp, norm, exists,
+							  exists ? ist.st_mode : 0, at, sizeof at);
+				missing = need & plan->ll_fs & ~ll_granted(plan, at);
+				/* Else the mount's flags: a read-only view (a read-only
+				 * path inside a writable one, which Landlock's rule above
+				 * it grants) or a noexec one. */
+				struct statvfs sv;
+				if (need && !missing &&
+				    snprintf(inside, sizeof inside, "/proc/%d/root%s", (int)pid,
+					     at) < (int)sizeof inside &&
+				    statvfs(inside, &sv) == 0) {
+					if (sv.f_flag & ST_RDONLY)
+						missing = need & ~LL_EXECUTE;
+					if (sv.f_flag & ST_NOEXEC)
+						missing |= need & LL_EXECUTE;
+					by_mount = missing != 0;
+				}
+				if (missing && !no_links(pid, at, strcmp(at, norm) == 0))
+					missing = 0;
+				for (size_t i = 0; missing && i < plan->nreport_ll; i++) {
+					const struct plan_report_ll *r = &plan->report_ll[i];
+					if ((r->access & missing) && beneath(at, r->path) &&
+					    (!ll || strlen(r->path) > strlen(ll->path)))
+						ll = r;
+				}
+			}
 			memset(resp, 0, sizes.seccomp_notif_resp);
 			resp->id = req->id;
 			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
 				break;
+			if (ll) {
+				ll_total++;
+				struct buf line = { 0 };
+				buf_add(&line, "{\"kind\":\"%s\",%s,\"path\":",
+					by_mount ? "mount" : "landlock", ll->json + 1);
+				buf_json_str(&line, norm);
+				if (strcmp(at, norm) != 0) {
+					buf_add(&line, ",\"directory\":");
+					buf_json_str(&line, at);
+				}
+				buf_add(&line, ",\"access\":\"");
+				for (unsigned b = 0, k = 0; b < 16; b++)
+					if (missing >> b & 1)
+						buf_add(&line, "%s%s", k++ ? "," : "", LL_NAMES[b]);
+				buf_add(&line, "\"");
+				char name[64];
+				json_syscall(rp->json, name, sizeof name);
+				if (name[0])
+					buf_add(&line, ",\"syscall\":\"%s\"", name);
+				int seen_before = 0;
+				for (size_t i = 0; i < nll_said; i++)
+					seen_before |= strcmp(ll_said[i], norm) == 0;
+				if (!seen_before && nll_said < SUMMARY_PATHS) {
+					struct buf s = { 0 };
+					buf_add(&s, "%s (%s)", norm, ll->hint);
+					ll_said[nll_said++] = s.s;
+				}
+				buf_add(&line, "}\n");
+				if (line.s && plan->report_out >= 0)
+					write_all(plan->report_out, line.s, line.len);
+				free(line.s);
+				continue;
+			}
 			/* Learning says every path; reporting, the hidden ones. */
 			if (!(learn ? ok : is_hidden))
 				continue;
@@ -553,6 +885,21 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 			}
 			const char *tail = " (filesystem.ro shows one, filesystem.rw to write)\n";
 			write_all(STDERR_FILENO, tail, strlen(tail));
+		}
+		if (ll_total) {
+			char head[128];
+			int h = snprintf(
+				head, sizeof head,
+				"tsjail: %lu file access%s refused by the sandbox's filesystem rules: ",
+				ll_total, ll_total == 1 ? "" : "es");
+			write_all(STDERR_FILENO, head, (size_t)h);
+			for (size_t i = 0; i < nll_said; i++) {
+				if (i)
+					write_all(STDERR_FILENO, "; ", 2);
+				if (ll_said[i])
+					write_all(STDERR_FILENO, ll_said[i], strlen(ll_said[i]));
+			}
+			write_all(STDERR_FILENO, "\n", 1);
 		}
 		if (kinds) {
 			char head[128];

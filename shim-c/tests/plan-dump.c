@@ -215,6 +215,17 @@ int main(void)
 		str(r->hint);
 		putchar('}');
 	}
+	fputs("],\"report_ll\":[", stdout);
+	for (size_t i = 0; i < pl.nreport_ll; i++) {
+		const struct plan_report_ll *r = &pl.report_ll[i];
+		printf("%s{\"path\":", i ? "," : "");
+		str(r->path);
+		printf(",\"access\":\"%llu\",\"json\":", (unsigned long long)r->access);
+		str(r->json);
+		fputs(",\"hint\":", stdout);
+		str(r->hint);
+		putchar('}');
+	}
 	printf("],\"report_dbus_fd\":%d,\"report_dbus_talk\":", pl.report_dbus_fd);
 	str(pl.report_dbus_talk);
 	fputs(",\"report_dbus_own\":", stdout);

@@ -10,9 +10,11 @@
 import { planMounts, visibleDir, type MountPlan } from '../mounts/plan.js';
 import type { Policy } from '../policy/build.js';
 import { buildLandlock } from '../landlock/ruleset.js';
+import { landlockReports } from '../landlock/report.js';
 import { profileFilter, seccompNetwork, type FilterCache } from '../policy/seccomp.js';
 import {
   OBSERVED_PATH_CALLS,
+  LEARNED_WRITE_CALLS,
   learnedCalls,
   learnedPaths,
   learnedSyscalls,
@@ -101,7 +103,8 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
     learn
       ? learnedCalls(syscallTable(arch).all.map((c) => c.name))
       : ctx.report
-        ? Object.keys(OBSERVED_PATH_CALLS)
+        ? // With Landlock, the calls that make or remove entries too: their refusals are attributed.
+          [...Object.keys(OBSERVED_PATH_CALLS), ...(landlock.plan ? Object.keys(LEARNED_WRITE_CALLS) : [])]
         : undefined,
     ctx.filterCache,
     learn,
@@ -158,6 +161,7 @@ export function buildLaunchPlan(policy: Policy, ctx: BuildContext): BuildResult 
               ...(learn ? learnedSyscalls(filter.observed ?? []) : []),
             ],
             paths: learn ? learnedPaths(filter.observed ?? []) : reportedPaths(filter.observed ?? []),
+            ...(learn ? {} : { landlock: landlockReports(mounts, landlock.plan) }),
           },
           lifelines: ctx.report.fd !== undefined ? [ctx.report.fd] : [],
         }

@@ -43,7 +43,7 @@ export interface ProtectRequest {
 
 /** Entries read while expanding relative globs, over all writable directories. */
 const MAX_VISITED = 10000;
-const PROTECT_LAYER = 2_000_000;
+export const PROTECT_LAYER = 2_000_000;
 
 export interface ProtectView {
   byPath: Map<string, FsNode>;

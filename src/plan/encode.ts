@@ -59,6 +59,7 @@ export const RecordType = {
   REPORT_SYSCALL: 71,
   REPORT_PATH: 72,
   REPORT_DBUS: 73,
+  REPORT_LANDLOCK: 74,
   CGJOIN: 80,
 } as const;
 
@@ -452,6 +453,19 @@ export function encodePlan(plan: LaunchPlan): Buffer {
         (w) => (
           w.u32(p.nr).u32(pa).u32(da).u32(fa).str(p.json, 'report json').str(p.hint, 'report hint'),
           RecordType.REPORT_PATH
+        ),
+      );
+    }
+    if ((rep.landlock ?? []).length > 0 && (!plan.landlock || (rep.paths ?? []).length === 0))
+      throw new PlanEncodeError('report: Landlock advice without a Landlock plan and reported paths');
+    for (const l of rep.landlock ?? []) {
+      if (l.access <= 0n) throw new PlanEncodeError(`report: Landlock advice at ${l.path} for no right`);
+      if (!l.json.startsWith('{'))
+        throw new PlanEncodeError(`report: Landlock advice at ${l.path}: json is not an object`);
+      add(
+        (w) => (
+          w.path(l.path, 'report path').u64(l.access).str(l.json, 'report json').str(l.hint, 'report hint'),
+          RecordType.REPORT_LANDLOCK
         ),
       );
     }

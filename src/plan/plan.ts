@@ -213,6 +213,20 @@ export interface ReportPlan {
   dbus?: { fd: number; talk: string; own: string };
   /** Opens and execs whose paths are looked at (REPORT_PATH); absent: none. */
   paths?: ReportedPath[];
+  /** What a refusal of the Landlock rules means, by path (REPORT_LANDLOCK, src/policy/report.ts). */
+  landlock?: ReportedLandlock[];
+}
+
+/**
+ * REPORT_LANDLOCK: a REPORT_PATH call that needs a right of `access` the
+ * Landlock rules do not grant at `path` or below it is reported as `json`
+ * (the deepest such record; the reporter adds path, access and syscall).
+ */
+export interface ReportedLandlock {
+  path: string;
+  access: bigint;
+  json: string;
+  hint: string;
 }
 
 export interface LaunchPlan {

@@ -137,9 +137,16 @@ export function learnedPaths(observed: readonly NotifiedSyscall[]): ReportedPath
   ];
 }
 
-/** The REPORT_PATH records of a filter compiled with `observe`. */
+/** The REPORT_PATH records of a filter compiled with `observe` (with the calls that make or remove entries too). */
 export function reportedPaths(observed: readonly NotifiedSyscall[]): ReportedPath[] {
   return observed.flatMap((n) => {
+    const w = LEARNED_WRITE_CALLS[n.name];
+    if (w !== undefined) {
+      const hint =
+        'making or removing an entry where the sandbox does not show the path: filesystem.rw shows it writable';
+      const json = JSON.stringify({ kind: 'path', syscall: n.name, key: 'filesystem.rw', hint }).slice(0, -1);
+      return [{ nr: n.nr, pathArg: w.path, ...(w.dirfd !== undefined ? { dirfdArg: w.dirfd } : {}), json, hint }];
+    }
     const at = OBSERVED_PATH_CALLS[n.name];
     if (at === undefined) return [];
     const exec = n.name.startsWith('exec');

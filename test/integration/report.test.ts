@@ -7,7 +7,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { asUser, makeUserDir, removeDir, tsjail, userEnv, writeUserFile } from '../helpers/sandbox.js';
+import { asUser, makeUserDir, removeDir, testUser, tsjail, userEnv, writeUserFile } from '../helpers/sandbox.js';
 
 const NR: Record<string, Record<string, number>> = {
   x64: { socket: 41, ptrace: 101, keyctl: 250, getppid: 110, clone3: 435 },
@@ -291,3 +291,67 @@ t.test(
     );
   },
 );
+
+// Refusals of the filesystem rules (issue 18): the kernel tells Landlock's
+// denials only to audit, so the reporter attributes them from the plan's own
+// rules: a write where the view is read-only (a read-only grant, a protected
+// path inside a writable one: the mount refuses first, kind "mount"), an exec
+// from a writable path and an entry made in the minimal /dev (Landlock's
+// rules refuse, kind "landlock"), each with the key that allows it. The
+// control: outside tsjail the same script does all of it but /dev.
+t.test('writes and execs the filesystem rules refuse are reported with the key that allows them', async (t) => {
+  const home = makeUserDir('report-ll');
+  t.teardown(() => removeDir(home));
+  const docs = path.join(home, 'docs');
+  const work = path.join(home, 'work');
+  writeUserFile(path.join(docs, 'a.txt'), 'a\n');
+  writeUserFile(path.join(work, '.git/HEAD'), 'ref: refs/heads/main\n');
+  writeUserFile(path.join(work, 'run.sh'), '#!/bin/sh\necho ran\n', 0o755);
+  const script = path.join(docs, 'writes.sh');
+  writeUserFile(
+    script,
+    `#!/bin/sh
+touch "${docs}/new" 2>/dev/null; echo "docs $?"
+"${work}/run.sh" 2>/dev/null; echo "exec $?"
+(echo x > "${work}/.git/config") 2>/dev/null; echo "protect $?"
+mkdir "${work}/made"; echo "made $?"
+touch /dev/z 2>/dev/null; echo "dev $?"
+`,
+    0o755,
+  );
+  const outside = asUser(['/bin/sh', script], userEnv({ home }));
+  const o = spawnSync(outside[0]!, outside.slice(1), { encoding: 'utf8' });
+  t.match(o.stdout, /^docs 0$/m, 'control: outside, the read-only grant is writable');
+  t.match(o.stdout, /^ran\nexec 0$/m, 'control: outside, the script runs');
+  t.match(o.stdout, /^protect 0$/m, 'control: outside, .git/config is written');
+  t.match(o.stdout, /^made 0$/m);
+  for (const p of [path.join(docs, 'new'), path.join(work, '.git/config'), path.join(work, 'made')])
+    fs.rmSync(p, { recursive: true, force: true });
+
+  const r = tsjail(['-v', '--ro', docs, '--rw', work, '--report-fd', '3', '--', '/bin/sh', script], {
+    home,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  t.equal(r.status, 0, r.stderr.slice(-2000));
+  for (const refused of ['docs', 'exec', 'protect', 'dev'])
+    t.notMatch(r.stdout, new RegExp(`^${refused} 0$`, 'm'), refused);
+  t.match(r.stdout, /^made 0$/m, 'what the rules allow goes on');
+  const lines = jsonLines(r.output[3]).filter((l) => l.kind === 'landlock' || l.kind === 'mount');
+  t.same(
+    lines.map((l) => [l.kind, l.path, l.access, l.key]),
+    [
+      ['mount', path.join(docs, 'new'), 'make_reg', 'filesystem.rw'],
+      ['landlock', path.join(work, 'run.sh'), 'execute', 'filesystem.exec'],
+      ['mount', path.join(work, '.git/config'), 'make_reg', 'filesystem.unprotect'],
+      ['landlock', '/dev/z', 'make_reg', 'devices'],
+    ],
+    'each refusal once, with the key that allows it, and nothing for what was allowed',
+  );
+  t.match(lines[0], { directory: docs, syscall: 'openat', hint: /filesystem\.rw/ });
+  t.match(lines[1], { syscall: 'execve' });
+  t.match(r.stderr, /tsjail: 4 file accesses refused by the sandbox's filesystem rules: .*docs\/new \(shown read-only/);
+  // The /dev line is Landlock's alone: inside, /dev is a writable tmpfs of the caller's.
+  const dev = tsjail(['--', '/bin/sh', '-c', 'stat -c %u /dev; grep " /dev " /proc/self/mountinfo'], { home });
+  t.match(dev.stdout, new RegExp(`^${testUser().uid}\\n`), "control: the sandbox /dev is the caller's");
+  t.match(dev.stdout, / \/dev rw,/, 'control: and mounted read-write');
+});

@@ -553,6 +553,9 @@ const SITES: Site[] = [
     'is not 0..5',
     'is not a distinct number below 1024',
     'json is not an object',
+    'Landlock advice without a Landlock plan and reported paths',
+    'for no right',
+    'json is not an object',
   ].map((at): Site => ({
     file: 'plan/encode.ts',
     at,

@@ -136,6 +136,10 @@ const plan: LaunchPlan = {
       { nr: 59, pathArg: 0, json: '{', hint: '' },
     ],
     dbus: { fd: 11, talk: '{"kind":"dbus","key":"dbus.session.talk"', own: '{"o":"\\"é"' },
+    landlock: [
+      { path: '/', access: 0x7ff2n, json: '{"key":"filesystem.rw"', hint: 'shown read-only' },
+      { path: '/home/u/w', access: 1n, json: '{"key":null', hint: '' },
+    ],
   },
 };
 
@@ -306,6 +310,11 @@ t.test(
         hint: p.hint,
       })),
       'REPORT_PATH',
+    );
+    t.same(
+      c.report_ll,
+      plan.report!.landlock!.map((l) => ({ path: l.path, access: String(l.access), json: l.json, hint: l.hint })),
+      'REPORT_LANDLOCK',
     );
   },
 );
