@@ -355,3 +355,51 @@ touch /dev/z 2>/dev/null; echo "dev $?"
   t.match(dev.stdout, new RegExp(`^${testUser().uid}\\n`), "control: the sandbox /dev is the caller's");
   t.match(dev.stdout, / \/dev rw,/, 'control: and mounted read-write');
 });
+
+// Yama (issue 18): the reporter reads a call's path with process_vm_readv,
+// which Yama's ptrace_scope 1 and 2 refuse to a process that is not the
+// target's ancestor unless it holds CAP_SYS_PTRACE over the target's user
+// namespace, as the reporter does (it runs outside, as the uid that owns the
+// sandbox's user namespace). Where Yama is there: the control (a sibling of
+// the test user's cannot open another's /proc/PID/mem), then a hidden path
+// is still reported. Scope 3 refuses every attach: nothing can be read.
+const YAMA = '/proc/sys/kernel/yama/ptrace_scope';
+const yamaScope = fs.existsSync(YAMA) ? Number(fs.readFileSync(YAMA, 'utf8').trim()) : undefined;
+t.test(
+  'under Yama the reporter still reads the paths of the calls it looks at',
+  {
+    skip:
+      yamaScope === undefined
+        ? `${YAMA} is absent: this kernel has no Yama (no LSM restricts ptrace here)`
+        : yamaScope === 0
+          ? 'Yama ptrace_scope is 0 here: it restricts nothing'
+          : yamaScope === 3
+            ? 'Yama ptrace_scope is 3 here: no process may attach, the reporter reads no path (tsjail(1) says so)'
+            : false,
+  },
+  async (t) => {
+    const dir = makeUserDir('report-yama');
+    t.teardown(() => removeDir(dir));
+    // Control: a sleeper and a prober, siblings of the same uid: Yama refuses the prober.
+    const argv = asUser(['sleep', '30'], userEnv({}));
+    const sleeper = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    t.teardown(() => void sleeper.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 200));
+    // asUser's setpriv (or env) execs sleep itself: its pid is the sleeper's.
+    const target = String(sleeper.pid);
+    const probe = asUser(['sh', '-c', `exec 3</proc/${target}/mem && echo opened`], userEnv({}));
+    const p = spawnSync(probe[0]!, probe.slice(1), { encoding: 'utf8' });
+    t.notMatch(p.stdout, /opened/, `control: Yama scope ${yamaScope} refuses a sibling's attach (${p.stderr.trim()})`);
+
+    const hidden = path.join(dir, 'hidden.txt');
+    writeUserFile(hidden, 'of the host\n');
+    const r = tsjail(['--report-fd', '3', '--', '/bin/sh', '-c', `cat ${hidden} 2>/dev/null; true`], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    t.equal(r.status, 0, r.stderr);
+    t.ok(
+      jsonLines(r.output[3]).some((l) => l.kind === 'path' && l.path === hidden),
+      'the hidden path is read and reported',
+    );
+  },
+);
