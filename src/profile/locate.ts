@@ -146,10 +146,13 @@ export function findProfileForProgram(program: string, dirs: readonly string[]):
   for (const listed of profileFiles(dirs)) {
     let command: unknown;
     try {
-      // Start-up cost: only a file whose text holds the name can list it, so
-      // the others are not parsed (a name written with JSON5 escapes is not
-      // recognised).
-      if (!readFileSync(listed.file, 'utf8').includes(name)) continue;
+      // Start-up cost: only a file whose text holds the name as a string
+      // literal ("NAME" or 'NAME') can list it, so the others are not parsed
+      // (a name written with JSON5 escapes is not recognised). The name
+      // alone would let every profile with a path or a boolean through for
+      // `sh`, `ls` or `true`.
+      const text = readFileSync(listed.file, 'utf8');
+      if (!text.includes(`"${name}"`) && !text.includes(`'${name}'`)) continue;
       command = readField(listed.file, 'command');
     } catch (err) {
       unreadable.push({ file: listed.file, reason: err instanceof Error ? err.message : String(err) });

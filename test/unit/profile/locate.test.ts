@@ -125,6 +125,29 @@ t.test('program lookup reports profiles it could not read, and skips them', asyn
   t.match(r.unreadable[0]!, { file: join(dir, 'broken.json5'), reason: /broken\.json5:1:17: invalid end of input/ });
 });
 
+t.test('program lookup parses only profiles that hold the name as a string', async (t) => {
+  // Each file is broken, so each one parsed is reported unreadable.
+  const dir = writeTree(t.testdir(), {
+    'a-comment.json5': '{ // runs sh\n command: [',
+    'b-path.json5': '{ filesystem: { ro: ["/usr/share/sh"] }, command: [',
+    'c-double.json5': '{ command: ["sh"',
+    'd-single.json5': "{ command: ['sh'",
+  });
+  const r = findProfileForProgram('/bin/sh', { vars: vars(), searchPath: [dir, SHIPPED] });
+  t.equal(r.name, 'default');
+  t.same(
+    r.unreadable.map((u) => u.file),
+    [join(dir, 'c-double.json5'), join(dir, 'd-single.json5')],
+    'a file with the name only in a comment or inside a longer string is not parsed',
+  );
+  const ok = writeTree(t.testdir(), { 'shell.json5': "{ command: ['sh'] }\n" });
+  t.equal(
+    findProfileForProgram('sh', { vars: vars(), searchPath: [ok, SHIPPED] }).name,
+    'shell',
+    'found in single quotes',
+  );
+});
+
 t.test('profile list: every profile once, from the directory that wins, with its description', async (t) => {
   const list = listProfiles(opts);
   // The shipped profiles come last, each once, except names shadowed above.
