@@ -120,7 +120,7 @@ export function learnedSyscalls(observed: readonly NotifiedSyscall[]): ReportedS
 /** The REPORT_PATH records of a learning filter: opens and execs, and the calls that write a directory. */
 export function learnedPaths(observed: readonly NotifiedSyscall[]): ReportedPath[] {
   return [
-    ...reportedPaths(observed),
+    ...reportedPaths(observed.filter((n) => LEARNED_WRITE_CALLS[n.name] === undefined)),
     ...observed.flatMap((n) => {
       const at = LEARNED_WRITE_CALLS[n.name];
       if (at === undefined) return [];
