@@ -285,6 +285,13 @@ function learningBuses(
     if (address === undefined) continue;
     const sock = socketPathOf(address);
     if (sock !== undefined && !hostSocket(sock)) continue;
+    // Without the proxy the sandbox gets no bus while learning (as under a base without "dbus").
+    if (findOnPath('xdg-dbus-proxy', env) === undefined) {
+      say(
+        'note: xdg-dbus-proxy is not installed: the program gets no D-Bus bus while learning, and no name is learned',
+      );
+      return out;
+    }
     const names = busNames(address, env);
     if (names === undefined) continue;
     const source = { file: 'tsjail learn', line: 0 };
