@@ -335,9 +335,10 @@ static uint64_t ll_granted(const struct plan *plan, const char *p)
 	return a;
 }
 
-/* Whether no directory of P (and, with LAST, not P itself) is a symbolic
- * link in process PID's tree: only then are the rules' paths P's. */
-static int no_links(pid_t pid, const char *p, int last)
+/* Whether no component of P, itself included, is a symbolic link in
+ * process PID's tree: only then are the rules' paths P's (P is the file an
+ * open, exec or truncate follows links to, or the directory of an entry). */
+static int no_links(pid_t pid, const char *p)
 {
 	char inside[PATH_MAX + 32];
 	int base = snprintf(inside, sizeof inside, "/proc/%d/root", (int)pid);
@@ -348,8 +349,6 @@ static int no_links(pid_t pid, const char *p, int last)
 		if (*c != '/' && *c != '\0')
 			continue;
 		int end = *c == '\0';
-		if (end && !last)
-			return 1;
 		char keep = *c;
 		*c = '\0';
 		struct stat st;
@@ -715,7 +714,7 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 						missing |= need & LL_EXECUTE;
 					by_mount = missing != 0;
 				}
-				if (missing && !no_links(pid, at, strcmp(at, norm) == 0))
+				if (missing && !no_links(pid, at))
 					missing = 0;
 				for (size_t i = 0; missing && i < plan->nreport_ll; i++) {
 					const struct plan_report_ll *r = &plan->report_ll[i];
