@@ -170,6 +170,12 @@ export class LearnCommand extends BaseCommand {
     for (const [bus, add] of Object.entries(learned.dbus))
       if (add.talk.length + add.own.length > 0)
         say(`learned: D-Bus ${bus} bus: talk ${add.talk.join(' ') || '(none)'}, own ${add.own.join(' ') || '(none)'}`);
+    // A local file adds to BASE: a bus BASE has already needs no empty entry.
+    if (this.merge)
+      for (const bus of BUSES) {
+        const add = learned.dbus[bus];
+        if (add && add.talk.length + add.own.length === 0 && base.dbus[bus]) delete learned.dbus[bus];
+      }
     if (this.merge) learned.sockets = learned.sockets.filter((s) => !base.sockets.some((t) => t.value === s));
     const doc = this.merge ? {} : baseDoc(base);
     const rendered = renderProfile(

@@ -431,7 +431,7 @@ export function renderProfile(
     );
 
   if (l.sockets.length > 0) keys.push(['sockets', [`  sockets: ${j5(l.sockets)}, // connected to`]]);
-  const dbusLines = renderDbus(l, w, local ? {} : ((baseDoc.dbus ?? {}) as Record<string, unknown>), local);
+  const dbusLines = renderDbus(l, w, local ? {} : ((baseDoc.dbus ?? {}) as Record<string, unknown>));
   if (dbusLines.length > 0) keys.push(['dbus', dbusLines]);
 
   const netLines: string[] = [];
@@ -509,14 +509,12 @@ export function renderProfile(
  * program connected to, with the names learned added to talk and own; for a
  * local file, only the buses and names to add.
  */
-function renderDbus(l: Learned, w: Widened, docDbus: Record<string, unknown>, local: boolean): string[] {
+function renderDbus(l: Learned, w: Widened, docDbus: Record<string, unknown>): string[] {
   const buses: string[] = [];
   for (const bus of BUSES) {
     const doc = (docDbus[bus] ?? undefined) as Record<string, unknown> | undefined;
     const add = l.dbus[bus];
     if (doc === undefined && add === undefined) continue;
-    if (local && add !== undefined && add.talk.length === 0 && add.own.length === 0 && docDbus[bus] !== undefined)
-      continue;
     const inner: string[] = [];
     for (const kind of ['talk', 'own'] as const) {
       const kept = ((doc?.[kind] as unknown[] | undefined) ?? []).map((v) => `        ${j5(v)},`);

@@ -310,5 +310,20 @@ fi
     t.match(again.stdout, /string "pong"/, 'and its call is answered');
     const extra = tsjail(['-p', out, '--', script, 'extra'], { home: dir, env, timeout: 120_000 });
     t.equal(extra.status, 10, `the third name is refused: ${extra.stdout}${extra.stderr}`);
+
+    // --merge on a profile that talks to the called name already: the local file adds only the name owned.
+    const profiles = path.join(dir, '.config/tsjail/profiles');
+    writeUserFile(path.join(profiles, 'dbusbase.json5'), '{ dbus: { session: { talk: ["com.example.Called"] } } }\n');
+    const local = path.join(profiles, 'dbusbase.local.json5');
+    const m = tsjail(['learn', '--merge', '-p', 'dbusbase', '-o', local, '--', script], {
+      home: dir,
+      env,
+      timeout: 120_000,
+    });
+    t.equal(m.status, 0, m.stderr);
+    const lp = JSON5.parse(fs.readFileSync(local, 'utf8')) as { dbus?: unknown };
+    t.same(lp.dbus, { session: { own: ['com.example.Owned'] } }, '--merge: only the name the base lacks');
+    const merged = tsjail(['-p', 'dbusbase', '--', script], { home: dir, env, timeout: 120_000 });
+    t.match(merged.stdout, /\(uint32 1,\)/, 'the base with its local file owns the name');
   },
 );
