@@ -510,6 +510,21 @@ static void json_syscall(const char *json, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* HEAD, the N ITEMS (NULL ones left out) separated by SEP, and TAIL, on stderr. */
+static void say_list(const char *head, char *const *items, size_t n, const char *sep,
+		     const char *tail)
+{
+	write_all(STDERR_FILENO, head, strlen(head));
+	for (size_t i = 0, said = 0; i < n; i++) {
+		if (!items[i])
+			continue;
+		if (said++)
+			write_all(STDERR_FILENO, sep, strlen(sep));
+		write_all(STDERR_FILENO, items[i], strlen(items[i]));
+	}
+	write_all(STDERR_FILENO, tail, strlen(tail));
+}
+
 /* At most this many hidden paths are named in the summary. */
 #define SUMMARY_PATHS 8
 /* ... and D-Bus names. */
@@ -847,17 +862,11 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 	if (plan->report_flags & PLAN_REPORT_SUMMARY) {
 		if (dbus.refused) {
 			char head[128];
-			int h = snprintf(head, sizeof head,
-					 "tsjail: %lu D-Bus message%s refused: ", dbus.refused,
-					 dbus.refused == 1 ? "" : "s");
-			write_all(STDERR_FILENO, head, (size_t)h);
-			for (size_t i = 0; i < dbus.nnames; i++) {
-				if (i)
-					write_all(STDERR_FILENO, ", ", 2);
-				write_all(STDERR_FILENO, dbus.names[i], strlen(dbus.names[i]));
-			}
-			const char *tail = " (dbus.session.talk or .own allows a name)\n";
-			write_all(STDERR_FILENO, tail, strlen(tail));
+			snprintf(head, sizeof head,
+				 "tsjail: %lu D-Bus message%s refused: ", dbus.refused,
+				 dbus.refused == 1 ? "" : "s");
+			say_list(head, dbus.names, dbus.nnames, ", ",
+				 " (dbus.session.talk or .own allows a name)\n");
 		}
 		struct buf sum = { 0 };
 		size_t kinds = 0;
@@ -873,32 +882,19 @@ static _Noreturn void reporter(const struct plan *plan, int sock)
 		}
 		if (hidden_total) {
 			char head[128];
-			int h = snprintf(head, sizeof head,
-					 "tsjail: %lu open%s of paths the sandbox does not show: ",
-					 hidden_total, hidden_total == 1 ? "" : "s");
-			write_all(STDERR_FILENO, head, (size_t)h);
-			for (size_t i = 0; i < nhidden; i++) {
-				if (i)
-					write_all(STDERR_FILENO, ", ", 2);
-				write_all(STDERR_FILENO, hidden[i], strlen(hidden[i]));
-			}
-			const char *tail = " (filesystem.ro shows one, filesystem.rw to write)\n";
-			write_all(STDERR_FILENO, tail, strlen(tail));
+			snprintf(head, sizeof head,
+				 "tsjail: %lu open%s of paths the sandbox does not show: ",
+				 hidden_total, hidden_total == 1 ? "" : "s");
+			say_list(head, hidden, nhidden, ", ",
+				 " (filesystem.ro shows one, filesystem.rw to write)\n");
 		}
 		if (ll_total) {
 			char head[128];
-			int h = snprintf(
+			snprintf(
 				head, sizeof head,
 				"tsjail: %lu file access%s refused by the sandbox's filesystem rules: ",
 				ll_total, ll_total == 1 ? "" : "es");
-			write_all(STDERR_FILENO, head, (size_t)h);
-			for (size_t i = 0; i < nll_said; i++) {
-				if (i)
-					write_all(STDERR_FILENO, "; ", 2);
-				if (ll_said[i])
-					write_all(STDERR_FILENO, ll_said[i], strlen(ll_said[i]));
-			}
-			write_all(STDERR_FILENO, "\n", 1);
+			say_list(head, ll_said, nll_said, "; ", "\n");
 		}
 		if (kinds) {
 			char head[128];
