@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The cost of --report-fd (issue 18: at most 10% on a file-heavy job):
 # `git status` in a repository of 10,000 files, under the dev profile, with
-# and without the report (every open and exec then goes through the
-# reporter, which reads its path and lets it go on). Started by the
+# and without the report (every open and exec, and with Landlock every call
+# that makes or removes an entry, then goes through the reporter, which
+# reads its path and lets it go on). Started by the
 # unprivileged user; prints the medians and the ratio.
 #   sudo bash bench/report.sh [RUNS]
 source "$(dirname "$0")/lib.sh"
