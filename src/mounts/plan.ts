@@ -780,8 +780,11 @@ function guardProtected(
   const shown = usable.filter((r) => (r.req.access === 'ro' || r.req.access === 'rw') && r.res.stat?.kind === 'dir');
   const hide: Resolved[] = [];
   const pins: MountOp[] = [];
+  // An empty tmpfs at exactly a secret path (the desktop's runtime directory
+  // inside a writable home) shows nothing of it: no need to hide it.
+  const emptied = new Set(usable.filter((r) => r.req.access === 'tmpfs').map((r) => r.res.real));
   for (const { s, res } of secretRes) {
-    if (named.has(res.real) || hide.some((h) => h.res.real === res.real)) continue;
+    if (named.has(res.real) || emptied.has(res.real) || hide.some((h) => h.res.real === res.real)) continue;
     const under = shown.find((g) => g.res.real !== res.real && isWithin(res.real, g.res.real));
     if (!under) continue;
     if (s.pin) {

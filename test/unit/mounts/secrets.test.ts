@@ -176,3 +176,34 @@ t.test('a secret path inside a grant is hidden unless named', async (t) => {
 t.test('without secrets (a caller that passes none) only denies are guarded', async (t) => {
   t.doesNotThrow(() => planMounts({ requests: [req(path.join(home, 'Downloads/holiday-photos'), 'ro')], devices: [] }));
 });
+
+t.test('an empty tmpfs at exactly a secret path inside a grant replaces it instead of hiding it', async (t) => {
+  // The desktop's runtime directory (XDG_RUNTIME_DIR inside the home, as in
+  // a test session) under a writable home: a fresh tmpfs, where tsjail then
+  // writes the display's cookie, holds nothing of the host's sockets.
+  const runtime = path.join(home, 'run');
+  fs.mkdirSync(path.join(runtime, 'pulse'), { recursive: true });
+  const withRuntime = secretPaths({ home, env: { XDG_RUNTIME_DIR: runtime } });
+  t.ok(
+    withRuntime.some((s) => s.path === runtime),
+    'the runtime directory is a secret path',
+  );
+  const p = planMounts({ requests: [req(home, 'rw'), req(runtime, 'tmpfs')], devices: [], secrets: withRuntime });
+  t.notOk(
+    p.ops.some((o) => o.op === 'deny' && o.dest === runtime),
+    'not hidden under the tmpfs',
+  );
+  t.ok(
+    p.ops.some((o) => o.op === 'tmpfs' && o.dest === runtime),
+    'an empty tmpfs there',
+  );
+  t.ok(
+    p.ops.some((o) => o.op === 'deny' && o.dest === path.join(home, '.ssh')),
+    'other secrets stay hidden',
+  );
+  const without = planMounts({ requests: [req(home, 'rw')], devices: [], secrets: withRuntime });
+  t.ok(
+    without.ops.some((o) => o.op === 'deny' && o.dest === runtime),
+    'without the tmpfs it is hidden',
+  );
+});
