@@ -31,52 +31,68 @@ static unsigned long long inodes_used(const char *dir)
 	return (unsigned long long)(sf.f_files - sf.f_ffree);
 }
 
-void discard_begin(const struct plan *plan, int report_fd)
-{
-	if (!plan->ndiscard || report_fd < 0)
-		return;
-	dplan = plan;
-	dfd = report_fd;
-	for (size_t i = 0; i < plan->ndiscard; i++)
-		used[i] = inodes_used(plan->discard[i]);
-	/* File times are taken from the coarse clock: a file made after
-	 * this has a later ctime. */
-	clock_gettime(CLOCK_REALTIME_COARSE, &since);
-}
-
 struct found {
 	unsigned long count;
 	unsigned long entries;
 	char shown[MAX_SHOWN][512];
 };
 
+/* Regular files there before the program ran (device and inode), so that a
+ * file it made counts however close to the start (the same clock tick) it
+ * was made. Past this many, only the ctime tells. */
+#define MAX_BEFORE 4096
+static struct {
+	dev_t dev;
+	ino_t ino;
+} before[MAX_BEFORE];
+static size_t nbefore;
+
+static int existed(const struct stat *st)
+{
+	for (size_t i = 0; i < nbefore; i++)
+		if (before[i].ino == st->st_ino && before[i].dev == st->st_dev)
+			return 1;
+	return 0;
+}
+
+/* Made since the start, or changed since (a coarse-clock ctime after it). */
 static int newer(const struct stat *st)
 {
+	if (!existed(st) && nbefore < MAX_BEFORE)
+		return 1;
 	return st->st_ctim.tv_sec > since.tv_sec ||
 	       (st->st_ctim.tv_sec == since.tv_sec && st->st_ctim.tv_nsec > since.tv_nsec);
 }
 
-/* Regular files below DIR (open directory FD, device DEV) made since. */
+/* Regular files below DIR (open directory FD, device DEV): recorded in
+ * before[] (F null) or, when made since, counted in F. */
 static void walk(int fd, const char *dir, dev_t dev, struct found *f, int depth)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *e;
+	unsigned long entries = 0;
 
 	if (!d) {
 		close(fd);
 		return;
 	}
-	while ((e = readdir(d)) && f->entries < MAX_ENTRIES) {
+	while ((e = readdir(d)) && (f ? f->entries : entries) < MAX_ENTRIES) {
 		struct stat st;
 		char path[512];
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		f->entries++;
+		if (f)
+			f->entries++;
+		else
+			entries++;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") ? dir : "", e->d_name);
-		if (S_ISREG(st.st_mode) && newer(&st)) {
+		if (S_ISREG(st.st_mode) && !f) {
+			if (nbefore < MAX_BEFORE)
+				before[nbefore].dev = st.st_dev, before[nbefore++].ino = st.st_ino;
+		} else if (S_ISREG(st.st_mode) && newer(&st)) {
 			if (f->count < MAX_SHOWN)
 				snprintf(f->shown[f->count], sizeof f->shown[0], "%s", path);
 			f->count++;
@@ -90,6 +106,37 @@ static void walk(int fd, const char *dir, dev_t dev, struct found *f, int depth)
 	closedir(d);
 }
 
+/* Walks DIR (not crossing into other mounts) with walk(). */
+static void walk_dir(const char *dir, struct found *f)
+{
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	walk(fd, dir, st.st_dev, f, 0);
+}
+
+void discard_begin(const struct plan *plan, int report_fd)
+{
+	if (!plan->ndiscard || report_fd < 0)
+		return;
+	dplan = plan;
+	dfd = report_fd;
+	for (size_t i = 0; i < plan->ndiscard; i++) {
+		used[i] = inodes_used(plan->discard[i]);
+		walk_dir(plan->discard[i], NULL);
+	}
+	/* File times are taken from the coarse clock: a file changed after
+	 * this has a later ctime, or the same one within this clock tick
+	 * (then only a file made since, told by its inode, counts). */
+	clock_gettime(CLOCK_REALTIME_COARSE, &since);
+}
+
 void discard_end(void)
 {
 	struct found f = { 0 };
@@ -98,21 +145,9 @@ void discard_end(void)
 
 	if (!dplan)
 		return;
-	for (size_t i = 0; i < dplan->ndiscard; i++) {
-		const char *dir = dplan->discard[i];
-		struct stat st;
-
-		if (inodes_used(dir) <= used[i])
-			continue;
-		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) < 0) {
-			close(fd);
-			continue;
-		}
-		walk(fd, dir, st.st_dev, &f, 0);
-	}
+	for (size_t i = 0; i < dplan->ndiscard; i++)
+		if (inodes_used(dplan->discard[i]) > used[i])
+			walk_dir(dplan->discard[i], &f);
 	if (!f.count)
 		return;
 	n = (size_t)snprintf(line, sizeof line,

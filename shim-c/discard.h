@@ -2,9 +2,11 @@
  * discard.h - what the program left in the sandbox's private tmpfs.
  *
  * Init, which holds the sandbox's mounts, counts the inodes of each DISCARD
- * tmpfs (statfs) once the sandbox is built and again when the program has
+ * tmpfs (statfs) and notes its regular files (a walk of what the plan put
+ * there) once the sandbox is built, and counts again when the program has
  * exited; only a tmpfs whose count grew is walked (bounded, never crossing
- * into another mount) for the regular files made since. The line that says
+ * into another mount) for the regular files made (not noted before) or
+ * changed since. The line that says
  * so goes to the monitor over the report pipe, which prints it on the
  * caller's stderr: nothing is walked, and nothing said, when nothing was
  * written.
