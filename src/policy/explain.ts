@@ -51,9 +51,13 @@ function protectLines(p: MergedProfile): string[] {
 }
 
 /** What a filter does with one system call: every call, some argument values only, or none. */
-type Verdict = 'all' | 'some' | 'none';
+export type Verdict = 'all' | 'some' | 'none';
 
-function verdicts(p: Pick<MergedProfile, 'syscalls' | 'nestedSandbox' | 'network'>, arch: Arch): Map<string, Verdict> {
+/** The profile's filter, call by call, for an architecture (a name it never allows is absent). */
+export function verdicts(
+  p: Pick<MergedProfile, 'syscalls' | 'nestedSandbox' | 'network'>,
+  arch: Arch,
+): Map<string, Verdict> {
   const input = seccompInput(p, seccompNetwork(p.network));
   const out = new Map<string, Verdict>();
   const native = resolveSeccompPolicy(input, arch)[0]!;

@@ -297,34 +297,17 @@ export const GROUPS: Readonly<Record<string, GroupDef>> = {
     description:
       'Inter-process communication: pipes, SysV IPC, POSIX message queues, memfd, ' + 'cross-process memory access.',
     members: [
+      '@mqueue',
+      '@sysv-msg',
+      '@sysv-sem',
+      '@sysv-shm',
       'ipc',
       'memfd_create',
-      'mq_getsetattr',
-      'mq_notify',
-      'mq_open',
-      'mq_timedreceive',
-      'mq_timedreceive_time64',
-      'mq_timedsend',
-      'mq_timedsend_time64',
-      'mq_unlink',
-      'msgctl',
-      'msgget',
-      'msgrcv',
-      'msgsnd',
       'pipe',
       'pipe2',
       'process_madvise',
       'process_vm_readv',
       'process_vm_writev',
-      'semctl',
-      'semget',
-      'semop',
-      'semtimedop',
-      'semtimedop_time64',
-      'shmat',
-      'shmctl',
-      'shmdt',
-      'shmget',
     ],
   },
   '@keyring': {
@@ -502,18 +485,12 @@ export const GROUPS: Readonly<Record<string, GroupDef>> = {
   '@resources': {
     description: 'Changing scheduling, priorities, limits and NUMA memory placement.',
     members: [
-      'ioprio_set',
+      '@priority',
       'mbind',
       'migrate_pages',
       'move_pages',
-      'nice',
-      'sched_setaffinity',
-      'sched_setattr',
-      'sched_setparam',
-      'sched_setscheduler',
       'set_mempolicy',
       'set_mempolicy_home_node',
-      'setpriority',
       'setrlimit',
     ],
   },
@@ -656,6 +633,47 @@ export const GROUPS: Readonly<Record<string, GroupDef>> = {
       'vmsplice',
     ],
   },
+  '@sysv-msg': {
+    description: 'System V message queues (part of @ipc).',
+    members: ['msgctl', 'msgget', 'msgrcv', 'msgsnd'],
+  },
+  '@sysv-sem': {
+    description: 'System V semaphores (part of @ipc).',
+    members: ['semctl', 'semget', 'semop', 'semtimedop', 'semtimedop_time64'],
+  },
+  '@sysv-shm': {
+    description: "System V shared memory (part of @ipc; X11's MIT-SHM extension uses it).",
+    members: ['shmat', 'shmctl', 'shmdt', 'shmget'],
+  },
+  '@mqueue': {
+    description: 'POSIX message queues (part of @ipc).',
+    members: [
+      'mq_getsetattr',
+      'mq_notify',
+      'mq_open',
+      'mq_timedreceive',
+      'mq_timedreceive_time64',
+      'mq_timedsend',
+      'mq_timedsend_time64',
+      'mq_unlink',
+    ],
+  },
+  '@priority': {
+    description: 'Changing scheduling, CPU affinity and I/O or process priorities (part of @resources).',
+    members: [
+      'ioprio_set',
+      'nice',
+      'sched_setaffinity',
+      'sched_setattr',
+      'sched_setparam',
+      'sched_setscheduler',
+      'setpriority',
+    ],
+  },
+  '@page-cache': {
+    description: 'Asking which pages of a file are in memory (a side channel on other processes).',
+    members: ['cachestat', 'mincore'],
+  },
   '@default': {
     description:
       "tsjail's desktop baseline: @system-service without the calls listed below, plus " +
@@ -690,6 +708,76 @@ export const DEFAULT_REMOVED: Readonly<Record<string, string>> = {
   set_mempolicy: 'NUMA placement changes',
   set_mempolicy_home_node: 'NUMA placement changes',
 };
+
+/**
+ * Calls of @default that a shipped profile drops when its program was not
+ * seen making them in the learning run of its acceptance jobs
+ * (scripts/derive-syscalls.mjs; test/unit/profile/syscalls-tight.test.ts
+ * holds every profile to its record): kernel attack surface, reach into
+ * other processes or the page cache, and privileges a desktop program seldom
+ * needs. The rest of @default (reading and writing, files, polling, signals,
+ * timers, syncing, threads, memfd, splice) stays whole: those are
+ * alternatives of one another that another code path of the same program
+ * takes (epoll or poll, fsync when saving, memfd under Wayland, splice when
+ * GIO copies a file), and refusing them would break that path while
+ * narrowing nothing that matters.
+ *
+ * These are the groups of it, each dropped whole or kept whole, and why each matters.
+ */
+export const TIGHTENABLE_GROUPS: Readonly<Record<string, string>> = {
+  '@sysv-msg': 'System V message queues: objects that outlive the process',
+  '@sysv-sem': 'System V semaphores: objects that outlive the process',
+  '@sysv-shm': "System V shared memory (X11's MIT-SHM uses it)",
+  '@mqueue': 'POSIX message queues: a kernel object type few programs use',
+  '@aio': 'classic Linux AIO: a kernel path few desktop programs take',
+  '@memlock': 'locking memory into RAM',
+  '@chown': "changing a file's owner or group",
+  '@setuid': 'changing user or group ids',
+  '@priority': 'changing scheduling or priorities, real-time ones among them',
+  '@page-cache': 'which pages of a file are in memory: a page-cache side channel',
+};
+
+/** The single calls of TIGHTENABLE, and why each matters. */
+export const TIGHTENABLE_SINGLE: Readonly<Record<string, string>> = {
+  setfsuid: 'changing the user id of file access',
+  setfsgid: 'changing the group id of file access',
+  capset: 'changing capabilities',
+  name_to_handle_at: 'file handles, which open_by_handle_at outside the sandbox turns into files',
+  remap_file_pages: 'deprecated, emulated in the kernel',
+  vmsplice: "mapping a process's pages into a pipe: an old exploit primitive",
+  process_madvise: "advice on another process's memory",
+  process_mrelease: "releasing another process's memory",
+  listmount: 'listing mounts: a new kernel interface',
+  statmount: 'describing mounts: a new kernel interface',
+};
+
+/** The members of @default a TIGHTENABLE group stands for. */
+export function tightenableMembers(group: string): string[] {
+  return expandNames(group).filter((n) => !(n in DEFAULT_REMOVED));
+}
+
+/** Every call of TIGHTENABLE, with the reason of its group or its own. */
+export const TIGHTENABLE: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    Object.entries(TIGHTENABLE_GROUPS).flatMap(([g, why]) => tightenableMembers(g).map((n) => [n, why] as const)),
+  ),
+  ...TIGHTENABLE_SINGLE,
+};
+
+/**
+ * What a profile refuses of TIGHTENABLE given the calls its program was seen
+ * making and the calls or groups it keeps on purpose: each group none of
+ * whose members was seen or kept (a group is kept whole: mlock goes with
+ * munlock, shmget with shmctl), then each single call neither seen nor kept.
+ */
+export function tightDeny(seen: ReadonlySet<string>, kept: ReadonlySet<string>): string[] {
+  const keptNames = new Set([...kept].flatMap((k) => (k.startsWith('@') ? expandNames(k) : [k])));
+  const used = (n: string) => seen.has(n) || keptNames.has(n);
+  return [
+    ...Object.keys(TIGHTENABLE_GROUPS).filter((g) => !kept.has(g) && !tightenableMembers(g).some(used)),
+    ...Object.keys(TIGHTENABLE_SINGLE).filter((n) => !used(n)),
+  ];
+}
 
 const C = CONSTANTS;
 
