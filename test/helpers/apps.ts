@@ -70,6 +70,23 @@ export interface AppCase {
   denial: AppRun;
 }
 
+/**
+ * The derivation run of the profiles' syscall lists (scripts/derive-syscalls.mjs):
+ * with TSJAIL_LEARN_DIR set, each job (not the denials) runs under `tsjail
+ * learn -p PROFILE` instead, writing the learned profile into that folder
+ * (which the test user may write), and the cases' checks then only tell
+ * what went wrong. Never set in CI: the suite tests the shipped profiles.
+ */
+const LEARN_DIR = process.env.TSJAIL_LEARN_DIR;
+
+/** tsjail's arguments for a job: `-v ARGS`, or the learning run of it. */
+function jobArgs(profile: string, args: string[]): string[] {
+  if (LEARN_DIR === undefined) return ['-v', ...args];
+  const rest = args[0] === '-p' ? args.slice(2) : args;
+  const out = path.join(LEARN_DIR, `${profile}.${crypto.randomBytes(4).toString('hex')}.json5`);
+  return ['learn', '-p', profile, '-o', out, '--', ...rest];
+}
+
 const TYPES: Record<string, string> = { mp4: 'video/mp4', html: 'text/html', txt: 'text/plain', png: 'image/png' };
 
 /**
@@ -178,9 +195,9 @@ export async function runAppCases(
     c.setup?.(cx);
     contexts.set(c, cx);
   }
-  const start = (c: AppCase, r: AppRun, flags: string[]) => () => {
+  const start = (c: AppCase, r: AppRun, job: boolean) => () => {
     const cx = contexts.get(c)!;
-    return tsjailAsync([...flags, ...r.args(cx)], {
+    return tsjailAsync(job ? jobArgs(c.profile, r.args(cx)) : r.args(cx), {
       home: cx.home,
       cwd: cx.work,
       env: cx.env,
@@ -192,8 +209,8 @@ export async function runAppCases(
   // LibreOffices creating one user profile side by side (each sandbox has a
   // /tmp of its own, so neither hands over to the other) failed under load.
   const tasks = ready.map((c) => async () => ({
-    job: await start(c, c.run, ['-v'])(),
-    denial: await start(c, c.denial, [])(),
+    job: await start(c, c.run, true)(),
+    denial: await start(c, c.denial, false)(),
   }));
   const results = pool(tasks, opts.jobs ?? 3);
   eachCase(
@@ -300,7 +317,7 @@ interface GuiResult {
 
 /** Starts the case's program under tsjail -v on display :n, waits for its window, takes the shot, stops it. */
 async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiResult> {
-  const argv = asUser(tsjailArgv(['-v', ...c.args(cx)]), userEnv({ home: cx.home, env: cx.env }));
+  const argv = asUser(tsjailArgv(jobArgs(c.profile, c.args(cx))), userEnv({ home: cx.home, env: cx.env }));
   const child = spawn(argv[0]!, argv.slice(1), { cwd: cx.work, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -312,7 +329,8 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
     }),
   );
   const out: GuiResult = { stderr: '' };
-  const end = Date.now() + (c.timeout ?? 45_000);
+  // Learning hands every call to the reporter: the window takes longer.
+  const end = Date.now() + (c.timeout ?? 45_000) * (LEARN_DIR === undefined ? 1 : 3);
   while (Date.now() < end && exited === undefined) {
     const names = windowNames(n, cx.env, cx.home);
     const line = names
@@ -341,7 +359,8 @@ async function showWindow(c: GuiCase, cx: AppContext, n: number): Promise<GuiRes
     await sleep(500);
   }
   child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  // A learning run writes its profile once the program ended: it gets longer.
+  const killer = setTimeout(() => child.kill('SIGKILL'), LEARN_DIR === undefined ? 5000 : 60_000);
   await gone;
   clearTimeout(killer);
   return { ...out, stderr, exited };
