@@ -72,11 +72,35 @@ export function handOver(
 ): never {
   const { final, abort } = startBeside(plan, shim, env, cgroups);
   try {
-    execPlan(encodePlan(final), shim, replan);
+    execPlan(encodePlan(refreshFileBinds(final)), shim, replan);
   } catch (e) {
     abort();
     throw e;
   }
+}
+
+/**
+ * The plan with each bound regular file's device and inode taken again, at
+ * the last moment before the shim runs, where the path is still a regular
+ * file at the same real path (no symbolic link on the way): a file renamed
+ * over it since planning (ldconfig writing /etc/ld.so.cache) is what a
+ * re-plan would show there, as nothing of the plan depends on a file's
+ * inode or content. The shim's check then covers only the moments from here
+ * to its mount, instead of the whole planning: far fewer re-plans. A file
+ * that became anything else keeps the planned inode, and the shim re-plans.
+ */
+export function refreshFileBinds(plan: LaunchPlan): LaunchPlan {
+  const mounts = plan.mounts.map((m): MountOp => {
+    if (m.op !== 'bind' || m.kind !== 'file') return m;
+    try {
+      const st = fs.lstatSync(m.src, { bigint: true });
+      if (!st.isFile() || fs.realpathSync(m.src) !== m.src) return m;
+      return st.dev === m.dev && st.ino === m.ino ? m : { ...m, dev: st.dev, ino: st.ino };
+    } catch {
+      return m;
+    }
+  });
+  return { ...plan, mounts };
 }
 
 /**
