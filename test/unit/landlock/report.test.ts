@@ -6,19 +6,9 @@ import { landlockReports } from '../../../src/landlock/report.js';
 import { buildLandlock } from '../../../src/landlock/ruleset.js';
 import { FS } from '../../../src/landlock/abi.js';
 import { PROTECT_LAYER } from '../../../src/mounts/protect.js';
-import type { FsNode, MountPlan } from '../../../src/mounts/plan.js';
+import type { MountPlan } from '../../../src/mounts/plan.js';
+import { node } from './helpers.js';
 
-const dir = { kind: 'dir' as const, dev: 1n, ino: 2n, rdev: 0n, mode: 0o755 };
-const node = (path: string, role: FsNode['role'], extra: Partial<FsNode> = {}): FsNode => ({
-  path,
-  role,
-  exec: false,
-  origin: 't',
-  layer: 1,
-  mounted: true,
-  stat: dir,
-  ...extra,
-});
 const view: MountPlan = {
   ops: [],
   notes: [],

@@ -1,21 +1,11 @@
 import t from 'tap';
 import { buildLandlock, READ_EXEC, WRITE } from '../../../src/landlock/ruleset.js';
 import { ABI_TABLE, abiRow, FS, NET, SCOPE } from '../../../src/landlock/abi.js';
-import type { FsNode, MountPlan } from '../../../src/mounts/plan.js';
+import type { MountPlan } from '../../../src/mounts/plan.js';
+import { dir, node } from './helpers.js';
 import { TsjailError } from '../../../src/errors.js';
 
-const dir = { kind: 'dir' as const, dev: 1n, ino: 2n, rdev: 0n, mode: 0o755 };
 const file = { ...dir, kind: 'file' as const };
-const node = (path: string, role: FsNode['role'], extra: Partial<FsNode> = {}): FsNode => ({
-  path,
-  role,
-  exec: false,
-  origin: 't',
-  layer: 1,
-  mounted: true,
-  stat: dir,
-  ...extra,
-});
 const view: MountPlan = {
   ops: [],
   notes: [],
