@@ -6,19 +6,11 @@
  * holds them; a systemd scope is asked for at each launch (`perLaunch`).
  * --dry-run shows them without asking systemd for anything.
  */
+import * as os from 'node:os';
 import { TsjailError } from '../errors.js';
 import type { CgroupOp } from '../plan/plan.js';
 import { hierarchies, realFs, type Controller, type FsView } from './layout.js';
-import {
-  chooseCgroups,
-  only,
-  placeV1,
-  placeV2,
-  sweepDead,
-  wantedControllers,
-  type Host,
-  type Wanted,
-} from './place.js';
+import { chooseLimits, only, placeV1, placeV2, sweepDead, wantedControllers, type Host, type Wanted } from './place.js';
 import { scopeUnit, startScope } from './systemd.js';
 
 export type { Wanted } from './place.js';
@@ -39,6 +31,11 @@ export interface LimitsPlacement {
   /** The records are this launch's alone (a systemd scope): a plan holding them is not cached. */
   perLaunch: boolean;
   /**
+   * limits.pids as the sandbox's RLIMIT_NPROC (its user namespace's process
+   * limit, place.ts's nprocPerUserns), where no pids cgroup can be had.
+   */
+  nproc?: number;
+  /**
    * Remove the cgroups of the caller's dead sandboxes (after the planning,
    * which must not write): what was removed, for -v.
    */
@@ -49,13 +46,19 @@ const KEY: Record<Controller, string> = { memory: 'limits.memory', pids: 'limits
 
 export function placeLimits(
   w: Wanted,
-  opts: { required: boolean; dryRun: boolean; host: Host; description: string },
+  opts: { required: boolean; dryRun: boolean; host: Host; description: string; release?: string },
 ): LimitsPlacement {
   const out: LimitsPlacement = { notes: [], warnings: [], ops: () => [], perLaunch: false, sweep: () => [] };
   if (wantedControllers(w).length === 0) return out;
   const view: FsView = opts.host.view ?? realFs;
   const hs = opts.host.hierarchies ?? hierarchies(view);
-  const { choice, missing } = chooseCgroups(w, { ...opts.host, hierarchies: hs });
+  const { choice, missing, nproc } = chooseLimits(w, { ...opts.host, hierarchies: hs }, opts.release ?? os.release());
+  if (nproc) {
+    out.nproc = w.pids;
+    out.notes.push(
+      `limits.pids ${w.pids}: no pids cgroup here; the user namespace's process limit instead (RLIMIT_NPROC, counted per user namespace since Linux 5.14): the program's processes and threads`,
+    );
+  }
   if (missing.length > 0) {
     const what = missing.map((m) => `${KEY[m.controller]} (${m.reason})`).join('; ');
     if (opts.required)

@@ -227,6 +227,46 @@ export function chooseCgroups(w: Wanted, host: Host): Decision {
   return { choice: { kind: 'v1', subtree: best.subtree, enforced }, missing };
 }
 
+/**
+ * limits.pids without a pids cgroup. Since Linux 5.14 RLIMIT_NPROC counts a
+ * user's tasks in one user namespace and the namespaces below it, not all of
+ * that user's tasks on the machine (the kernel's ucounts, "Reimplement
+ * RLIMIT_NPROC on top of ucounts"). Set in the sandbox's user namespace as a
+ * hard limit, it caps the processes and threads of the sandbox's program and
+ * its descendants, entered commands included, like pids.max (fork and clone
+ * fail with EAGAIN), and nothing inside can raise it (that takes
+ * CAP_SYS_RESOURCE in the initial namespace). Two exceptions: before 5.14 it
+ * counts all of the user's processes, and the kernel never applies it to
+ * uid 0's tasks, so a root caller's sandbox is not capped by it.
+ */
+export function nprocPerUserns(uid: number, release: string): { ok: true } | { ok: false; reason: string } {
+  if (uid === 0) return { ok: false, reason: 'the kernel does not apply RLIMIT_NPROC to uid 0, the caller here' };
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m || Number(m[1]) * 1000 + Number(m[2]) < 5014)
+    return {
+      ok: false,
+      reason: `Linux ${release} counts RLIMIT_NPROC per user, not per user namespace (5.14 and later do)`,
+    };
+  return { ok: true };
+}
+
+/** A decision whose missing pids are enforced as the user namespace's process limit instead, where it can be. */
+export interface LimitsDecision extends Decision {
+  /** limits.pids by RLIMIT_NPROC in the sandbox's user namespace (no pids cgroup here). */
+  nproc: boolean;
+}
+
+/** chooseCgroups, then limits.pids through nprocPerUserns where no pids cgroup can be had. */
+export function chooseLimits(w: Wanted, host: Host, release: string): LimitsDecision {
+  const d = chooseCgroups(w, host);
+  const pids = d.missing.find((m) => m.controller === 'pids');
+  if (!pids) return { ...d, nproc: false };
+  const alt = nprocPerUserns(host.uid, release);
+  if (alt.ok) return { choice: d.choice, missing: d.missing.filter((m) => m !== pids), nproc: true };
+  const missing = d.missing.map((m) => (m === pids ? { ...m, reason: `${m.reason}; ${alt.reason}` } : m));
+  return { choice: d.choice, missing, nproc: false };
+}
+
 /** The wanted limits reduced to those a choice enforces. */
 export function only(w: Wanted, cs: Controller[]): Wanted {
   const out: Wanted = {};

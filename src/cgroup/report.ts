@@ -4,13 +4,15 @@
  * limits for this user, and what an administrator must do otherwise.
  */
 import { hierarchies, hierarchyOf, layoutName, CONTROLLERS, type FsView, realFs } from './layout.js';
-import { chooseCgroups } from './place.js';
+import * as os from 'node:os';
+import { chooseLimits } from './place.js';
 
 export function cgroupReport(
   uid: number,
   user: string,
   env: NodeJS.ProcessEnv,
   view: FsView = realFs,
+  release: string = os.release(),
 ): [string, string][] {
   const hs = hierarchies(view);
   const lines: [string, string][] = [['cgroups', layoutName(hs)]];
@@ -23,14 +25,21 @@ export function cgroupReport(
         : 'no hierarchy has this controller',
     ]);
   }
-  const d = chooseCgroups({ memory: 1, pids: 1, cpu: 1 }, { uid, env, hierarchies: hs, view });
+  const d = chooseLimits({ memory: 1, pids: 1, cpu: 1 }, { uid, env, hierarchies: hs, view }, release);
   const how =
     d.choice.kind === 'v1'
       ? `enforced for ${d.choice.enforced.join(', ')}: cgroup v1, below the subtree delegated to ${user} (${Object.values(d.choice.subtree.dirs).join(', ')})`
       : d.choice.kind === 'systemd'
         ? `enforced for ${d.choice.enforced.join(', ')}: cgroup v2, a systemd scope with Delegate=yes per sandbox`
-        : 'not enforced here';
+        : d.nproc
+          ? 'no cgroup of its own here'
+          : 'not enforced here';
   lines.push(['  limits', how]);
+  if (d.nproc)
+    lines.push([
+      '',
+      "pids: enforced without a cgroup: the sandbox's user namespace's process limit (RLIMIT_NPROC, counted per user namespace since Linux 5.14) caps its program's processes and threads",
+    ]);
   for (const m of d.missing) lines.push(['', `${m.controller}: NOT ENFORCED: ${m.reason}`]);
   if (d.missing.length > 0)
     lines.push([

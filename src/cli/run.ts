@@ -11,7 +11,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import { TsjailError } from '../errors.js';
 import { placeLimits } from '../cgroup/index.js';
 import { handOver, replanOf } from '../launch/exec.js';
-import { cgroupLimits } from '../launch/limits.js';
+import { cgroupLimits, currentHardLimits, withProcessLimit } from '../launch/limits.js';
 import { planSandbox } from '../launch/sandbox.js';
 import { findInTree } from '../mounts/tree.js';
 import { planToJson } from '../plan/json.js';
@@ -227,6 +227,8 @@ export class RunCommand extends BaseCommand {
     });
     built.notes.push(...cg.notes);
     built.warnings.push(...cg.warnings);
+    if (cg.nproc !== undefined)
+      built.plan.rlimits = withProcessLimit(built.plan.rlimits, cg.nproc, currentHardLimits(), built.notes);
     // v1's records are the plan's (cached with it); a systemd scope's are made at the hand-over.
     if (this.dryRun || !cg.perLaunch) {
       const ops = cg.ops();

@@ -11,14 +11,26 @@ import { Command, Option } from 'clipanion';
 import { cgroupUsage, type SandboxUsage, type Use } from '../cgroup/index.js';
 import { TsjailError } from '../errors.js';
 import { execPlan } from '../launch/exec.js';
+import { RLIMITS } from '../launch/limits.js';
+import { RLIM_INFINITY } from '../plan/plan.js';
 import { findShim } from '../launch/shim-path.js';
-import { enterPlan, sandboxCgroups } from '../plan/enter.js';
-import { findSandbox, isLive, listSandboxes, programProcess, recordDir, removeRecord } from '../session/records.js';
+import { enterPlan, sandboxCgroups, sandboxRlimit } from '../plan/enter.js';
+import {
+  findSandbox,
+  isLive,
+  listSandboxes,
+  programProcess,
+  recordDir,
+  removeRecord,
+  sandboxTasks,
+} from '../session/records.js';
 import type { Sandbox } from '../session/records.js';
 import { closeFd, pidfdOpen, pidfdSignal } from '../sys/kernel.js';
 import { BaseCommand } from './base.js';
 import { currentCaller } from './context.js';
 import { out, say } from './output.js';
+
+const RLIMIT_NPROC = RLIMITS.nproc!.resource;
 
 function layers(s: Sandbox): string {
   const l = s.meta.layers;
@@ -36,7 +48,20 @@ function layers(s: Sandbox): string {
  */
 function usage(s: Sandbox): SandboxUsage | undefined {
   try {
-    return cgroupUsage(sandboxCgroups(fs.readFileSync(s.planFile), { pid: s.pid, start: s.monitorStart }));
+    const saved = fs.readFileSync(s.planFile);
+    const u = cgroupUsage(sandboxCgroups(saved, { pid: s.pid, start: s.monitorStart }));
+    // Without a pids cgroup, its process limit (RLIMIT_NPROC) and the tasks that count against it.
+    const nproc = u.pids ? undefined : sandboxRlimit(saved, RLIMIT_NPROC);
+    if (nproc !== undefined && nproc !== RLIM_INFINITY) {
+      let current: number | undefined;
+      try {
+        current = sandboxTasks(programProcess(s).pid);
+      } catch {
+        // starting or ending: its tasks are not counted now
+      }
+      if (current !== undefined) u.pids = { current, limit: Number(nproc) };
+    }
+    return u;
   } catch {
     return undefined;
   }
@@ -89,7 +114,8 @@ export class PsCommand extends BaseCommand {
     description: "the caller's running sandboxes",
     details: `
       ID, name, profile, the monitor PID, start time, memory and process use against the sandbox's limits (its cgroup's
-      counts: "no limit" where it has none, its use then not counted), program and the layers in force.
+      counts, or without a pids cgroup the tasks counted against its process limit: "no limit" where it has none, its
+      use then not counted), program and the layers in force.
     `,
     examples: [['As JSON, one array', '$0 ps --json']],
   });

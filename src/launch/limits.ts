@@ -136,3 +136,26 @@ export function planLimits(limits: Record<string, LimitValue>, hard: Map<string,
   }
   return ops;
 }
+
+/**
+ * limits.pids as RLIMIT_NPROC (where no pids cgroup can be had; see
+ * src/cgroup/place.ts's nprocPerUserns): the plan's nproc record becomes the
+ * lower of limits.nproc and limits.pids, at most the caller's hard limit.
+ */
+export function withProcessLimit(
+  ops: RlimitOp[],
+  pids: number,
+  hard: Map<string, bigint>,
+  notes: string[],
+): RlimitOp[] {
+  const def = RLIMITS.nproc!;
+  const kept = ops.find((op) => op.resource === def.resource);
+  let v = BigInt(pids);
+  if (kept && kept.hard < v) return ops;
+  const max = hard.get(def.label);
+  if (max !== undefined && v > max) {
+    notes.push(`limits.pids ${pids} lowered to the caller's hard limit of processes ${max}`);
+    v = max;
+  }
+  return [...ops.filter((op) => op !== kept), { name: 'nproc', resource: def.resource, soft: v, hard: v }];
+}

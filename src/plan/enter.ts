@@ -121,6 +121,14 @@ export function sandboxCgroups(saved: Buffer, monitor: MonitorId): string[] {
   return out;
 }
 
+/** The hard limit of the sandbox's RLIMIT record for `resource` (setrlimit's number), if its plan has one. */
+export function sandboxRlimit(saved: Buffer, resource: number): bigint | undefined {
+  let out: bigint | undefined;
+  for (const r of splitPlan(saved))
+    if (r.type === RecordType.RLIMIT && r.payload.readUInt32LE(0) === resource) out = r.payload.readBigUInt64LE(12);
+  return out;
+}
+
 export interface EnterRequest {
   /** The sandbox's program: host pid and start time (clock ticks since boot). */
   pid: number;

@@ -172,3 +172,46 @@ export function programProcess(s: Sandbox): { pid: number; start: bigint } {
   }
   throw new TsjailError(`${s.id}: the sandbox's program is not running (it is starting or ending)`);
 }
+
+/**
+ * The processes and threads that count against the sandbox's RLIMIT_NPROC
+ * (Linux 5.14 and later count it per user namespace): the tasks of every
+ * process in its program's user namespace (entered commands included) and
+ * of their descendants (a namespace a program made below its own). Zombies
+ * count until reaped, as the kernel counts them. Undefined when the program
+ * cannot be looked at.
+ */
+export function sandboxTasks(program: number): number | undefined {
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${program}/ns/user`);
+  } catch {
+    return undefined;
+  }
+  const procs = new Map<number, { ppid: number; threads: number }>();
+  const members = new Set<number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${e}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+      procs.set(Number(e), { ppid, threads });
+      if (fs.readlinkSync(`/proc/${e}/ns/user`) === ns) members.add(Number(e));
+    } catch {
+      // gone, or another user's process: not the sandbox's
+    }
+  }
+  let total = 0;
+  for (const [pid, p] of procs) {
+    // Up the parents until a member (or the top): a member's descendant counts too.
+    let at: number | undefined = pid;
+    const seen = new Set<number>();
+    while (at !== undefined && at > 0 && !members.has(at) && !seen.has(at)) {
+      seen.add(at);
+      at = procs.get(at)?.ppid;
+    }
+    if (at !== undefined && members.has(at)) total += p.threads;
+  }
+  return total;
+}

@@ -15,10 +15,11 @@
 // entered command into the sandbox's cgroups, where the limit kills it with
 // the sandbox.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chooseCgroups, startTime } from '../../src/cgroup/place.js';
+import * as os from 'node:os';
+import { chooseCgroups, nprocPerUserns, startTime } from '../../src/cgroup/place.js';
 import type { Subtree } from '../../src/cgroup/config.js';
 import { readLimitsConfig } from '../../src/cgroup/config.js';
 import {
@@ -52,7 +53,22 @@ const why = (c: 'memory' | 'pids' | 'cpu'): string | false =>
     ? false
     : `the ${c} controller is not delegated to ${user.name} here: ${decision.missing.find((m) => m.controller === c)?.reason ?? decision.choice.kind}`;
 
+// limits.pids without a pids cgroup: the user namespace's process limit (Linux 5.14+, not for uid 0).
+const nproc = nprocPerUserns(user.uid, os.release());
+const byRlimit = why('pids') !== false && nproc.ok;
+/** Why limits.pids holds in neither way here (false: it holds, by a cgroup or by RLIMIT_NPROC). */
+const pidsWhy: string | false =
+  why('pids') === false || nproc.ok ? false : `${why('pids')}; ${nproc.ok ? '' : nproc.reason}`;
+
 /** The sandboxes' cgroups now in the user's subtree (v1). */
+function spawnSyncText(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' });
+  } catch (e) {
+    return String((e as { stdout?: string }).stdout ?? e);
+  }
+}
+
 function sandboxDirs(): string[] {
   if (!v1) return [];
   return Object.values(v1.dirs).flatMap((d) =>
@@ -137,11 +153,12 @@ t.test('a memory hog is killed at limits.memory, and its memory is back', { skip
   }
 });
 
-t.test('a bounded fork bomb stops at limits.pids with EAGAIN', { skip: why('pids') }, async (t) => {
-  const bomb = [
+/** Python that forks up to `n` sleeping children: "stopped N ERRNO" at the first refusal, else "not stopped N". */
+function forkBomb(n: number): string {
+  return [
     'import os, errno, time',
     'n = 0',
-    'for i in range(2000):',
+    `for i in range(${n}):`,
     '    try:',
     '        pid = os.fork()',
     '    except OSError as e:',
@@ -154,8 +171,13 @@ t.test('a bounded fork bomb stops at limits.pids with EAGAIN', { skip: why('pids
     'else:',
     '    print("not stopped", n, flush=True)',
   ].join('\n');
+}
+
+t.test('a bounded fork bomb stops at limits.pids with EAGAIN', { skip: pidsWhy }, async (t) => {
+  t.comment(byRlimit ? `by RLIMIT_NPROC in the user namespace (${why('pids')})` : 'by the pids cgroup');
+  const bomb = forkBomb(2000);
   const count = (): number => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-  const free = inSandbox(`python3 -c '${bomb.replace('range(2000)', 'range(100)')}'`);
+  const free = inSandbox(`python3 -c '${forkBomb(100)}'`);
   t.match(free.stdout, 'not stopped 100', 'outside control: 100 forks without the limit');
   const before = count();
   const r = inSandbox(`python3 -c '${bomb}'`, ['--pids', '64']);
@@ -165,6 +187,53 @@ t.test('a bounded fork bomb stops at limits.pids with EAGAIN', { skip: why('pids
   t.ok(await until(() => count() < before + 16), `the host's process count is back (${before} before, ${count()} now)`);
   t.same(sandboxDirs(), [], 'its cgroup is gone');
 });
+
+t.test(
+  "without a pids cgroup: the process limit counts the sandbox's own tasks, not the user's others, and holds",
+  { skip: byRlimit ? false : why('pids') === false ? 'a pids cgroup enforces limits.pids here' : pidsWhy },
+  async (t) => {
+    // 80 other processes of the user's on the host, outside any sandbox.
+    const [cmd, ...args] = asUser(['/bin/sh', '-c', 'for i in $(seq 80); do sleep 120 & done; wait'], userEnv({}));
+    const others = spawn(cmd!, args, { stdio: 'ignore', detached: true });
+    t.teardown(() => process.kill(-others.pid!, 'SIGKILL'));
+    const mine = (): number =>
+      fs
+        .readdirSync('/proc')
+        .filter((n) => /^\d+$/.test(n) && fs.statSync(`/proc/${n}`, { throwIfNoEntry: false })?.uid === user.uid)
+        .length;
+    t.ok(await until(() => mine() >= 80), `the user has ${mine()} processes on the host`);
+    const bomb = forkBomb(200);
+    // Outside control: the same limit set outside a user namespace counts all of the user's processes: no fork at all.
+    const [pcmd, ...pargs] = asUser(['prlimit', '--nproc=64', 'python3', '-c', bomb], userEnv({}));
+    const outside = spawnSyncText(pcmd!, pargs);
+    t.match(outside, /^stopped 0 EAGAIN$/m, `outside a sandbox RLIMIT_NPROC 64 counts the user's ${mine()} processes`);
+    const r = inSandbox(`python3 -c '${bomb}'`, ['--pids', '64']);
+    const n = Number(/stopped (\d+) EAGAIN/.exec(r.stdout)?.[1]);
+    t.ok(n >= 48 && n < 64, `in the sandbox its own tasks alone count: ${r.stdout.trim()} ${r.stderr.trim()}`);
+    t.notMatch(r.stderr, /not enforced/, 'nothing said not enforced');
+
+    // It cannot be raised from inside; outside, root can (the control: the call itself works).
+    const raise = [
+      'import resource',
+      'try:',
+      '    resource.setrlimit(resource.RLIMIT_NPROC, (100000, 100000))',
+      '    print("raised", resource.getrlimit(resource.RLIMIT_NPROC))',
+      'except (ValueError, OSError) as e:',
+      '    print("refused", e)',
+    ].join('\n');
+    const inside = inSandbox(`python3 -c '${raise}'`, ['--pids', '64']);
+    t.match(inside.stdout, /^refused /m, `raising it inside: ${inside.stdout.trim()}`);
+    const privileged = spawnSyncText('prlimit', ['--nproc=64', 'python3', '-c', raise]);
+    // CAP_SYS_RESOURCE is bit 24 of the effective set.
+    const capEff = BigInt(
+      `0x${/^CapEff:\s+([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`,
+    );
+    if ((capEff >> 24n) & 1n)
+      t.match(privileged, /^raised \(100000, 100000\)$/m, 'outside control: with CAP_SYS_RESOURCE it is raised');
+    else
+      t.skip('outside control (raising it with CAP_SYS_RESOURCE): this process lacks CAP_SYS_RESOURCE', async () => {});
+  },
+);
 
 t.test('a busy loop under cpu 0.5 gets about half a core (measured, reported)', { skip: why('cpu') }, async (t) => {
   const loop =
@@ -397,15 +466,24 @@ t.test(
       c!.memory!.current >= 32 * 2 ** 20 && c!.memory!.current <= LIMIT_MIB * 2 ** 20,
       `its use counts the 32 MiB in its /tmp (${(c!.memory!.current / 2 ** 20).toFixed(1)} MiB)`,
     );
-    if (why('pids') === false) t.match(c!.pids, { limit: 4096 }, "default's pids limit");
-    else t.equal(c!.pids, null, `no pids cgroup here: ${why('pids')}`);
-    t.same([f!.memory, f!.pids], [null, null], 'the sandbox without a cgroup has no use to show: null');
+    // default's limits.pids 4096, by a cgroup or (none here) by its process limit, whose tasks ps counts.
+    if (pidsWhy === false) {
+      t.match(c!.pids, { limit: 4096 }, `default's pids limit (${byRlimit ? 'RLIMIT_NPROC' : 'cgroup'})`);
+      t.ok(c!.pids!.current >= 1 && c!.pids!.current < 16, `its tasks: ${c!.pids!.current}`);
+    } else t.equal(c!.pids, null, `no pids limit here: ${pidsWhy}`);
+    t.equal(f!.memory, null, 'the sandbox without a memory cgroup has no memory use to show: null');
+    if (byRlimit) t.match(f!.pids, { limit: 4096 }, 'and its pids limit is its process limit');
+    else if (pidsWhy !== false) t.equal(f!.pids, null, 'nor pids');
 
     const table = tsjail(['ps'], { home: s.home, env: s.env });
     t.match(table.stdout, /^ID\s+NAME\s+PROFILE\s+PID\s+STARTED\s+MEMORY\s+PIDS\s+PROGRAM/);
     const line = (name: string) => table.stdout.split('\n').find((l) => l.includes(` ${name} `)) ?? '';
     t.match(line('capped'), new RegExp(`\\s\\d+(\\.\\d)?M/${LIMIT_MIB}M\\s`), `the table: ${line('capped')}`);
-    t.match(line('free'), /\sno limit\s+no limit\s/, `and says so: ${line('free')}`);
+    t.match(
+      line('free'),
+      byRlimit ? /\sno limit\s+\d+\/4096\s/ : /\sno limit\s+no limit\s/,
+      `and says so: ${line('free')}`,
+    );
 
     t.equal(tsjail(['stop', 'capped'], { home: s.home, env: s.env }).status, 0);
     t.equal(tsjail(['stop', 'free'], { home: s.home, env: s.env }).status, 0);

@@ -9,6 +9,8 @@ import { parseHierarchies, hierarchyOf, layoutName, type FsView } from '../../..
 import {
   cgroupUsage,
   chooseCgroups,
+  chooseLimits,
+  nprocPerUserns,
   oomMessage,
   placeV1,
   placeV2,
@@ -335,7 +337,8 @@ t.test(
       '/sys/fs/cgroup/unified/cgroup.controllers': 'hugetlb\n',
     });
     // A uid no subtree is delegated to (whatever /etc/tsjail/limits.json5 holds on this machine).
-    const lines = cgroupReport(2 ** 31 - 7, 'alice', {}, v);
+    // Linux 5.10: RLIMIT_NPROC is not per user namespace, so pids has no way either.
+    const lines = cgroupReport(2 ** 31 - 7, 'alice', {}, v, '5.10.0-30-amd64');
     const text = lines.map(([k, x]) => `${k}: ${x}`).join('\n');
     t.match(text, /^cgroups: hybrid: /m);
     t.match(text, /^ {2}pids: cgroup v1; this process in \/ \(the top cgroup\)$/m);
@@ -350,5 +353,60 @@ t.test(
       /^: pids: this process is in the top cgroup .*`tsjail setup-limits alice --parent root`/m,
       'pids alone (memory and cpu have cgroups of their own): --parent root',
     );
+  },
+);
+
+t.test(
+  "limits.pids without a pids cgroup: the user namespace's process limit, where the kernel counts it so",
+  async (t) => {
+    t.same(nprocPerUserns(1000, '6.18.44-fc-v1045'), { ok: true });
+    t.same(nprocPerUserns(1000, '5.14.0'), { ok: true }, 'since 5.14');
+    t.match(nprocPerUserns(1000, '5.13.19'), { ok: false, reason: /Linux 5\.13\.19 counts RLIMIT_NPROC per user/ });
+    t.match(nprocPerUserns(1000, '4.19.0-26-amd64'), { ok: false });
+    t.match(nprocPerUserns(1000, 'weird'), { ok: false }, 'a release it cannot read: no');
+    t.match(nprocPerUserns(0, '6.1.0'), { ok: false, reason: /uid 0/ }, 'root: the kernel exempts its tasks');
+
+    const hs = parseHierarchies(HYBRID_CGROUP, HYBRID_MOUNTS, view({}));
+    const host = { uid: 2 ** 31 - 7, env: {}, hierarchies: hs, subtrees: [] };
+    const d = chooseLimits({ memory: 1, pids: 64 }, host, '6.1.0');
+    t.equal(d.nproc, true);
+    t.same(
+      d.missing.map((m) => m.controller),
+      ['memory'],
+      'pids is not missing, memory still is',
+    );
+    const old = chooseLimits({ pids: 64 }, host, '5.10.0');
+    t.equal(old.nproc, false);
+    t.match(old.missing, [{ controller: 'pids', reason: /no cgroup subtree is delegated.*; Linux 5\.10\.0 counts/ }]);
+    const cg = chooseLimits({ memory: 1 }, host, '6.1.0');
+    t.equal(cg.nproc, false, 'no pids asked for: nothing to do');
+
+    // At launch: a required pids limit starts, as an rlimit; where neither way exists it is refused naming both.
+    const p = placeLimits({ pids: 64 }, { required: true, dryRun: true, host, description: 'x', release: '6.1.0' });
+    t.equal(p.nproc, 64);
+    t.same(p.warnings, []);
+    t.same(p.ops(), [], 'no cgroup records');
+    t.match(p.notes, [
+      /^limits\.pids 64: no pids cgroup here; the user namespace's process limit instead \(RLIMIT_NPROC/,
+    ]);
+    t.throws(
+      () => placeLimits({ pids: 64 }, { required: true, dryRun: true, host, description: 'x', release: '5.10.0' }),
+      /^cannot enforce limits\.pids \(no cgroup subtree .*; Linux 5\.10\.0 counts RLIMIT_NPROC per user, not per user namespace \(5\.14 and later do\)\); set limits\.required/,
+    );
+
+    // doctor says so, and names only memory and cpu as not enforced.
+    const v = view({
+      '/proc/self/cgroup': HYBRID_CGROUP,
+      '/proc/self/mountinfo': HYBRID_MOUNTS,
+      '/sys/fs/cgroup/pids/release_agent': '',
+      '/sys/fs/cgroup/unified/cgroup.controllers': 'hugetlb\n',
+    });
+    const text = cgroupReport(2 ** 31 - 7, 'alice', {}, v, '6.1.0')
+      .map(([k, x]) => `${k}: ${x}`)
+      .join('\n');
+    t.match(text, /^ {2}limits: no cgroup of its own here$/m);
+    t.match(text, /^: pids: enforced without a cgroup: the sandbox's user namespace's process limit \(RLIMIT_NPROC/m);
+    t.notMatch(text, /pids: NOT ENFORCED/);
+    for (const c of ['memory', 'cpu']) t.match(text, new RegExp(`^: ${c}: NOT ENFORCED: `, 'm'), c);
   },
 );

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildEnv, DEFAULT_PATH } from '../../../src/policy/build.js';
-import { currentHardLimits, planLimits } from '../../../src/launch/limits.js';
+import { currentHardLimits, planLimits, withProcessLimit } from '../../../src/launch/limits.js';
 import { RLIM_INFINITY } from '../../../src/plan/plan.js';
 import { TsjailError } from '../../../src/errors.js';
 
@@ -55,4 +55,21 @@ t.test('limits: names to resources, unlimited, lowered to the hard limit', async
   t.equal(ops.find((o) => o.name === 'nproc')!.soft, RLIM_INFINITY);
   t.match(notes.join('\n'), /nofile 100000 lowered to the caller's hard limit 4096/);
   t.ok(currentHardLimits().size > 10, "this process's own limits parse");
+});
+
+t.test('limits.pids as RLIMIT_NPROC: the lower of it and limits.nproc, within the hard limit', async (t) => {
+  const hard = new Map([['Max processes', 1000n]]);
+  const nofile = { name: 'nofile', resource: 7, soft: 64n, hard: 64n };
+  const notes: string[] = [];
+  t.same(withProcessLimit([nofile], 64, hard, notes), [nofile, { name: 'nproc', resource: 6, soft: 64n, hard: 64n }]);
+  const nproc = { name: 'nproc', resource: 6, soft: 32n, hard: 32n };
+  t.same(withProcessLimit([nproc, nofile], 64, hard, notes), [nproc, nofile], 'limits.nproc 32 is lower: kept');
+  t.same(
+    withProcessLimit([{ ...nproc, soft: 128n, hard: 128n }], 64, hard, notes),
+    [{ name: 'nproc', resource: 6, soft: 64n, hard: 64n }],
+    'limits.pids 64 is lower: it replaces limits.nproc 128',
+  );
+  t.same(notes, []);
+  t.same(withProcessLimit([], 4096, hard, notes), [{ name: 'nproc', resource: 6, soft: 1000n, hard: 1000n }]);
+  t.match(notes, [/limits\.pids 4096 lowered to the caller's hard limit of processes 1000/]);
 });
