@@ -359,6 +359,11 @@ function learnHost(
       const n = nodeAt(learnMounts, p);
       return n !== undefined && (n.role === 'ro' || n.role === 'rw');
     },
+    learnOwn(p) {
+      const n = nodeAt(learnMounts, p);
+      if (n === undefined) return '/';
+      return n.role === 'tmpfs' ? n.path : undefined;
+    },
     madeDuringRun(p) {
       try {
         const st = fs.lstatSync(p);

@@ -12,7 +12,9 @@
  * Rules, so that the profile never grants more than the run used:
  *   - a path is proposed only when it exists on the host after the run, is
  *     not already shown by the base profile with that access, and is no
- *     secret (those are said in a comment, never granted); a path the
+ *     secret (those are said in a comment, never granted; a path in a tmpfs
+ *     the learning sandbox made at a secret's place, its runtime directory,
+ *     is the sandbox's own: neither said nor granted); a path the
  *     learning view hid (not a secret) is said, not granted: the run never
  *     got it, so nothing shows the program needs it;
  *   - paths are collapsed to the first directory below a broad one (/, /etc,
@@ -49,6 +51,13 @@ export interface Host {
   isDir(p: string): boolean;
   /** Whether the learning sandbox showed `p` from the host (not a private tmpfs of its own). */
   learnShows(p: string): boolean;
+  /**
+   * The learning sandbox's own directory at sandbox path `p`: the path of the
+   * private tmpfs it mounted there (its runtime directory, /tmp), `/` where it
+   * mounted nothing (its root is an empty tmpfs), undefined where it showed
+   * the host's object or hid one (a secret's cover).
+   */
+  learnOwn(p: string): string | undefined;
   /** Whether the entry at host path `p` was made during the run (its birth, else its change, after the start). */
   madeDuringRun(p: string): boolean;
   /** Whether the base profile shows host path `p` (ro: for reading, rw: for writing). */
@@ -162,8 +171,27 @@ function socketOf(p: string, h: Host): string | undefined {
   return undefined;
 }
 
+/** The secret path `p` lies in, the innermost (the ssh agent's socket inside the runtime directory). */
 function isSecret(p: string, h: Host): SecretPath | undefined {
-  return h.secrets.find((s) => under(p, s.path));
+  let best: SecretPath | undefined;
+  for (const s of h.secrets) if (under(p, s.path) && (best === undefined || s.path.length > best.path.length)) best = s;
+  return best;
+}
+
+/**
+ * Whether a touch of sandbox path `p`, inside `secret`, reached the host's
+ * secret. Not where the learning sandbox had a tmpfs of its own at or inside
+ * the secret's path (its runtime directory, made in place of the host's):
+ * what the program found or made there was the sandbox's. Where that tmpfs
+ * (or the sandbox's empty root) lies above the secret (an ssh agent's socket
+ * under /tmp), only a path the host has and the sandbox did not show
+ * (`hidden`) is the host's secret; one the sandbox had, or neither had, is not.
+ */
+function touchedSecret(p: string, secret: SecretPath, hidden: boolean, h: Host): boolean {
+  const own = h.learnOwn(p);
+  if (own === undefined) return true;
+  if (under(own, secret.path)) return false;
+  return hidden;
 }
 
 /** Every native member of a group, recursively. */
@@ -247,6 +275,8 @@ export function learn(lines: readonly Observation[], h: Host, dbusUse: Partial<R
     if (shownReal !== undefined && h.baseShows(shownReal, write ? 'rw' : 'ro') && !sc.startsWith('exec')) continue;
     const secret = isSecret(asked, h);
     if (secret) {
+      // The sandbox's own runtime directory is no secret of the host's, nor a grant: nothing to say.
+      if (!touchedSecret(asked, secret, o.hidden === true, h)) continue;
       // Said once per secret, not per file in it.
       const s = `${withVariables(secret.path, h)} (${secret.why})`;
       if (!notes.secrets.includes(s)) notes.secrets.push(s);

@@ -120,12 +120,19 @@ t.test('the job runs again under the learned profile; what it never used is refu
 
 t.test('secrets the program touched are said, never proposed', async (t) => {
   const out = path.join(home, 'secret.json5');
-  const r = tsjail(['learn', '-o', out, '--', '/bin/sh', '-c', 'cat "$HOME/.ssh/id"; true'], { home });
+  // The runtime directory the learning sandbox has is a tmpfs tsjail made at
+  // the secret's place: using it is no touch of the host's secret.
+  const script =
+    'cat "$HOME/.ssh/id"; ls -A "$XDG_RUNTIME_DIR" && touch "$XDG_RUNTIME_DIR/state" && echo "runtime=$XDG_RUNTIME_DIR"; true';
+  const r = tsjail(['learn', '-o', out, '--', '/bin/sh', '-c', script], { home });
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /SECRET/, 'hidden while learning too');
+  t.match(r.stdout, /^runtime=\/run\/user\/\d+$/m, 'the program used its runtime directory');
   t.match(r.stderr, /touched secrets, not proposed: \$\{HOME\}\/\.ssh \(/);
+  t.notMatch(r.stderr, /\/run\/user/, "the sandbox's own runtime directory is not said to be a secret");
   const text = fs.readFileSync(out, 'utf8');
   t.match(text, /secret paths; they stay hidden and are never proposed: \$\{HOME\}\/\.ssh \(/);
+  t.notMatch(text, /\/run\/user/, 'neither in the profile');
   const p = JSON5.parse(text) as { filesystem?: { ro?: string[]; rw?: string[] } };
   t.notOk(
     [...(p.filesystem?.ro ?? []), ...(p.filesystem?.rw ?? [])].some((x) => x.includes('.ssh')),

@@ -80,6 +80,7 @@ t.test('the profile gets the dbus key: the base rules kept, the learned names ad
     real: () => undefined,
     isDir: () => false,
     learnShows: () => false,
+    learnOwn: () => '/',
     madeDuringRun: () => false,
     baseShows: () => false,
     baseSyscalls: () => [],

@@ -35,6 +35,13 @@ const host = (over: Partial<Host> = {}): Host => ({
   real: (p) => (exists.has(p) ? p : undefined),
   isDir: () => false,
   learnShows: (p) => p.startsWith(HOME) || p.startsWith('/etc') || p.startsWith('/usr'),
+  // The home, /etc and /usr from the host, ~/.ssh behind its cover, /tmp the sandbox's own, nothing else.
+  learnOwn: (p) =>
+    p === '/tmp' || p.startsWith('/tmp/')
+      ? '/tmp'
+      : ['/home/', '/etc/', '/usr/'].some((d) => p.startsWith(d))
+        ? undefined
+        : '/',
   madeDuringRun: (p) => made.has(p),
   baseShows: (p, access) => access === 'ro' && p.startsWith('/usr'),
   baseSyscalls: () => [
@@ -118,4 +125,55 @@ t.test('learn: a group is written by its name when every member was used', async
     host({ baseSyscalls: () => members, nativeNames: native }),
   );
   t.same(some.syscalls, [members[0]], 'one member: only that one');
+});
+
+t.test("learn: the sandbox's own runtime directory is no secret; the host's secrets are", async (t) => {
+  const RUN = '/run/user/1000';
+  const secrets = [
+    { path: `${HOME}/.ssh`, why: 'SSH keys' },
+    { path: RUN, why: "the session's sockets" },
+    { path: `${RUN}/ssh.sock`, why: "the ssh agent's socket" },
+    { path: '/tmp/ssh-X/agent.1', why: "another agent's socket" },
+  ];
+  const own = (p: string): string | undefined => (p === RUN || p.startsWith(`${RUN}/`) ? RUN : host().learnOwn(p));
+  const touches: Observation[] = [
+    // In the runtime directory tsjail made (a tmpfs at the secret's path): the sandbox's own,
+    // whether the host has a file of that name there (hidden) or not.
+    { kind: 'path', syscall: 'openat', path: RUN, write: false, hidden: false },
+    { kind: 'path', syscall: 'openat', path: `${RUN}/dconf/user`, write: true, hidden: false },
+    { kind: 'path', syscall: 'mkdir', path: `${RUN}/app`, write: true, entry: true, hidden: false },
+    { kind: 'path', syscall: 'openat', path: `${RUN}/at-spi/bus`, write: false, hidden: true },
+    // /tmp is the sandbox's too, but an agent's socket the host has there and the sandbox hid is the host's.
+    { kind: 'path', syscall: 'openat', path: '/tmp/ssh-X/agent.1', write: false, hidden: false },
+  ];
+  const l = learn(touches, host({ secrets, learnOwn: own }));
+  t.same(l.notes.secrets, [], 'nothing of the runtime directory tsjail made, nor a socket the host has not');
+  t.same(l.notes.hidden, [], 'nor said as hidden');
+  t.same([...l.ro, ...l.rw], [], 'nor granted');
+
+  const hostOnes: Observation[] = [
+    { kind: 'path', syscall: 'openat', path: '/tmp/ssh-X/agent.1', write: false, hidden: true },
+    { kind: 'path', syscall: 'openat', path: `${RUN}/ssh.sock`, write: false, hidden: true },
+    // Behind its cover (a deny of the host's ~/.ssh): the secret, opened or not.
+    { kind: 'path', syscall: 'openat', path: `${HOME}/.ssh`, write: false, hidden: false },
+  ];
+  t.same(
+    learn(hostOnes, host({ secrets, learnOwn: own })).notes.secrets,
+    [
+      "/tmp/ssh-X/agent.1 (another agent's socket)",
+      `${RUN}/ssh.sock (the ssh agent's socket)`,
+      '${HOME}/.ssh (SSH keys)',
+    ],
+    "the host's: the agents' sockets it has and the sandbox hid, the innermost secret named; the covered ~/.ssh",
+  );
+  // Control: the same touches where the sandbox has no runtime directory of its own are the host's.
+  const bare = learn(
+    [{ kind: 'path', syscall: 'openat', path: `${RUN}/at-spi/bus`, write: false, hidden: true }],
+    host({ secrets }),
+  );
+  t.same(
+    bare.notes.secrets,
+    [`${RUN} (the session's sockets)`],
+    "without tsjail's tmpfs there, the host's runtime directory",
+  );
 });
