@@ -28,7 +28,7 @@ import {
 import { countColour, type Image } from './png.js';
 import { decodeXwd } from './xwd.js';
 import { greenVideo } from './media.js';
-import { ensureX11Dir, startXvfb } from './xvfb.js';
+import { ensureX11Dir, startXvfb, type Xvfb } from './xvfb.js';
 
 export interface AppContext {
   /** The entry's home folder (HOME). */
@@ -166,10 +166,38 @@ function eachCase<C extends { program: string; pkg: string }>(
   }
 }
 
+/**
+ * tsjail's lines (under -v) that say how the display, the sound server and
+ * the bus were passed, or why not, and whether the launch was planned again.
+ */
+const DESKTOP_LINE =
+  /^tsjail(-shim)?: (warning: )?(.*\b(x11|X11-unix|Xauthority|display|wayland|pulse|dbus|re-planning|stale)\b.*|network: .*)$/i;
+/** tsjail's own lines: the header, mount records, notes (what DESKTOP_LINE picks from). */
+const TSJAIL_LINE = /^tsjail(-shim)?: /;
+
+/**
+ * What a failed run's stderr says, kept whole however long it is: tsjail's
+ * lines about the display and the other desktop services, the first lines
+ * the program printed (a client that cannot reach its display says why
+ * there, before the noise of its exit), and the end. A plain tail of a
+ * verbose run is mostly mount records and cuts off both.
+ */
+export function stderrDigest(stderr: string, first = 15, tail = 1500): string {
+  const lines = stderr.split('\n');
+  const desktop = lines.filter((l) => DESKTOP_LINE.test(l)).map((l) => l.slice(0, 400));
+  const program = lines.filter((l) => l !== '' && !TSJAIL_LINE.test(l)).slice(0, first);
+  const parts = [
+    `tsjail's desktop lines: ${desktop.length > 0 ? `\n${desktop.join('\n')}` : 'none'}`,
+    `the program's first lines: ${program.length > 0 ? `\n${program.join('\n')}` : 'none'}`,
+    `the end: ${stderr.slice(-tail)}`,
+  ];
+  return parts.join('\n');
+}
+
 /** One comment line of a failed run's stderr and stdout, for the log. */
 function tell(t: Test, what: string, r: AsyncRunResult): void {
   t.comment(`${what}: status ${r.status} signal ${r.signal}`);
-  if (r.stderr) t.comment(`stderr: ${r.stderr.slice(-2500)}`);
+  if (r.stderr) t.comment(`stderr: ${stderrDigest(r.stderr)}`);
   if (r.stdout) t.comment(`stdout: ${r.stdout.slice(-1000)}`);
 }
 
@@ -412,6 +440,18 @@ async function startBus(t: Test, home: string): Promise<Record<string, string>> 
   return env;
 }
 
+/** The case's X server once its program ran: still running, and what its socket is now. */
+function describeXvfb(x: Xvfb): string {
+  const socket = `/tmp/.X11-unix/X${x.n}`;
+  const st = fs.lstatSync(socket, { bigint: true, throwIfNoEntry: false });
+  const what = !st ? 'missing' : st.isSocket() ? `a socket, inode ${st.ino}` : 'not a socket';
+  const state =
+    x.process.exitCode === null && x.process.signalCode === null
+      ? 'running'
+      : `ended (${x.process.exitCode ?? x.process.signalCode})`;
+  return `Xvfb :${x.n} (pid ${x.process.pid}, socket inode ${x.socketIno ?? 'unknown'} when it started): ${state}; ${socket} is ${what}; its stderr: ${x.log().trim() || 'empty'}`;
+}
+
 /** Share of the image's pixels that are `rgb`, or (without rgb) that are not black. */
 function share(img: Image, rgb?: [number, number, number]): number {
   const all = img.width * img.height;
@@ -428,23 +468,25 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
     const work = path.join(home, 'work');
     mkUserDir(work);
     const auth = path.join(home, '.Xauthority');
-    const { n } = await startXvfb(t, home, auth, crypto.randomBytes(16).toString('hex'));
+    const xvfb = await startXvfb(t, home, auth, crypto.randomBytes(16).toString('hex'));
+    const { n } = xvfb;
     const env: Record<string, string> = { DISPLAY: `:${n}`, XAUTHORITY: auth };
     if (c.bus) Object.assign(env, await startBus(t, home));
     const cx: AppContext = { home, work, secrets, secret: secrets[0]!, url: opts.url, env };
     c.setup?.(cx);
     const shown = await showWindow(c, cx, n);
+    const server = describeXvfb(xvfb);
     const probe = await tsjailAsync(['-p', c.profile, '/usr/bin/python3', '-c', GUI_PROBE(cx.secret, opts.url)], {
       home,
       cwd: work,
       env,
     });
-    return { cx, shown, probe };
+    return { cx, shown, probe, server };
   });
   const results = pool(tasks, opts.jobs ?? 2);
   const titleOf = (c: GuiCase) => `${c.profile}: ${c.job}; sees no home secret${c.network ? '' : ' and no network'}`;
   eachCase(t, cases, ready, titleOf, async (t, c, i) => {
-    const { cx, shown, probe } = await results[i]!;
+    const { cx, shown, probe, server } = await results[i]!;
     t.match(
       shown.stderr,
       new RegExp(`profile ${c.profile}: `),
@@ -466,7 +508,8 @@ export async function runGuiCases(t: Test, cases: GuiCase[], opts: { jobs?: numb
     t.notMatch(probe.stdout, /^read /m, 'nothing was read');
     secretsIntact(t, cx);
     if (!t.passing()) {
-      t.comment(`exit status before the end: ${shown.exited ?? 'none'}; stderr: ${shown.stderr.slice(-3000)}`);
+      t.comment(`exit status before the end: ${shown.exited ?? 'none'}; ${server}`);
+      t.comment(`stderr: ${stderrDigest(shown.stderr)}`);
       if (shown.acted) t.comment(`act: ${shown.acted.slice(-1000)}`);
       t.comment(`probe: ${probe.status} ${probe.stdout} ${probe.stderr.slice(-1000)}`);
     }

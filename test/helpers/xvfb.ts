@@ -13,6 +13,10 @@ export interface Xvfb {
   /** The display number: DISPLAY=:n. */
   n: number;
   process: ChildProcess;
+  /** The inode of /tmp/.X11-unix/Xn once the server said its number, if it was a socket then. */
+  socketIno?: bigint;
+  /** The end of what the server wrote on stderr so far. */
+  log: () => string;
 }
 
 /**
@@ -35,7 +39,9 @@ export async function startXvfb(t: Test, home: string, auth: string, cookie: str
     ['Xvfb', '-displayfd', '1', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
     userEnv({ home }),
   );
-  const xvfb = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  const xvfb = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  xvfb.stderr.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-2000)));
   t.teardown(() => {
     xvfb.kill('SIGTERM');
   });
@@ -58,7 +64,8 @@ export async function startXvfb(t: Test, home: string, auth: string, cookie: str
   });
   xauth('add', `:${n}`, '.', cookie);
   xauth('remove', placeholder);
-  return { n, process: xvfb };
+  const st = fs.lstatSync(`/tmp/.X11-unix/X${n}`, { bigint: true, throwIfNoEntry: false });
+  return { n, process: xvfb, socketIno: st?.isSocket() ? st.ino : undefined, log: () => log };
 }
 
 /** /tmp/.X11-unix, where X servers put their sockets: made (sticky, world-writable) when root and missing. */
