@@ -35,8 +35,15 @@ export async function startXvfb(t: Test, home: string, auth: string, cookie: str
   writeUserFile(auth, '', 0o600);
   const placeholder = 'tsjail-placeholder/unix:0';
   xauth('add', placeholder, '.', cookie);
+  // -noreset: an X server resets whenever its last client leaves, and
+  // closes every client still in its handshake then, which reports only
+  // that it cannot open the display. A desktop session always has clients;
+  // a test's server has none but the program starting and the test's own
+  // short-lived xwininfo and xwd, so every poll left it empty: the program
+  // lost that race under load (krita "could not connect to display :1000",
+  // totem "cannot open display :1001"). desktop-x11-clients.test.ts.
   const argv = asUser(
-    ['Xvfb', '-displayfd', '1', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
+    ['Xvfb', '-displayfd', '1', '-noreset', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-auth', auth],
     userEnv({ home }),
   );
   const xvfb = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
