@@ -4,7 +4,8 @@
  * server the program reaches. It listens on its path socket only (no TCP, no
  * abstract name, which any process of the host's network namespace could
  * reach) and accepts only a fresh cookie that exists in its private 0700
- * directory and in the sandbox.
+ * directory and in the sandbox. It never resets (-noreset): its state lasts
+ * as long as the sandbox, whichever of the program's clients come and go.
  *
  * Lifetime as with the D-Bus proxy (proxy.ts): a small shell, detached, runs
  * Xephyr and reads one end of a socket pair until it closes; the other end
@@ -73,6 +74,12 @@ function startOnce(
     'tcp',
     '-nolisten',
     'local',
+    // An X server resets when its last client leaves and closes every
+    // client still in its handshake then: the program's clients are all
+    // this one has, so one leaving as the next connects (a script's xrdb
+    // before its program, a program's helpers) refused the newcomer with
+    // no reason given, and a reset drops what the earlier ones set.
+    '-noreset',
     '-resizeable',
     '-title',
     `tsjail :${x.inside}`,
